@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Installs the system packages tcbuild's tests and fixtures need (Debian 12, as root).
+set -euo pipefail
+if [ "$(id -u)" != 0 ]; then
+  echo "install-system-deps: run as root (apt-get needs it)" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+dpkg --print-foreign-architectures | grep -qx arm64 || dpkg --add-architecture arm64
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends \
+  docker-registry skopeo umoci runc busybox-static qemu-user-static binfmt-support \
+  ca-certificates >/dev/null

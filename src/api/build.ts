@@ -1,0 +1,125 @@
+import { readFile, stat } from 'node:fs/promises';
+import { resolve as resolvePath, join, relative } from 'node:path';
+import { TcbuildError, isErrno } from '../errors.js';
+import { writeImage } from '../export/store.js';
+import { convert } from '../frontend/convert.js';
+import { toStages } from '../frontend/instructions.js';
+import { parseDockerfile } from '../frontend/parse.js';
+import type { Digest } from '../image/digest.js';
+import { hostPlatform, parsePlatform } from '../image/platform.js';
+import type { Descriptor, ImageConfig, Platform } from '../image/types.js';
+import { silentProgress, type Progress } from '../progress/progress.js';
+import { formatReference, parseReference, Registry, type RegistryOptions } from '../registry/index.js';
+import { openRoot } from '../root.js';
+import { Solver } from '../solver/solver.js';
+import { StoreImage } from '../content/store-image.js';
+import { localOrPulledImage } from './resolve-image.js';
+
+export interface BuildOptions {
+  /** The build context directory. */
+  context: string;
+  /** The Dockerfile's path (default: CONTEXT/Dockerfile); ignored when `dockerfile` text is given. */
+  file?: string;
+  /** The Dockerfile's text (e.g. read from stdin for `-f -`). */
+  dockerfile?: string;
+  tags?: string[];
+  buildArgs?: Record<string, string>;
+  target?: string;
+  platform?: string;
+  noCache?: boolean;
+  /** Always resolve base images from their registry, not the local store. */
+  pull?: boolean;
+  push?: boolean;
+  progress?: Progress;
+  root?: string;
+  registry?: RegistryOptions;
+  /** SOURCE_DATE_EPOCH: clamps timestamps in layers and config for reproducible digests. */
+  sourceDateEpoch?: number;
+  compressionLevel?: number;
+}
+
+export interface BuildResult {
+  /** The manifest descriptor (its digest is what `--iidfile` holds, as the registry sees it). */
+  descriptor: Descriptor;
+  digest: Digest;
+  config: ImageConfig;
+  tags: string[];
+}
+
+/** Builds a Dockerfile into the local store (tagging it), and pushes it when asked. */
+export async function build(opts: BuildOptions): Promise<BuildResult> {
+  const progress = opts.progress ?? silentProgress;
+  const contextDir = resolvePath(opts.context);
+  const contextStat = await stat(contextDir).catch(() => undefined);
+  if (!contextStat?.isDirectory()) {
+    throw new TcbuildError(`build context "${opts.context}" is not a directory`, { hint: 'give the directory holding your sources, e.g. tcbuild build -t app .' });
+  }
+  const dockerfilePath = resolvePath(contextDir, opts.file ?? 'Dockerfile');
+  const dockerfileName = opts.dockerfile !== undefined ? 'Dockerfile' : displayPath(dockerfilePath);
+  const text = opts.dockerfile ?? (await readDockerfile(dockerfilePath, dockerfileName));
+  const parsed = parseDockerfile(text, dockerfileName);
+  if (parsed.syntax !== undefined && !/^(docker\.io\/)?docker\/dockerfile(-upstream)?:1([.\d]*)?(-labs)?(@sha256:[a-f0-9]{64})?$/.test(parsed.syntax)) {
+    throw new TcbuildError(`${dockerfileName}: unsupported "# syntax=${parsed.syntax}" directive`, {
+      hint: 'tcbuild implements the docker/dockerfile:1 syntax itself; remove the line or use docker/dockerfile:1',
+    });
+  }
+  const stages = toStages(parsed);
+  const tags = (opts.tags ?? []).map((t) => parseReference(t));
+  if (opts.push && tags.length === 0) throw new TcbuildError('--push needs at least one -t NAME:TAG to push to');
+
+  const platform: Platform = opts.platform ? parsePlatform(opts.platform) : hostPlatform();
+  const store = await openRoot(opts.root);
+  let registry: Registry | undefined;
+  const getRegistry = () => (registry ??= new Registry(opts.registry ?? {}));
+  try {
+    const plan = await convert(stages, {
+      buildArgs: new Map(Object.entries(opts.buildArgs ?? {})),
+      target: opts.target,
+      platform,
+      buildPlatform: hostPlatform(),
+      context: { op: 'context', name: 'context', dir: contextDir },
+      sourceDateEpoch: opts.sourceDateEpoch,
+      warn: (text) => progress.emit({ kind: 'warning', text }),
+      resolveImage: async (name, p) => {
+        const { ref, image } = await localOrPulledImage(store.layout, getRegistry, name, p, opts.pull ?? false);
+        return { vertex: { op: 'image', ref: formatReference(ref), manifest: image.descriptor.digest, platform: p }, config: await image.config() };
+      },
+    });
+    const solver = new Solver({
+      root: store.root,
+      blobs: store.layout.blobs,
+      snapshotter: store.snapshotter,
+      progress,
+      noCache: opts.noCache ?? false,
+      sourceDateEpoch: opts.sourceDateEpoch,
+      compressionLevel: opts.compressionLevel,
+    });
+    const solved = await solver.solve(plan.vertex);
+    const config: ImageConfig = { ...plan.config, rootfs: { type: 'layers', diff_ids: solved.layers.map((l) => l.diffId) } };
+    const descriptor = await writeImage(store.layout, config, solved.layers);
+    for (const ref of tags) await store.layout.tag(formatReference(ref), descriptor, ref.tag);
+    if (opts.push) {
+      for (const ref of tags) {
+        progress.emit({ kind: 'message', text: `pushing ${formatReference(ref)}` });
+        await getRegistry().push(ref, { kind: 'image', image: new StoreImage(store.layout.blobs, descriptor) });
+      }
+    }
+    return { descriptor, digest: descriptor.digest, config, tags: tags.map(formatReference) };
+  } finally {
+    await registry?.close();
+  }
+}
+
+async function readDockerfile(path: string, name: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    if (isErrno(err, 'ENOENT')) throw new TcbuildError(`Dockerfile not found: ${name}`, { hint: 'give its path with -f PATH, or put a Dockerfile in the context directory' });
+    throw err;
+  }
+}
+
+function displayPath(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel.startsWith('..') ? path : rel || join('.', path);
+}

@@ -1,0 +1,98 @@
+import type { OciLayout } from '../content/layout.js';
+import { storeImageOrIndex } from '../content/store-image.js';
+import { NotFoundError } from '../errors.js';
+import type { Digest } from '../image/digest.js';
+import type { Descriptor, ImageConfig, Index, Manifest } from '../image/types.js';
+import { isIndexMediaType } from '../image/media-types.js';
+import { formatReference, parseReference } from '../registry/index.js';
+import { openRoot } from '../root.js';
+
+export interface ImageSummary {
+  name: string;
+  digest: Digest;
+  mediaType: string;
+  /** Compressed size of the manifest(s), configs and layers. */
+  size: number;
+}
+
+/** Stored names, as `docker images` lists them. */
+export async function images(root?: string): Promise<ImageSummary[]> {
+  const { layout } = await openRoot(root);
+  const entries = await layout.list();
+  return Promise.all(
+    entries.map(async ({ name, descriptor }) => ({
+      name,
+      digest: descriptor.digest,
+      mediaType: descriptor.mediaType,
+      size: [...(await reachableBlobs(layout, [descriptor]))].reduce((sum, [, size]) => sum + size, 0),
+    })),
+  );
+}
+
+/** A stored image by name (docker-style short names work) or digest. */
+export async function findImage(layout: OciLayout, nameOrDigest: string): Promise<{ name: string; descriptor: Descriptor }> {
+  const entries = await layout.list();
+  const byDigest = entries.find((e) => e.descriptor.digest === nameOrDigest || e.descriptor.digest === `sha256:${nameOrDigest}`);
+  if (byDigest) return byDigest;
+  const name = formatReference(parseReference(nameOrDigest));
+  const entry = entries.find((e) => e.name === name);
+  if (!entry) {
+    throw new NotFoundError(`image "${nameOrDigest}" is not in the local store`, { hint: 'list stored images with: tcbuild images' });
+  }
+  return entry;
+}
+
+/** Gives a stored image another name, as `docker tag` does. */
+export async function tag(source: string, target: string, root?: string): Promise<void> {
+  const { layout } = await openRoot(root);
+  const { descriptor } = await findImage(layout, source);
+  const ref = parseReference(target);
+  await layout.tag(formatReference(ref), descriptor, ref.tag);
+}
+
+/** Removes names; the blobs they held are freed by the next prune. */
+export async function rmi(names: string[], root?: string): Promise<string[]> {
+  const { layout } = await openRoot(root);
+  const full = await Promise.all(names.map(async (n) => (await findImage(layout, n)).name));
+  await layout.untag(full);
+  return full;
+}
+
+export interface InspectResult {
+  name: string;
+  descriptor: Descriptor;
+  manifest?: Manifest;
+  index?: Index;
+  config?: ImageConfig;
+}
+
+export async function inspect(nameOrDigest: string, root?: string): Promise<InspectResult> {
+  const { layout } = await openRoot(root);
+  const { name, descriptor } = await findImage(layout, nameOrDigest);
+  const found = await storeImageOrIndex(layout.blobs, descriptor);
+  if (found.kind === 'index') {
+    return { name, descriptor, index: JSON.parse((await found.index.rawIndex()).toString('utf8')) as Index };
+  }
+  return { name, descriptor, manifest: await found.image.manifest(), config: await found.image.config() };
+}
+
+/** Every blob reachable from the descriptors (indexes, manifests, configs, layers) with its size. */
+export async function reachableBlobs(layout: OciLayout, roots: Descriptor[]): Promise<Map<Digest, number>> {
+  const seen = new Map<Digest, number>();
+  const visit = async (d: Descriptor): Promise<void> => {
+    if (seen.has(d.digest) || !(await layout.blobs.has(d.digest))) return;
+    seen.set(d.digest, d.size);
+    if (isIndexMediaType(d.mediaType)) {
+      const index = await layout.blobs.readJson<Index>(d.digest);
+      for (const child of index.manifests) await visit(child);
+      return;
+    }
+    if (d.mediaType.endsWith('manifest.v1+json') || d.mediaType.endsWith('manifest.v2+json')) {
+      const manifest = await layout.blobs.readJson<Manifest>(d.digest);
+      await visit(manifest.config);
+      for (const layer of manifest.layers) await visit(layer);
+    }
+  };
+  for (const d of roots) await visit(d);
+  return seen;
+}

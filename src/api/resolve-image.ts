@@ -1,0 +1,47 @@
+import type { OciLayout } from '../content/layout.js';
+import { storeImageOrIndex } from '../content/store-image.js';
+import { NotFoundError } from '../errors.js';
+import type { Image } from '../image/image.js';
+import { formatPlatform } from '../image/platform.js';
+import type { Descriptor, Platform } from '../image/types.js';
+import { formatReference, parseReference, pullToStore, Registry, selectPlatform, type Reference } from '../registry/index.js';
+
+/** The image of one platform behind a stored name or descriptor (an index is narrowed to `platform`). */
+export async function storedImage(layout: OciLayout, descriptor: Descriptor, platform: Platform, what: string): Promise<Image> {
+  const found = await storeImageOrIndex(layout.blobs, descriptor);
+  if (found.kind === 'image') return found.image;
+  const chosen = selectPlatform(await found.index.manifests(), platform, what);
+  if (!(await layout.blobs.has(chosen.digest))) {
+    throw new NotFoundError(`${what} has no ${formatPlatform(platform)} image in the local store`, {
+      hint: `pull it with: tcbuild pull --platform ${formatPlatform(platform)} ${what}`,
+    });
+  }
+  return found.index.image(chosen);
+}
+
+/**
+ * Finds an image as docker build does for FROM: the local store first (unless `pull`), then the
+ * registry, which also stores it locally under its name.
+ */
+export async function localOrPulledImage(
+  layout: OciLayout,
+  registry: () => Registry,
+  name: string,
+  platform: Platform,
+  pull: boolean,
+): Promise<{ ref: Reference; image: Image }> {
+  const ref = parseReference(name);
+  const full = formatReference(ref);
+  if (!pull) {
+    const local = ref.digest ? await digestDescriptor(layout, ref) : await layout.resolve(full);
+    if (local) return { ref, image: await storedImage(layout, local, platform, full) };
+  }
+  const { top, image } = await pullToStore(registry(), ref, layout.blobs, platform);
+  if (!ref.digest) await layout.tag(full, top, ref.tag);
+  return { ref, image: await storedImage(layout, image ?? top, platform, full) };
+}
+
+async function digestDescriptor(layout: OciLayout, ref: Reference): Promise<Descriptor | undefined> {
+  const entry = (await layout.list()).find((e) => e.descriptor.digest === ref.digest);
+  return entry?.descriptor;
+}

@@ -1,0 +1,80 @@
+import { readFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { build } from '../api/build.js';
+import { TcbuildError } from '../errors.js';
+import { writeFileAtomic } from '../content/atomic-file.js';
+import { createProgress, type ProgressMode } from '../progress/progress.js';
+import { action, collect } from './action.js';
+import { addRegistryFlags, registryOptions, type RegistryFlags } from './registry-flags.js';
+
+interface BuildFlags extends RegistryFlags {
+  tag?: string[];
+  file?: string;
+  buildArg?: string[];
+  target?: string;
+  platform?: string;
+  cache: boolean;
+  pull?: boolean;
+  push?: boolean;
+  progress: string;
+  quiet?: boolean;
+  iidfile?: string;
+}
+
+export function buildCommand(): Command {
+  const cmd = new Command('build')
+    .description('build an image from a Dockerfile and a context directory')
+    .argument('<context>', 'the build context directory')
+    .option('-t, --tag <name>', 'name the image NAME[:TAG] (repeatable)', collect)
+    .option('-f, --file <path>', "the Dockerfile (default: CONTEXT/Dockerfile; '-' reads stdin)")
+    .option('--build-arg <key=value>', 'set a build-time variable (repeatable; KEY alone takes it from the environment)', collect)
+    .option('--target <stage>', 'build this stage and stop')
+    .option('--platform <os/arch>', 'the platform to build for (default: this host)')
+    .option('--no-cache', 'do not use the build cache')
+    .option('--pull', 'always get base images from their registry')
+    .option('--push', 'push the image to the registry of each -t name')
+    .option('--progress <mode>', 'progress output: auto, plain, quiet', 'auto')
+    .option('-q, --quiet', 'print only the image digest')
+    .option('--iidfile <file>', 'write the image digest to this file');
+  addRegistryFlags(cmd, collect);
+  return cmd.action(
+    action(async (context: string, flags: BuildFlags) => {
+      const mode: ProgressMode = flags.quiet ? 'quiet' : (flags.progress as ProgressMode);
+      if (!['auto', 'plain', 'quiet', 'tty'].includes(mode)) throw new TcbuildError(`--progress=${flags.progress}: expected auto, plain or quiet`);
+      const sde = process.env['SOURCE_DATE_EPOCH'];
+      if (sde !== undefined && !/^\d+$/.test(sde)) throw new TcbuildError(`SOURCE_DATE_EPOCH="${sde}" is not a number of seconds`);
+      const result = await build({
+        context,
+        ...(flags.file === '-' ? { dockerfile: readFileSync(0, 'utf8') } : flags.file ? { file: flags.file } : {}),
+        tags: flags.tag ?? [],
+        buildArgs: parseBuildArgs(flags.buildArg ?? []),
+        ...(flags.target ? { target: flags.target } : {}),
+        ...(flags.platform ? { platform: flags.platform } : {}),
+        noCache: !flags.cache,
+        pull: flags.pull ?? false,
+        push: flags.push ?? false,
+        progress: createProgress(mode, process.stderr),
+        registry: registryOptions(flags),
+        ...(sde !== undefined ? { sourceDateEpoch: Number(sde) } : {}),
+      });
+      if (flags.iidfile) await writeFileAtomic(flags.iidfile, result.digest);
+      if (flags.quiet) process.stdout.write(`${result.digest}\n`);
+      else process.stderr.write(`writing image ${result.digest} done${result.tags.length ? `\nnaming to ${result.tags.join(', ')} done` : ''}\n`);
+    }),
+  );
+}
+
+function parseBuildArgs(list: string[]): Record<string, string> {
+  const args: Record<string, string> = {};
+  for (const item of list) {
+    const eq = item.indexOf('=');
+    if (eq === 0) throw new TcbuildError(`--build-arg "${item}": the name is empty`);
+    if (eq < 0) {
+      const value = process.env[item];
+      if (value !== undefined) args[item] = value;
+    } else {
+      args[item.slice(0, eq)] = item.slice(eq + 1);
+    }
+  }
+  return args;
+}

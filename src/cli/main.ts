@@ -1,0 +1,37 @@
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { buildCommand } from './build.js';
+import { imagesCommand } from './images.js';
+import { inspectCommand } from './inspect.js';
+import { pruneCommand } from './prune.js';
+import { pullCommand } from './pull.js';
+import { pushCommand } from './push.js';
+import { rmiCommand } from './rmi.js';
+import { tagCommand } from './tag.js';
+
+const { version } = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+export function program(): Command {
+  const program = new Command('tcbuild')
+    .description('Build container images from Dockerfiles and move them between registries — no daemon.')
+    .version(version, '-v, --version')
+    .showHelpAfterError('(run with --help for usage)');
+  for (const cmd of [buildCommand(), pushCommand(), pullCommand(), imagesCommand(), rmiCommand(), tagCommand(), inspectCommand(), pruneCommand()]) {
+    program.addCommand(cmd);
+  }
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const cli = program().exitOverride();
+  for (const cmd of cli.commands) cmd.exitOverride();
+  try {
+    await cli.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      process.exitCode = err.exitCode;
+      return;
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,18 @@
+import type { Command } from 'commander';
+import type { RegistryOptions } from '../registry/index.js';
+
+export interface RegistryFlags {
+  tlsVerify: boolean;
+  insecureRegistry?: string[];
+}
+
+/** --tls-verify and --insecure-registry, shared by every command that talks to a registry. */
+export function addRegistryFlags(cmd: Command, collect: (v: string, p?: string[]) => string[]): Command {
+  return cmd
+    .option('--tls-verify <bool>', 'verify registry TLS certificates', (v) => v !== 'false', true)
+    .option('--insecure-registry <host>', 'speak plain HTTP to this registry (repeatable)', collect);
+}
+
+export function registryOptions(flags: RegistryFlags): RegistryOptions {
+  return { insecure: !flags.tlsVerify, plainHttpHosts: flags.insecureRegistry ?? [] };
+}

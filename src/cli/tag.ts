@@ -1,0 +1,11 @@
+import { Command } from 'commander';
+import { tag } from '../api/images.js';
+import { action } from './action.js';
+
+export function tagCommand(): Command {
+  return new Command('tag')
+    .description('give a stored image another name, as docker tag does')
+    .argument('<source>', 'a stored image name or digest')
+    .argument('<target>', 'the new name NAME[:TAG]')
+    .action(action(async (source: string, target: string) => tag(source, target)));
+}

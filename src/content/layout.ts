@@ -1,0 +1,97 @@
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { isErrno } from '../errors.js';
+import { MediaType } from '../image/media-types.js';
+import type { Descriptor, Index } from '../image/types.js';
+import { writeFileAtomic } from './atomic-file.js';
+import { withLock } from './lock.js';
+import { ContentStore } from './store.js';
+
+/** containerd's annotation for the full image name; the OCI one holds just the tag. */
+export const IMAGE_NAME_ANNOTATION = 'io.containerd.image.name';
+export const REF_NAME_ANNOTATION = 'org.opencontainers.image.ref.name';
+
+export interface NamedDescriptor {
+  name: string;
+  descriptor: Descriptor;
+}
+
+/**
+ * An OCI image layout (oci-layout, index.json, blobs/sha256): the local image store. Each named
+ * image is one entry of index.json carrying its full name; updates are locked and atomic.
+ */
+export class OciLayout {
+  readonly blobs: ContentStore;
+  private readonly indexPath: string;
+
+  constructor(readonly root: string) {
+    this.blobs = new ContentStore(root);
+    this.indexPath = join(root, 'index.json');
+  }
+
+  async init(): Promise<void> {
+    await mkdir(join(this.root, 'blobs', 'sha256'), { recursive: true });
+    try {
+      await readFile(join(this.root, 'oci-layout'));
+    } catch (err) {
+      if (!isErrno(err, 'ENOENT')) throw err;
+      await writeFileAtomic(join(this.root, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+    }
+  }
+
+  async readIndex(): Promise<Index> {
+    try {
+      return JSON.parse(await readFile(this.indexPath, 'utf8')) as Index;
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) return { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [] };
+      throw err;
+    }
+  }
+
+  async list(): Promise<NamedDescriptor[]> {
+    const index = await this.readIndex();
+    return index.manifests.flatMap((d) => {
+      const name = d.annotations?.[IMAGE_NAME_ANNOTATION];
+      return name ? [{ name, descriptor: d }] : [];
+    });
+  }
+
+  async resolve(name: string): Promise<Descriptor | undefined> {
+    return (await this.list()).find((e) => e.name === name)?.descriptor;
+  }
+
+  /** Points `name` at `descriptor` (replacing what it pointed at), as `docker tag` does. */
+  async tag(name: string, descriptor: Descriptor, tag: string | undefined): Promise<void> {
+    await this.update((manifests) => {
+      const annotations: Record<string, string> = { ...descriptor.annotations, [IMAGE_NAME_ANNOTATION]: name };
+      if (tag !== undefined) annotations[REF_NAME_ANNOTATION] = tag;
+      const entry: Descriptor = { mediaType: descriptor.mediaType, digest: descriptor.digest, size: descriptor.size, annotations };
+      if (descriptor.platform) entry.platform = descriptor.platform;
+      return [...manifests.filter((d) => d.annotations?.[IMAGE_NAME_ANNOTATION] !== name), entry];
+    });
+  }
+
+  /** Removes the names; returns the descriptors that were removed. */
+  async untag(names: string[]): Promise<Descriptor[]> {
+    const removed: Descriptor[] = [];
+    await this.update((manifests) =>
+      manifests.filter((d) => {
+        const hit = names.includes(d.annotations?.[IMAGE_NAME_ANNOTATION] ?? '');
+        if (hit) removed.push(d);
+        return !hit;
+      }),
+    );
+    return removed;
+  }
+
+  private async update(change: (manifests: Descriptor[]) => Descriptor[]): Promise<void> {
+    await this.init();
+    await withLock(`${this.indexPath}.lock`, async () => {
+      const index = await this.readIndex();
+      const manifests = change(index.manifests).sort((a, b) =>
+        (a.annotations?.[IMAGE_NAME_ANNOTATION] ?? '').localeCompare(b.annotations?.[IMAGE_NAME_ANNOTATION] ?? ''),
+      );
+      await writeFileAtomic(this.indexPath, `${JSON.stringify({ ...index, manifests }, null, 2)}\n`);
+    });
+  }
+}

@@ -1,0 +1,46 @@
+import { open, readFile, unlink } from 'node:fs/promises';
+import { isErrno } from '../errors.js';
+
+const RETRY_MS = 10;
+const TIMEOUT_MS = 60_000;
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return isErrno(err, 'EPERM');
+  }
+}
+
+/**
+ * Runs `fn` while holding an exclusive lock file (O_EXCL), so two tcbuild processes sharing one
+ * root never interleave read-modify-write cycles. A lock left by a dead process is taken over.
+ */
+export async function withLock<T>(lockPath: string, fn: () => Promise<T>): Promise<T> {
+  const start = Date.now();
+  for (;;) {
+    try {
+      const fh = await open(lockPath, 'wx');
+      await fh.writeFile(String(process.pid));
+      await fh.close();
+      break;
+    } catch (err) {
+      if (!isErrno(err, 'EEXIST')) throw err;
+      const owner = Number((await readFile(lockPath, 'utf8').catch(() => '')).trim());
+      if (owner > 0 && owner !== process.pid && !processAlive(owner)) {
+        await unlink(lockPath).catch(() => undefined);
+        continue;
+      }
+      if (Date.now() - start > TIMEOUT_MS) {
+        throw new Error(`timed out waiting for the lock ${lockPath} (held by pid ${owner || 'unknown'})`);
+      }
+      await new Promise((r) => setTimeout(r, RETRY_MS));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    await unlink(lockPath).catch(() => undefined);
+  }
+}

@@ -1,0 +1,26 @@
+/**
+ * Errors meant for people. The CLI prints `message` (and `hint`) without a stack trace;
+ * anything that is not a TcbuildError is a bug and is reported as one.
+ */
+export class TcbuildError extends Error {
+  readonly hint: string | undefined;
+  constructor(message: string, options: { hint?: string; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.hint = options.hint;
+  }
+}
+
+export class NotFoundError extends TcbuildError {}
+export class AlreadyExistsError extends TcbuildError {}
+export class DigestMismatchError extends TcbuildError {}
+export class InvalidInputError extends TcbuildError {}
+
+/** The message of any thrown value, for wrapping low-level errors into user-facing ones. */
+export function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+export function isErrno(err: unknown, code: string): boolean {
+  return typeof err === 'object' && err !== null && (err as NodeJS.ErrnoException).code === code;
+}

@@ -1,0 +1,414 @@
+import { posix } from 'node:path';
+import type { ContextSource, Vertex } from '../graph/vertex.js';
+import { formatPlatform } from '../image/platform.js';
+import type { ContainerConfig, History, ImageConfig, Platform } from '../image/types.js';
+import { DockerfileError } from './errors.js';
+import type { CommandForm, DockerfileStages, Instruction, InstructionOf, Stage } from './instructions.js';
+import { typeInstruction } from './instructions.js';
+import { parseDockerfile } from './parse.js';
+import { ExpansionError, expandWord, type Env } from './shell-lexer.js';
+
+export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+const HISTORY_COMMENT = 'buildkit.dockerfile.v0';
+const PROXY_ARGS = ['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'FTP_PROXY', 'ftp_proxy', 'NO_PROXY', 'no_proxy', 'ALL_PROXY', 'all_proxy'];
+
+export interface BaseImage {
+  vertex: Vertex;
+  config: ImageConfig;
+}
+
+export interface ConvertOptions {
+  buildArgs: ReadonlyMap<string, string>;
+  target: string | undefined;
+  platform: Platform;
+  buildPlatform: Platform;
+  context: ContextSource;
+  /** Resolves a FROM or COPY --from image for a platform (local store first, then the registry). */
+  resolveImage(ref: string, platform: Platform, at: { file: string; line: number }): Promise<BaseImage>;
+  /** SOURCE_DATE_EPOCH in seconds, for `created` fields. */
+  sourceDateEpoch: number | undefined;
+  warn(message: string): void;
+}
+
+/** What the solver builds and how the image config around its layers reads. */
+export interface BuildPlan {
+  vertex: Vertex;
+  /** The image config without rootfs (the solver knows the layers); history covers every layer. */
+  config: Omit<ImageConfig, 'rootfs'>;
+  baseDiffIds: string[];
+}
+
+interface StageState {
+  stage: Stage;
+  vertex: Vertex;
+  config: ContainerConfig;
+  history: History[];
+  baseDiffIds: string[];
+  author: string | undefined;
+  platform: Platform;
+  /** ARGs declared in this stage with their values. */
+  args: Map<string, string>;
+  shell: string[];
+  cmdSet: boolean;
+}
+
+/** Lowers typed stages to a build graph for one platform, tracking the image config as BuildKit's dockerfile2llb does. */
+export async function convert(parsed: DockerfileStages, opts: ConvertOptions): Promise<BuildPlan> {
+  const file = parsed.file;
+  const created = new Date((opts.sourceDateEpoch ?? Date.now() / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const usedArgs = new Set<string>();
+  const platformArgs = platformArgValues(opts.platform, opts.buildPlatform);
+
+  const globalArgs = new Map<string, string>(platformArgs);
+  for (const arg of parsed.globalArgs) {
+    for (const { name, defaultValue } of arg.args) {
+      const value = opts.buildArgs.get(name) ?? (defaultValue === undefined ? undefined : expand(defaultValue, globalArgs, file, arg.line, usedArgs));
+      if (opts.buildArgs.has(name)) usedArgs.add(name);
+      if (value !== undefined) globalArgs.set(name, value);
+    }
+  }
+
+  const targetIndex = opts.target === undefined ? parsed.stages.length - 1 : parsed.stages.findIndex((s) => s.name === opts.target?.toLowerCase());
+  if (targetIndex < 0) {
+    const names = parsed.stages.map((s) => s.name).filter(Boolean);
+    throw new DockerfileError(file, 1, `target stage "${opts.target}" could not be found`, {
+      hint: names.length ? `the stages are: ${names.join(', ')}` : 'the Dockerfile has no named stages (FROM IMAGE AS NAME)',
+    });
+  }
+
+  const done = new Map<number, Promise<StageState>>();
+  const stageByName = (name: string): Stage | undefined =>
+    parsed.stages.find((s) => s.name === name.toLowerCase()) ?? (/^\d+$/.test(name) ? parsed.stages[Number(name)] : undefined);
+
+  const buildStage = (stage: Stage): Promise<StageState> => {
+    let p = done.get(stage.index);
+    if (!p) {
+      p = runStage(stage);
+      done.set(stage.index, p);
+    }
+    return p;
+  };
+
+  const runStage = async (stage: Stage): Promise<StageState> => {
+    const from = stage.from;
+    const fromEnv = new Map(globalArgs);
+    const imageName = expand(from.image, fromEnv, file, from.line, usedArgs);
+    const platform = from.platform ? parsePlatformFlag(expand(from.platform, fromEnv, file, from.line, usedArgs), file, from.line) : opts.platform;
+    const state = await startStage(stage, imageName, platform);
+    const triggers = state.config.OnBuild ?? [];
+    state.config.OnBuild = null;
+    for (const trigger of triggers) {
+      const [instruction] = parseDockerfile(trigger, file).instructions.map((raw) => typeInstruction({ ...raw, line: from.line }, { file, escape: parsed.escape }));
+      if (instruction) await dispatch(state, instruction);
+    }
+    for (const instruction of stage.instructions) await dispatch(state, instruction);
+    return state;
+  };
+
+  const startStage = async (stage: Stage, imageName: string, platform: Platform): Promise<StageState> => {
+    const base = { stage, args: new Map<string, string>(), cmdSet: false, platform, author: undefined };
+    const parent = stage.index > 0 ? stageByName(imageName) : undefined;
+    if (parent && parent.index < stage.index) {
+      const p = await buildStage(parent);
+      return { ...base, vertex: p.vertex, config: structuredClone(p.config), history: [...p.history], baseDiffIds: p.baseDiffIds, shell: [...p.shell], author: p.author };
+    }
+    if (imageName === 'scratch') {
+      return { ...base, vertex: { op: 'scratch' }, config: { Env: [`PATH=${DEFAULT_PATH}`] }, history: [], baseDiffIds: [], shell: ['/bin/sh', '-c'] };
+    }
+    const image = await opts.resolveImage(imageName, platform, { file, line: stage.from.line });
+    const config = structuredClone(image.config.config ?? {});
+    if (!(config.Env ?? []).some((e) => e.startsWith('PATH='))) config.Env = [...(config.Env ?? []), `PATH=${DEFAULT_PATH}`];
+    return {
+      ...base,
+      vertex: image.vertex,
+      config,
+      history: [...(image.config.history ?? [])],
+      baseDiffIds: [...image.config.rootfs.diff_ids],
+      shell: config.Shell ?? ['/bin/sh', '-c'],
+      author: image.config.author,
+    };
+  };
+
+  const dispatch = async (s: StageState, ins: Instruction): Promise<void> => {
+    const env = () => expansionEnv(s);
+    const ex = (word: string) => expand(word, env(), file, ins.line, usedArgs);
+    const commit = (createdBy: string, emptyLayer: boolean) => {
+      s.history.push({ created, created_by: createdBy, comment: HISTORY_COMMENT, ...(emptyLayer ? { empty_layer: true } : {}) });
+    };
+    const step = { file, line: ins.line, text: ins.original };
+    switch (ins.kind) {
+      case 'ENV': {
+        const before = env();
+        const set = ins.pairs.map(({ key, value }) => [expand(key, before, file, ins.line, usedArgs), expand(value, before, file, ins.line, usedArgs)] as const);
+        for (const [key, value] of set) s.config.Env = [...(s.config.Env ?? []).filter((e) => !e.startsWith(`${key}=`)), `${key}=${value}`];
+        commit(`ENV ${set.map(([k, v]) => `${k}=${v}`).join(' ')}`, true);
+        return;
+      }
+      case 'ARG': {
+        const commitStrs: string[] = [];
+        for (const { name, defaultValue } of ins.args) {
+          let value = opts.buildArgs.get(name);
+          if (value !== undefined) usedArgs.add(name);
+          value ??= defaultValue !== undefined ? ex(defaultValue) : globalArgs.get(name);
+          if (value !== undefined) s.args.set(name, value);
+          else s.args.delete(name);
+          commitStrs.push(defaultValue !== undefined ? `${name}=${value}` : name);
+        }
+        commit(`ARG ${commitStrs.join(' ')}`, true);
+        return;
+      }
+      case 'LABEL': {
+        const set = ins.pairs.map(({ key, value }) => [ex(key), ex(value)] as const);
+        s.config.Labels = { ...(s.config.Labels ?? {}) };
+        for (const [key, value] of set) s.config.Labels[key] = value;
+        commit(`LABEL ${set.map(([k, v]) => `${k}=${v}`).join(' ')}`, true);
+        return;
+      }
+      case 'MAINTAINER':
+        s.author = ins.name;
+        commit(`MAINTAINER ${ins.name}`, true);
+        return;
+      case 'EXPOSE': {
+        const ports = ins.ports.flatMap((p) => ex(p).split(/\s+/).filter(Boolean)).map((p) => normalizePort(p, file, ins.line));
+        s.config.ExposedPorts = { ...(s.config.ExposedPorts ?? {}) };
+        for (const port of ports) s.config.ExposedPorts[port] = {};
+        commit(`EXPOSE map[${ports.map((p) => `${p}:{}`).join(' ')}]`, true);
+        return;
+      }
+      case 'USER': {
+        const user = ex(ins.user);
+        s.config.User = user;
+        commit(`USER ${user}`, true);
+        return;
+      }
+      case 'WORKDIR': {
+        const dir = posix.resolve(s.config.WorkingDir || '/', ex(ins.path));
+        s.config.WorkingDir = dir;
+        if (dir !== '/') s.vertex = { op: 'mkdir', input: s.vertex, path: dir, description: step };
+        commit(`WORKDIR ${dir}`, dir === '/');
+        return;
+      }
+      case 'VOLUME': {
+        const paths = ins.paths.map(ex);
+        s.config.Volumes = { ...(s.config.Volumes ?? {}) };
+        for (const p of paths) s.config.Volumes[p] = {};
+        commit(`VOLUME [${paths.join(' ')}]`, true);
+        return;
+      }
+      case 'STOPSIGNAL': {
+        const signal = ex(ins.signal);
+        s.config.StopSignal = signal;
+        commit(`STOPSIGNAL ${signal}`, true);
+        return;
+      }
+      case 'SHELL':
+        s.shell = ins.args;
+        s.config.Shell = ins.args;
+        commit(`SHELL [${ins.args.join(' ')}]`, true);
+        return;
+      case 'CMD': {
+        s.config.Cmd = commandArgs(ins.command, s.shell);
+        s.cmdSet = true;
+        commit(`CMD ${goQuoteList(s.config.Cmd)}`, true);
+        return;
+      }
+      case 'ENTRYPOINT': {
+        s.config.Entrypoint = commandArgs(ins.command, s.shell);
+        if (!s.cmdSet) s.config.Cmd = null;
+        commit(`ENTRYPOINT ${goQuoteList(s.config.Entrypoint)}`, true);
+        return;
+      }
+      case 'HEALTHCHECK': {
+        if (ins.test?.[0] === 'NONE') s.config.Healthcheck = { Test: ['NONE'] };
+        else {
+          const o = ins.options;
+          s.config.Healthcheck = {
+            Test: ins.test ?? [],
+            ...(o.interval ? { Interval: durationNs(o.interval, file, ins.line) } : {}),
+            ...(o.timeout ? { Timeout: durationNs(o.timeout, file, ins.line) } : {}),
+            ...(o.startPeriod ? { StartPeriod: durationNs(o.startPeriod, file, ins.line) } : {}),
+            ...(o.startInterval ? { StartInterval: durationNs(o.startInterval, file, ins.line) } : {}),
+            ...(o.retries ? { Retries: retries(o.retries, file, ins.line) } : {}),
+          };
+        }
+        commit(`HEALTHCHECK ${JSON.stringify(s.config.Healthcheck)}`, true);
+        return;
+      }
+      case 'ONBUILD':
+        s.config.OnBuild = [...(s.config.OnBuild ?? []), ins.trigger];
+        commit(`ONBUILD ${ins.trigger}`, true);
+        return;
+      case 'RUN': {
+        const args = runArgs(ins, s.shell);
+        const network = ins.network ?? 'default';
+        if (!['default', 'host', 'none'].includes(network)) {
+          throw new DockerfileError(file, ins.line, `unsupported RUN --network=${network}: use default, host or none`);
+        }
+        if (ins.mounts.length > 0) {
+          throw new DockerfileError(file, ins.line, 'RUN --mount is not supported yet', { hint: 'remove the --mount flag or COPY the files in first' });
+        }
+        const buildArgEnv = [...s.args].filter(([k]) => !envHas(s.config.Env, k)).map(([k, v]) => `${k}=${v}`).sort();
+        s.vertex = {
+          op: 'exec',
+          input: s.vertex,
+          args,
+          env: [...(s.config.Env ?? []), ...buildArgEnv, ...proxyEnv(opts.buildArgs, s.config.Env)],
+          cwd: s.config.WorkingDir || '/',
+          user: s.config.User ?? '',
+          network: network === 'none' ? 'none' : 'host',
+          description: step,
+        };
+        const argPrefix = buildArgEnv.length ? `|${buildArgEnv.length} ${buildArgEnv.join(' ')} ` : '';
+        commit(`RUN ${argPrefix}${args.join(' ')} # buildkit`, false);
+        return;
+      }
+      case 'COPY':
+      case 'ADD': {
+        const sources = ins.sources.map(ex);
+        const dest = ex(ins.dest);
+        if (ins.kind === 'ADD' && sources.some((src) => /^[a-z]+:\/\//i.test(src) || /\.(tar|tgz|tar\.\w+)$/.test(src))) {
+          throw new DockerfileError(file, ins.line, 'ADD of URLs and archives is not supported yet', { hint: 'use COPY for local files' });
+        }
+        let source: ContextSource | Vertex | { op: 'inline'; files: { name: string; content: string }[] } = opts.context;
+        if (ins.heredocs.length > 0) {
+          source = { op: 'inline', files: ins.heredocs.map((h) => ({ name: h.name, content: h.expand ? ex(h.content) : h.content })) };
+        } else if (ins.from !== undefined) {
+          const fromName = ex(ins.from);
+          const fromStage = stageByName(fromName);
+          if (fromStage && fromStage.index >= s.stage.index) {
+            throw new DockerfileError(file, ins.line, `COPY --from=${fromName} refers to a stage that is not before this one`);
+          }
+          source = fromStage ? (await buildStage(fromStage)).vertex : (await opts.resolveImage(fromName, s.platform, { file, line: ins.line })).vertex;
+        }
+        const chown = ins.chown !== undefined ? ex(ins.chown) : undefined;
+        const chmod = ins.chmod !== undefined ? ex(ins.chmod) : undefined;
+        const names = ins.heredocs.length > 0 ? ins.heredocs.map((h) => h.name) : sources;
+        s.vertex = {
+          op: 'copy',
+          input: s.vertex,
+          source,
+          sources: names,
+          dest: posix.isAbsolute(dest) ? dest : posix.join(s.config.WorkingDir || '/', dest) + (dest.endsWith('/') ? '/' : ''),
+          chown,
+          chmod,
+          description: step,
+        };
+        const flags = [ins.from !== undefined ? `--from=${ins.from}` : '', chown ? `--chown=${chown}` : '', chmod ? `--chmod=${chmod}` : ''].filter(Boolean);
+        commit(`${ins.kind} ${[...flags, ...names, dest].join(' ')} # buildkit`, false);
+        return;
+      }
+      case 'FROM':
+        throw new DockerfileError(file, ins.line, 'FROM inside a stage');
+    }
+  };
+
+  const target = await buildStage(parsed.stages[targetIndex]!);
+  for (const name of opts.buildArgs.keys()) {
+    if (!usedArgs.has(name) && !PROXY_ARGS.includes(name) && !platformArgs.has(name)) {
+      opts.warn(`build-arg "${name}" was given but not consumed by any ARG in the Dockerfile`);
+    }
+  }
+  const config: Omit<ImageConfig, 'rootfs'> = {
+    created,
+    architecture: target.platform.architecture,
+    os: target.platform.os,
+    ...(target.platform.variant ? { variant: target.platform.variant } : {}),
+    ...(target.author ? { author: target.author } : {}),
+    config: target.config,
+    history: target.history,
+  };
+  return { vertex: target.vertex, config, baseDiffIds: target.baseDiffIds };
+}
+
+function expansionEnv(s: StageState): Env {
+  const env = new Map<string, string>(s.args);
+  for (const e of s.config.Env ?? []) {
+    const eq = e.indexOf('=');
+    env.set(eq < 0 ? e : e.slice(0, eq), eq < 0 ? '' : e.slice(eq + 1));
+  }
+  return env;
+}
+
+function expand(word: string, env: Env, file: string, line: number, used: Set<string>): string {
+  try {
+    return expandWord(word, env, { used });
+  } catch (err) {
+    if (err instanceof ExpansionError) throw new DockerfileError(file, line, `failed to expand "${word}": ${err.message}`);
+    throw err;
+  }
+}
+
+function envHas(env: string[] | undefined, key: string): boolean {
+  return (env ?? []).some((e) => e.startsWith(`${key}=`));
+}
+
+function proxyEnv(buildArgs: ReadonlyMap<string, string>, env: string[] | undefined): string[] {
+  return PROXY_ARGS.filter((k) => buildArgs.has(k) && !envHas(env, k)).map((k) => `${k}=${buildArgs.get(k)}`);
+}
+
+function platformArgValues(target: Platform, build: Platform): Map<string, string> {
+  return new Map([
+    ['TARGETPLATFORM', formatPlatform(target)],
+    ['TARGETOS', target.os],
+    ['TARGETARCH', target.architecture],
+    ['TARGETVARIANT', target.variant ?? ''],
+    ['BUILDPLATFORM', formatPlatform(build)],
+    ['BUILDOS', build.os],
+    ['BUILDARCH', build.architecture],
+    ['BUILDVARIANT', build.variant ?? ''],
+  ]);
+}
+
+function parsePlatformFlag(value: string, file: string, line: number): Platform {
+  const parts = value.split('/');
+  if (parts.length < 2 || parts.length > 3 || parts.some((p) => p === '')) {
+    throw new DockerfileError(file, line, `invalid --platform "${value}": expected os/arch[/variant]`);
+  }
+  return { os: parts[0]!, architecture: parts[1]!, ...(parts[2] ? { variant: parts[2] } : {}) };
+}
+
+function commandArgs(command: CommandForm, shell: string[]): string[] {
+  return command.form === 'exec' ? command.args : [...shell, command.command];
+}
+
+function runArgs(ins: InstructionOf<'RUN'>, shell: string[]): string[] {
+  const only = ins.heredocs.length === 1 && ins.command.form === 'shell' && /^<<-?\s*["']?[A-Za-z_][\w.-]*["']?$/.test(ins.command.command.trim());
+  if (only) return [...shell, ins.heredocs[0]!.content];
+  if (ins.heredocs.length > 0 && ins.command.form === 'shell') {
+    const bodies = ins.heredocs.map((h) => `${h.content}${h.name}`).join('\n');
+    return [...shell, `${ins.command.command}\n${bodies}`];
+  }
+  return commandArgs(ins.command, shell);
+}
+
+/** Go's %q of a []string, as BuildKit writes CMD and ENTRYPOINT into history. */
+function goQuoteList(list: string[]): string {
+  return `[${list.map((s) => JSON.stringify(s)).join(' ')}]`;
+}
+
+function normalizePort(port: string, file: string, line: number): string {
+  const m = /^(\d+)(?:-(\d+))?(?:\/(tcp|udp|sctp))?$/i.exec(port);
+  if (!m) throw new DockerfileError(file, line, `invalid port "${port}" in EXPOSE: expected PORT[/PROTOCOL], e.g. 8080/tcp`);
+  return `${m[1]}${m[2] ? `-${m[2]}` : ''}/${(m[3] ?? 'tcp').toLowerCase()}`;
+}
+
+const UNIT_NS: Record<string, number> = { ns: 1, us: 1e3, 'µs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+
+/** Parses a Go duration (e.g. "1m30s") to nanoseconds. */
+function durationNs(value: string, file: string, line: number): number {
+  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/gy;
+  let total = 0;
+  let matched = 0;
+  for (let m = re.exec(value); m; m = re.exec(value)) {
+    total += Number(m[1]) * UNIT_NS[m[2]!]!;
+    matched += m[0].length;
+  }
+  if (matched !== value.length || value === '') throw new DockerfileError(file, line, `invalid duration "${value}": expected e.g. 30s, 1m30s`);
+  return Math.round(total);
+}
+
+function retries(value: string, file: string, line: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new DockerfileError(file, line, `invalid --retries "${value}": expected a whole number`);
+  return n;
+}

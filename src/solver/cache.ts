@@ -1,0 +1,40 @@
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { isErrno } from '../errors.js';
+import { writeFileAtomic } from '../content/atomic-file.js';
+import { digestHex, type Digest } from '../image/digest.js';
+import type { Descriptor } from '../image/types.js';
+
+export interface LayerRecord {
+  descriptor: Descriptor;
+  diffId: Digest;
+}
+
+/** What one solved step left behind: its committed snapshot and the layer it added. */
+export interface CacheRecord {
+  snapshot: string;
+  layer: LayerRecord;
+}
+
+/** Cache keys → records, one small JSON file each under `root/cache`. */
+export class BuildCache {
+  private readonly dir: string;
+
+  constructor(root: string) {
+    this.dir = join(root, 'cache');
+  }
+
+  async get(key: Digest): Promise<CacheRecord | undefined> {
+    try {
+      return JSON.parse(await readFile(join(this.dir, digestHex(key)), 'utf8')) as CacheRecord;
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) return undefined;
+      throw err;
+    }
+  }
+
+  async set(key: Digest, record: CacheRecord): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+    await writeFileAtomic(join(this.dir, digestHex(key)), JSON.stringify(record));
+  }
+}
