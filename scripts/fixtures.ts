@@ -22,9 +22,9 @@ import { formatReference, parseReference, Registry } from '../src/registry/index
 import { openRoot } from '../src/root.js';
 import { writeLayer } from '../src/snapshot/index.js';
 
-const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const FIXTURE_LAYOUT = join(REPO, 'fixtures', 'base', 'oci');
-const DEB_DIR = join(REPO, 'fixtures', 'base', 'debs');
+export const FIXTURE_REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const FIXTURE_LAYOUT = join(FIXTURE_REPO, 'fixtures', 'base', 'oci');
+const DEB_DIR = join(FIXTURE_REPO, 'fixtures', 'base', 'debs');
 const EPOCH = 1_700_000_000;
 const PATH_ENV = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const ARCHES = [

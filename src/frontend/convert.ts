@@ -247,7 +247,7 @@ export async function convert(parsed: DockerfileStages, opts: ConvertOptions): P
         if (ins.mounts.length > 0) {
           throw new DockerfileError(file, ins.line, 'RUN --mount is not supported yet', { hint: 'remove the --mount flag or COPY the files in first' });
         }
-        const buildArgEnv = [...s.args].filter(([k]) => !envHas(s.config.Env, k)).map(([k, v]) => `${k}=${v}`).sort();
+        const buildArgEnv = [...s.args].filter(([k]) => !envHas(s.config.Env, k)).map(([k, v]) => `${k}=${v}`);
         s.vertex = {
           op: 'exec',
           input: s.vertex,
@@ -258,7 +258,8 @@ export async function convert(parsed: DockerfileStages, opts: ConvertOptions): P
           network: network === 'none' ? 'none' : 'host',
           description: step,
         };
-        const argPrefix = buildArgEnv.length ? `|${buildArgEnv.length} ${buildArgEnv.join(' ')} ` : '';
+        const shown = [...s.args].map(([k, v]) => `${k}=${envValue(s.config.Env, k) ?? v}`);
+        const argPrefix = shown.length ? `|${shown.length} ${shown.join(' ')} ` : '';
         commit(`RUN ${argPrefix}${args.join(' ')} # buildkit`, false);
         return;
       }
@@ -338,8 +339,12 @@ function expand(word: string, env: Env, file: string, line: number, used: Set<st
   }
 }
 
+function envValue(env: string[] | undefined, key: string): string | undefined {
+  return (env ?? []).find((e) => e.startsWith(`${key}=`))?.slice(key.length + 1);
+}
+
 function envHas(env: string[] | undefined, key: string): boolean {
-  return (env ?? []).some((e) => e.startsWith(`${key}=`));
+  return envValue(env, key) !== undefined;
 }
 
 function proxyEnv(buildArgs: ReadonlyMap<string, string>, env: string[] | undefined): string[] {

@@ -1,0 +1,34 @@
+/**
+ * The README's demo: loads the offline busybox base image into the local store and builds
+ * fixtures/hello into demo:latest — no registry, no internet.
+ */
+import { join } from 'node:path';
+import { build } from '../src/api/build.js';
+import { inspect } from '../src/api/images.js';
+import { reportError } from '../src/cli/action.js';
+import { PlainProgress } from '../src/progress/progress.js';
+import { FIXTURE_REPO, loadFixture } from './fixtures.js';
+
+async function demo(): Promise<void> {
+  process.stdout.write(`base image: ${await loadFixture()}\n`);
+  const result = await build({
+    context: join(FIXTURE_REPO, 'fixtures', 'hello'),
+    tags: ['demo:latest'],
+    progress: new PlainProgress(process.stdout),
+  });
+  const { config, manifest } = await inspect('demo:latest');
+  process.stdout.write(
+    [
+      `built ${result.tags.join(', ')} → ${result.digest}`,
+      `  layers: ${manifest!.layers.length} (${manifest!.layers.reduce((n, l) => n + l.size, 0)} bytes compressed)`,
+      `  entrypoint: ${JSON.stringify(config!.config.Entrypoint)}  cmd: ${JSON.stringify(config!.config.Cmd)}`,
+      `  user: ${config!.config.User}  workdir: ${config!.config.WorkingDir}  ports: ${Object.keys(config!.config.ExposedPorts ?? {}).join(', ')}`,
+      'try: bin/tcbuild images; bin/tcbuild inspect demo:latest',
+      '',
+    ].join('\n'),
+  );
+}
+
+demo().catch((err: unknown) => {
+  process.exitCode = reportError(err);
+});

@@ -1,0 +1,233 @@
+import type { Readable } from 'node:stream';
+import type { Agent, Dispatcher } from 'undici';
+import { TcbuildError, messageOf } from '../errors.js';
+import { Authenticator, basicHeader, type Token, type TokenRequest } from './auth.js';
+import type { Credentials } from './docker-config.js';
+import { RegistryError, responseError } from './errors.js';
+import { DEFAULT_RETRY, isRetryableError, isRetryableStatus, parseRetryAfter, withRetry, type RetryPolicy } from './retry.js';
+
+type Method = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE';
+export type Headers = Record<string, string | string[] | undefined>;
+
+export interface RegistryRequest {
+  method: Method;
+  /** A path on the registry ("/v2/…", may carry a query) or an absolute URL (an upload Location). */
+  path: string;
+  /** Bearer token scopes the request needs, e.g. "repository:team/app:pull". */
+  scopes: string[];
+  /** What the request is about, for error messages: "manifest localhost:5000/app:1". */
+  what: string;
+  headers?: Record<string, string>;
+  /** A function for streams, so that a retry can open the content again. */
+  body?: Buffer | (() => Promise<Readable>);
+  /** Statuses that count as success; any other becomes an error. */
+  expect: number[];
+  /** false for a request that must not be repeated on its own (an upload PUT): its caller retries. */
+  retry?: boolean;
+}
+
+export interface RegistryResponse {
+  status: number;
+  headers: Headers;
+  body: Dispatcher.ResponseData['body'];
+  /** Where the response came from, after redirects. */
+  url: URL;
+}
+
+export interface TransportOptions {
+  agent: Agent;
+  insecure: boolean;
+  plainHttp: boolean;
+  credentials: Credentials | undefined;
+  retry?: RetryPolicy;
+}
+
+const MAX_REDIRECTS = 5;
+/** Error bodies and token responses: small JSON. */
+const MAX_TEXT_BODY = 64 * 1024;
+
+/** Docker Hub's API lives on another host than its name. */
+function apiHost(registry: string): string {
+  return registry === 'docker.io' ? 'registry-1.docker.io' : registry;
+}
+
+export function isLoopbackHost(registry: string): boolean {
+  const host = registry.startsWith('[') ? registry.slice(1, registry.indexOf(']')) : registry.replace(/:\d+$/, '');
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+function isCertificateError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/.test(code);
+}
+
+export function header(headers: Headers, name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/**
+ * Speaks HTTP to one registry host: finds its scheme (https, or http where allowed), authenticates
+ * (anonymous, Basic or Bearer via the challenge), follows redirects without leaking credentials to
+ * other hosts, retries what is worth retrying, and turns failures into errors for people.
+ */
+export class Transport {
+  private readonly auth: Authenticator;
+  readonly retryPolicy: RetryPolicy;
+  private origin: Promise<string> | undefined;
+
+  constructor(
+    readonly registry: string,
+    private readonly opts: TransportOptions,
+  ) {
+    this.retryPolicy = opts.retry ?? DEFAULT_RETRY;
+    this.auth = new Authenticator(registry, opts.credentials, (request) => this.fetchToken(request));
+  }
+
+  async request(req: RegistryRequest): Promise<RegistryResponse> {
+    const url = new URL(req.path, await this.resolveOrigin());
+    const attempt = async (): Promise<RegistryResponse> => {
+      let res = await this.send(req, url, await this.auth.authorization(req.scopes));
+      if (res.status === 401 && this.auth.accept(res.headers['www-authenticate'])) {
+        await res.body.dump();
+        res = await this.send(req, url, await this.auth.authorization(req.scopes));
+      }
+      if (req.expect.includes(res.status)) return res;
+      throw await this.failure(req, res);
+    };
+    if (req.retry === false) return attempt();
+    try {
+      return await withRetry(this.retryPolicy, attempt);
+    } catch (err) {
+      throw err instanceof RegistryError ? err.spent() : err;
+    }
+  }
+
+  /** https, or http for hosts named plain-HTTP, or — loopback or insecure — when TLS fails to connect. */
+  private resolveOrigin(): Promise<string> {
+    this.origin ??= this.ping().catch((err: unknown) => {
+      this.origin = undefined;
+      throw err;
+    });
+    return this.origin;
+  }
+
+  private async ping(): Promise<string> {
+    const host = apiHost(this.registry);
+    const schemes = this.opts.plainHttp ? ['http'] : this.opts.insecure || isLoopbackHost(this.registry) ? ['https', 'http'] : ['https'];
+    let failure: { origin: string; error: unknown } | undefined;
+    for (const [i, scheme] of schemes.entries()) {
+      const origin = `${scheme}://${host}`;
+      const req: RegistryRequest = { method: 'GET', path: '/v2/', scopes: [], what: `the registry API at ${origin}/v2/`, expect: [] };
+      const canFallBack = i < schemes.length - 1;
+      try {
+        const res = await withRetry(canFallBack ? { ...this.retryPolicy, maxAttempts: 1 } : this.retryPolicy, () => this.send(req, new URL('/v2/', origin)));
+        await res.body.dump();
+        if (res.status === 401) this.auth.accept(res.headers['www-authenticate']);
+        return origin;
+      } catch (err) {
+        failure = { origin, error: err instanceof RegistryError && err.cause !== undefined ? err.cause : err };
+        if (isCertificateError(failure.error)) break;
+      }
+    }
+    const certificate = isCertificateError(failure?.error);
+    throw new TcbuildError(`cannot reach the registry ${this.registry} at ${failure?.origin}/v2/: ${messageOf(failure?.error)}`, {
+      cause: failure?.error,
+      hint: certificate
+        ? "its TLS certificate is not trusted: add its CA with NODE_EXTRA_CA_CERTS, or skip verification with --tls-verify=false"
+        : `check that the registry is running and the address is right${schemes.includes('http') ? '' : '; if it speaks plain HTTP, use --tls-verify=false'}`,
+    });
+  }
+
+  /** One exchange, following redirects of GET/HEAD; Authorization goes only to the registry's own host. */
+  private async send(req: RegistryRequest, start: URL, authorization?: string): Promise<RegistryResponse> {
+    let url = start;
+    for (let hop = 0; ; hop++) {
+      const headers: Record<string, string> = { 'user-agent': 'tcbuild', ...req.headers };
+      if (authorization && url.host === start.host) headers['authorization'] = authorization;
+      let res: Dispatcher.ResponseData;
+      try {
+        res = await this.opts.agent.request({
+          origin: url.origin,
+          path: url.pathname + url.search,
+          method: req.method,
+          headers,
+          body: typeof req.body === 'function' ? await req.body() : req.body ?? null,
+        });
+      } catch (err) {
+        throw new RegistryError(`cannot reach ${url.origin} for ${req.what}: ${messageOf(err)}`, {
+          cause: err,
+          retryable: isRetryableError(err),
+        });
+      }
+      const location = header(res.headers, 'location');
+      const redirect = [301, 302, 303, 307, 308].includes(res.statusCode) && location !== undefined;
+      if (!redirect || (req.method !== 'GET' && req.method !== 'HEAD')) {
+        return { status: res.statusCode, headers: res.headers, body: res.body, url };
+      }
+      await res.body.dump();
+      if (hop >= MAX_REDIRECTS) throw new RegistryError(`${req.what}: too many redirects (last to ${location})`);
+      url = new URL(location, url);
+    }
+  }
+
+  private async failure(req: RegistryRequest, res: RegistryResponse): Promise<TcbuildError> {
+    const body = req.method === 'HEAD' ? '' : await readText(res.body, MAX_TEXT_BODY).catch(() => '');
+    if (req.method === 'HEAD') await res.body.dump();
+    const retryable = isRetryableStatus(res.status);
+    return responseError(
+      { method: req.method, url: res.url.href, status: res.status, body, what: req.what, registry: this.registry },
+      { retryable, retryAfterMs: retryable ? parseRetryAfter(header(res.headers, 'retry-after')) : undefined },
+    );
+  }
+
+  /** The token endpoint of the distribution auth spec: GET realm?service=…&scope=…, Basic-authenticated when we have credentials. */
+  private async fetchToken(request: TokenRequest): Promise<Token> {
+    const url = new URL(request.realm);
+    if (request.service) url.searchParams.set('service', request.service);
+    for (const scope of request.scopes) url.searchParams.append('scope', scope);
+    if (request.credentials) url.searchParams.set('account', request.credentials.username);
+    const req: RegistryRequest = {
+      method: 'GET',
+      path: url.href,
+      scopes: [],
+      what: `a token for ${request.scopes.join(' ') || 'the registry'} from ${url.origin}`,
+      expect: [200],
+    };
+    const authorization = request.credentials ? basicHeader(request.credentials) : undefined;
+    const res = await withRetry(this.retryPolicy, async () => {
+      const r = await this.send(req, url, authorization);
+      if (r.status === 200) return r;
+      throw await this.failure(req, r);
+    });
+    let body: { token?: unknown; access_token?: unknown; expires_in?: unknown };
+    try {
+      body = JSON.parse(await readText(res.body, MAX_TEXT_BODY)) as typeof body;
+    } catch {
+      body = {};
+    }
+    const token = body.token ?? body.access_token;
+    if (typeof token !== 'string' || token === '') throw new RegistryError(`${url.origin} answered the token request for ${this.registry} without a token`);
+    const expiresIn = typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : 60;
+    return { token, expiresIn };
+  }
+}
+
+/** Reads a response body as text, refusing more than `limit` bytes. */
+export async function readText(body: Readable, limit: number): Promise<string> {
+  return (await readLimited(body, limit, 'response')).toString('utf8');
+}
+
+export async function readLimited(body: Readable, limit: number, what: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) {
+      body.destroy();
+      throw new TcbuildError(`${what} is larger than the ${limit} bytes allowed`);
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
