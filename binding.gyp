@@ -2,9 +2,25 @@
   "targets": [
     {
       "target_name": "tcbuild_native",
-      "sources": ["native/addon.cc", "native/fs_ops.cc"],
+      "sources": [
+        "native/addon.cc",
+        "native/fs_ops.cc",
+        "native/close_fds.cc",
+        "native/exit_watcher.cc",
+        "native/init.cc",
+        "native/loopback.cc",
+        "native/mount_options.cc",
+        "native/path_in_root.cc",
+        "native/report.cc",
+        "native/rootfs.cc",
+        "native/spawn.cc",
+        "native/spec_reader.cc",
+        "native/workload.cc"
+      ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
-      "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions"],
       "cflags_cc": ["-std=c++17", "-O2", "-Wall", "-Wextra"]
     }
   ]

@@ -1,0 +1,75 @@
+// The addon's JavaScript surface. For src/sandbox/native.ts:
+//   spawn(spec) -> { pid, pidfd, stdout, stderr, report }   (fds owned by the caller)
+//   waitForExit(pidfd, (exitCode, signal) => void)
+//   sendSignal(pidfd, signal) -> boolean                     (false: already exited)
+// and fsOps for src/snapshot/native.ts (see fs_ops.h).
+#include <napi.h>
+#include "fs_ops.h"
+#include <string.h>
+
+#include <cerrno>
+#include <string>
+
+#include "exit_watcher.h"
+#include "fs_ops.h"
+#include "spawn.h"
+#include "spec_reader.h"
+#include "syscalls.h"
+
+namespace tcbuild {
+namespace {
+
+Napi::Error errno_error(Napi::Env env, const std::string& what, int error) {
+  Napi::Error result = Napi::Error::New(env, what + ": " + strerror(error));
+  if (const char* name = strerrorname_np(error)) result.Set("code", name);
+  result.Set("errno", Napi::Number::New(env, error));
+  return result;
+}
+
+int fd_argument(const Napi::CallbackInfo& info, size_t index) {
+  if (!info[index].IsNumber()) throw Napi::TypeError::New(info.Env(), "expected a file descriptor");
+  return info[index].As<Napi::Number>().Int32Value();
+}
+
+Napi::Value Spawn(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsObject()) throw Napi::TypeError::New(env, "spawn(spec): spec must be an object");
+  OwnedSpec spec(info[0].As<Napi::Object>());
+  SpawnedContainer container{};
+  if (int error = spawn_container(spec.view(), &container)) throw errno_error(env, "clone", error);
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("pid", container.pid);
+  result.Set("pidfd", container.pidfd);
+  result.Set("stdout", container.stdout_fd);
+  result.Set("stderr", container.stderr_fd);
+  result.Set("report", container.report_fd);
+  return result;
+}
+
+Napi::Value WaitForExit(const Napi::CallbackInfo& info) {
+  if (!info[1].IsFunction()) throw Napi::TypeError::New(info.Env(), "waitForExit: expected a callback");
+  watch_exit(info.Env(), fd_argument(info, 0), info[1].As<Napi::Function>());
+  return info.Env().Undefined();
+}
+
+Napi::Value SendSignal(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int pidfd = fd_argument(info, 0);
+  if (!info[1].IsNumber()) throw Napi::TypeError::New(env, "sendSignal: expected a signal number");
+  if (sys::pidfd_send_signal(pidfd, info[1].As<Napi::Number>().Int32Value()) == 0) return Napi::Boolean::New(env, true);
+  if (errno == ESRCH) return Napi::Boolean::New(env, false);
+  throw errno_error(env, "signal the container's init", errno);
+}
+
+}  // namespace
+}  // namespace tcbuild
+
+static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("spawn", Napi::Function::New(env, tcbuild::Spawn, "spawn"));
+  exports.Set("waitForExit", Napi::Function::New(env, tcbuild::WaitForExit, "waitForExit"));
+  exports.Set("sendSignal", Napi::Function::New(env, tcbuild::SendSignal, "sendSignal"));
+  RegisterFsOps(env, exports);
+  return exports;
+}
+
+NODE_API_MODULE(tcbuild_native, Init)

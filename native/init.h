@@ -1,0 +1,20 @@
+// The container's init: PID 1 of the new PID namespace, made by clone in
+// spawn.cc. It is the addon's own code, never a host binary.
+#pragma once
+
+#include "spec.h"
+
+namespace tcbuild {
+
+// Write ends of the pipes to the parent, in the numbering inherited from it.
+struct InitFds {
+  int stdout_fd;
+  int stderr_fd;
+  int report_fd;
+};
+
+// Sets up the container, forks the workload, then reaps every process and
+// forwards signals to the workload until it exits; exits with its status.
+[[noreturn]] void run_container_init(const ContainerSpec& spec, const InitFds& fds);
+
+}  // namespace tcbuild

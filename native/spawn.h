@@ -1,0 +1,23 @@
+// Creates the container's init process in new namespaces (parent side).
+#pragma once
+
+#include <sys/types.h>
+
+#include "spec.h"
+
+namespace tcbuild {
+
+// What the parent keeps: the init process and the read ends of its pipes, all
+// close-on-exec.
+struct SpawnedContainer {
+  pid_t pid;
+  int pidfd;
+  int stdout_fd;
+  int stderr_fd;
+  int report_fd;
+};
+
+// Returns 0, or an errno with every fd closed again.
+int spawn_container(const ContainerSpec& spec, SpawnedContainer* out);
+
+}  // namespace tcbuild

@@ -1,0 +1,253 @@
+#include "spec_reader.h"
+
+#include <sched.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include <cmath>
+
+#include "mount_options.h"
+
+namespace tcbuild {
+namespace {
+
+constexpr const char* kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+[[noreturn]] void throw_type_error(const Napi::Env& env, const std::string& where, const char* expected) {
+  throw Napi::TypeError::New(env, "container spec: " + where + " must be " + expected);
+}
+
+Napi::Value field(const Napi::Object& obj, const char* key) { return obj.Get(key); }
+
+std::string read_string(const Napi::Object& obj, const char* key, const std::string& where) {
+  Napi::Value value = field(obj, key);
+  if (!value.IsString()) throw_type_error(obj.Env(), where, "a string");
+  std::string text = value.As<Napi::String>().Utf8Value();
+  if (text.find('\0') != std::string::npos) throw_type_error(obj.Env(), where, "a string without NUL bytes");
+  return text;
+}
+
+double read_integer(const Napi::Object& obj, const char* key, const std::string& where, double max) {
+  Napi::Value value = field(obj, key);
+  double number = value.IsNumber() ? value.As<Napi::Number>().DoubleValue() : -1;
+  if (number < 0 || number > max || std::trunc(number) != number) {
+    throw_type_error(obj.Env(), where, "a non-negative integer in range");
+  }
+  return number;
+}
+
+uint32_t read_id(const Napi::Object& obj, const char* key, const std::string& where) {
+  return static_cast<uint32_t>(read_integer(obj, key, where, 4294967294.0));
+}
+
+Napi::Object read_object(const Napi::Object& obj, const char* key, const std::string& where) {
+  Napi::Value value = field(obj, key);
+  if (!value.IsObject() || value.IsArray()) throw_type_error(obj.Env(), where, "an object");
+  return value.As<Napi::Object>();
+}
+
+Napi::Array read_array(const Napi::Object& obj, const char* key, const std::string& where) {
+  Napi::Value value = field(obj, key);
+  if (!value.IsArray()) throw_type_error(obj.Env(), where, "an array");
+  return value.As<Napi::Array>();
+}
+
+Napi::Object element_object(const Napi::Array& list, uint32_t i, const std::string& where) {
+  Napi::Value value = list.Get(i);
+  if (!value.IsObject()) throw_type_error(list.Env(), where, "an object");
+  return value.As<Napi::Object>();
+}
+
+std::string index_label(const std::string& where, uint32_t i) { return where + "[" + std::to_string(i) + "]"; }
+
+struct NamedValue {
+  const char* name;
+  int value;
+};
+
+constexpr NamedValue kNamespaces[] = {
+    {"mount", CLONE_NEWNS}, {"pid", CLONE_NEWPID},       {"uts", CLONE_NEWUTS},
+    {"ipc", CLONE_NEWIPC},  {"cgroup", CLONE_NEWCGROUP}, {"network", CLONE_NEWNET},
+};
+
+constexpr NamedValue kRlimits[] = {
+    {"RLIMIT_AS", RLIMIT_AS},
+    {"RLIMIT_CORE", RLIMIT_CORE},
+    {"RLIMIT_CPU", RLIMIT_CPU},
+    {"RLIMIT_DATA", RLIMIT_DATA},
+    {"RLIMIT_FSIZE", RLIMIT_FSIZE},
+    {"RLIMIT_LOCKS", RLIMIT_LOCKS},
+    {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK},
+    {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
+    {"RLIMIT_NICE", RLIMIT_NICE},
+    {"RLIMIT_NOFILE", RLIMIT_NOFILE},
+    {"RLIMIT_NPROC", RLIMIT_NPROC},
+    {"RLIMIT_RSS", RLIMIT_RSS},
+    {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},
+    {"RLIMIT_RTTIME", RLIMIT_RTTIME},
+    {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
+    {"RLIMIT_STACK", RLIMIT_STACK},
+};
+
+template <size_t N>
+const NamedValue* find_named(const NamedValue (&table)[N], const std::string& name) {
+  for (const NamedValue& entry : table) {
+    if (name == entry.name) return &entry;
+  }
+  return nullptr;
+}
+
+mode_t device_file_type(const Napi::Env& env, const std::string& type, const std::string& where) {
+  if (type == "c" || type == "u") return S_IFCHR;
+  if (type == "b") return S_IFBLK;
+  if (type == "p") return S_IFIFO;
+  throw_type_error(env, where, "one of \"c\", \"u\", \"b\", \"p\"");
+}
+
+}  // namespace
+
+OwnedSpec::OwnedSpec(const Napi::Object& js) {
+  spec_.mountpoint = keep(read_string(read_object(js, "root", "root"), "path", "root.path"));
+  rootfs_mounts_ = read_mounts(read_array(js, "rootfsMounts", "rootfsMounts"), "rootfsMounts");
+  for (const MountEntry& mount : rootfs_mounts_) {
+    if (std::string(mount.destination) != "/") throw_type_error(js.Env(), "rootfsMounts[].destination", "\"/\"");
+  }
+  if (rootfs_mounts_.empty()) throw_type_error(js.Env(), "rootfsMounts", "a non-empty array");
+  mounts_ = read_mounts(read_array(js, "mounts", "mounts"), "mounts");
+  spec_.hostname = keep(read_string(js, "hostname", "hostname"));
+  read_process(read_object(js, "process", "process"));
+  read_linux(read_object(js, "linux", "linux"));
+
+  spec_.rootfs_mounts = rootfs_mounts_.data();
+  spec_.rootfs_mount_count = rootfs_mounts_.size();
+  spec_.mounts = mounts_.data();
+  spec_.mount_count = mounts_.size();
+  spec_.devices = devices_.data();
+  spec_.device_count = devices_.size();
+  spec_.argv = argv_.data();
+  spec_.envp = envp_.data();
+  spec_.groups = groups_.data();
+  spec_.group_count = groups_.size();
+  spec_.rlimits = rlimits_.data();
+  spec_.rlimit_count = rlimits_.size();
+}
+
+const char* OwnedSpec::keep(std::string text) { return strings_.emplace_back(std::move(text)).c_str(); }
+
+std::vector<MountEntry> OwnedSpec::read_mounts(const Napi::Array& list, const std::string& where) {
+  std::vector<MountEntry> mounts;
+  for (uint32_t i = 0; i < list.Length(); ++i) {
+    std::string label = index_label(where, i);
+    Napi::Object js = element_object(list, i, label);
+    Napi::Array js_options = read_array(js, "options", label + ".options");
+    std::vector<std::string> options;
+    for (uint32_t j = 0; j < js_options.Length(); ++j) {
+      Napi::Value option = js_options.Get(j);
+      if (!option.IsString()) throw_type_error(list.Env(), index_label(label + ".options", j), "a string");
+      options.push_back(option.As<Napi::String>().Utf8Value());
+    }
+    MountOptions parsed = parse_mount_options(options);
+    std::string destination = read_string(js, "destination", label + ".destination");
+    if (destination.empty() || destination[0] != '/') throw_type_error(list.Env(), label + ".destination", "absolute");
+    mounts.push_back(MountEntry{
+        keep(read_string(js, "type", label + ".type")),
+        keep(read_string(js, "source", label + ".source")),
+        keep(std::move(destination)),
+        parsed.flags,
+        parsed.propagation,
+        parsed.data.empty() ? nullptr : keep(std::move(parsed.data)),
+    });
+  }
+  return mounts;
+}
+
+std::vector<char*> OwnedSpec::read_string_list(const Napi::Array& list, const std::string& where) {
+  std::vector<char*> pointers;
+  for (uint32_t i = 0; i < list.Length(); ++i) {
+    Napi::Value value = list.Get(i);
+    if (!value.IsString()) throw_type_error(list.Env(), index_label(where, i), "a string");
+    std::string text = value.As<Napi::String>().Utf8Value();
+    if (text.find('\0') != std::string::npos) throw_type_error(list.Env(), index_label(where, i), "without NUL bytes");
+    pointers.push_back(const_cast<char*>(keep(std::move(text))));
+  }
+  pointers.push_back(nullptr);
+  return pointers;
+}
+
+void OwnedSpec::read_process(const Napi::Object& process) {
+  argv_ = read_string_list(read_array(process, "args", "process.args"), "process.args");
+  if (argv_.size() < 2) throw_type_error(process.Env(), "process.args", "a non-empty array");
+  envp_ = read_string_list(read_array(process, "env", "process.env"), "process.env");
+  spec_.path = kDefaultPath;
+  for (char* entry : envp_) {
+    if (entry != nullptr && std::string(entry).rfind("PATH=", 0) == 0) {
+      spec_.path = entry + 5;
+      break;
+    }
+  }
+  std::string cwd = read_string(process, "cwd", "process.cwd");
+  if (cwd.empty() || cwd[0] != '/') throw_type_error(process.Env(), "process.cwd", "an absolute path");
+  spec_.cwd = keep(std::move(cwd));
+
+  Napi::Object user = read_object(process, "user", "process.user");
+  spec_.uid = read_id(user, "uid", "process.user.uid");
+  spec_.gid = read_id(user, "gid", "process.user.gid");
+  spec_.umask = static_cast<mode_t>(read_integer(user, "umask", "process.user.umask", 0777));
+  Napi::Array gids = read_array(user, "additionalGids", "process.user.additionalGids");
+  for (uint32_t i = 0; i < gids.Length(); ++i) {
+    Napi::Value gid = gids.Get(i);
+    double number = gid.IsNumber() ? gid.As<Napi::Number>().DoubleValue() : -1;
+    if (number < 0 || number > 4294967294.0 || std::trunc(number) != number) {
+      throw_type_error(process.Env(), index_label("process.user.additionalGids", i), "a gid");
+    }
+    groups_.push_back(static_cast<gid_t>(number));
+  }
+
+  Napi::Array limits = read_array(process, "rlimits", "process.rlimits");
+  for (uint32_t i = 0; i < limits.Length(); ++i) {
+    std::string label = index_label("process.rlimits", i);
+    Napi::Object limit = element_object(limits, i, label);
+    const NamedValue* resource = find_named(kRlimits, read_string(limit, "type", label + ".type"));
+    if (resource == nullptr) throw_type_error(process.Env(), label + ".type", "a known RLIMIT_* name");
+    rlimits_.push_back(RlimitEntry{
+        resource->name,
+        resource->value,
+        static_cast<rlim_t>(read_integer(limit, "soft", label + ".soft", 9007199254740991.0)),
+        static_cast<rlim_t>(read_integer(limit, "hard", label + ".hard", 9007199254740991.0)),
+    });
+  }
+}
+
+void OwnedSpec::read_linux(const Napi::Object& js_linux) {
+  Napi::Array namespaces = read_array(js_linux, "namespaces", "linux.namespaces");
+  for (uint32_t i = 0; i < namespaces.Length(); ++i) {
+    std::string label = index_label("linux.namespaces", i) + ".type";
+    std::string type = read_string(element_object(namespaces, i, label), "type", label);
+    const NamedValue* ns = find_named(kNamespaces, type);
+    if (ns == nullptr) throw_type_error(js_linux.Env(), label, "one of mount, pid, uts, ipc, cgroup, network");
+    spec_.namespaces |= static_cast<unsigned long>(ns->value);
+  }
+  // The design depends on both: mounts vanish with the mount namespace, and
+  // killing init (PID 1) kills everything in the PID namespace.
+  if ((spec_.namespaces & (CLONE_NEWNS | CLONE_NEWPID)) != (CLONE_NEWNS | CLONE_NEWPID)) {
+    throw_type_error(js_linux.Env(), "linux.namespaces", "a list including mount and pid");
+  }
+
+  Napi::Array devices = read_array(js_linux, "devices", "linux.devices");
+  for (uint32_t i = 0; i < devices.Length(); ++i) {
+    std::string label = index_label("linux.devices", i);
+    Napi::Object device = element_object(devices, i, label);
+    std::string path = read_string(device, "path", label + ".path");
+    if (path.empty() || path[0] != '/') throw_type_error(js_linux.Env(), label + ".path", "an absolute path");
+    mode_t type = device_file_type(js_linux.Env(), read_string(device, "type", label + ".type"), label + ".type");
+    devices_.push_back(DeviceEntry{
+        keep(std::move(path)),
+        type | static_cast<mode_t>(read_integer(device, "fileMode", label + ".fileMode", 07777)),
+        makedev(read_id(device, "major", label + ".major"), read_id(device, "minor", label + ".minor")),
+        read_id(device, "uid", label + ".uid"),
+        read_id(device, "gid", label + ".gid"),
+    });
+  }
+}
+
+}  // namespace tcbuild

@@ -1,0 +1,98 @@
+import { closeSync } from 'node:fs';
+import { Socket } from 'node:net';
+import { constants } from 'node:os';
+import { isAbsolute } from 'node:path';
+
+import { removeEtcFiles, writeEtcFiles } from './etc-files.js';
+import { loadNative, type NativeContainer, type NativeSandbox } from './native.js';
+import { decodeReport, setupError } from './report.js';
+import { buildSpec } from './spec.js';
+import type { ContainerRequest, ContainerResult } from './types.js';
+
+/**
+ * Runs one process in a new container (mount, PID, UTS, IPC and cgroup
+ * namespaces, plus network for 'none') and resolves with how it exited.
+ * Rejects with a ContainerSetupError if the container could not be set up or
+ * the executable could not be run.
+ */
+export async function runContainer(req: ContainerRequest): Promise<ContainerResult> {
+  validate(req);
+  const native = loadNative();
+  const etc = await writeEtcFiles(req.hostname);
+  try {
+    const container = native.spawn(buildSpec(req, etc));
+    return await supervise(native, container, req);
+  } finally {
+    await removeEtcFiles(etc);
+  }
+}
+
+function validate(req: ContainerRequest): void {
+  if (req.args.length === 0) throw new TypeError('runContainer: args must not be empty');
+  if (!req.cwd.startsWith('/')) throw new TypeError(`runContainer: cwd must be an absolute path, got "${req.cwd}"`);
+  if (!isAbsolute(req.mountpoint)) throw new TypeError(`runContainer: mountpoint must be absolute, got "${req.mountpoint}"`);
+  if (req.rootfs.length === 0) throw new TypeError('runContainer: rootfs must have at least one mount');
+}
+
+async function supervise(native: NativeSandbox, container: NativeContainer, req: ContainerRequest): Promise<ContainerResult> {
+  const exited = new Promise<{ exitCode: number | null; signal: number | null }>((resolve) =>
+    native.waitForExit(container.pidfd, (exitCode, signal) => resolve({ exitCode, signal })),
+  );
+  const kill = () => native.sendSignal(container.pidfd, constants.signals.SIGKILL);
+  req.signal?.addEventListener('abort', kill, { once: true });
+  if (req.signal?.aborted) kill();
+  try {
+    const [report] = await Promise.all([
+      readAll(pipeReader(container.report)),
+      forward(pipeReader(container.stdout), req.stdout),
+      forward(pipeReader(container.stderr), req.stderr),
+    ]).catch(async (err: unknown) => {
+      kill();
+      await exited;
+      throw err;
+    });
+    const status = await exited;
+    const records = decodeReport(report);
+    const failure = records.find((r) => r.kind === 'setup-failed');
+    if (failure) throw setupError(failure, req.args);
+    const workload = records.find((r) => r.kind === 'workload-exited') ?? status;
+    if (workload.exitCode === null && workload.signal === null) throw new Error('lost track of the container process');
+    return { exitCode: workload.exitCode, signal: workload.signal === null ? null : signalName(workload.signal) };
+  } finally {
+    req.signal?.removeEventListener('abort', kill);
+    closeSync(container.pidfd);
+  }
+}
+
+function pipeReader(fd: number): Socket {
+  return new Socket({ fd, readable: true, writable: false });
+}
+
+async function readAll(source: Socket): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of source) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** Copies the container's output into `dest` (never ending it) until the container closes its end. */
+function forward(source: Socket, dest: NodeJS.WritableStream | undefined): Promise<void> {
+  if (dest) source.pipe(dest, { end: false });
+  else source.resume();
+  return new Promise<void>((resolve, reject) => {
+    const settle = (err?: Error) => {
+      source.off('close', settle).off('error', settle);
+      dest?.removeListener('error', settle);
+      if (dest) source.unpipe(dest);
+      source.destroy();
+      if (err) reject(err);
+      else resolve();
+    };
+    source.once('close', () => settle()).once('error', settle);
+    dest?.once('error', settle);
+  });
+}
+
+function signalName(signal: number): string {
+  const entry = Object.entries(constants.signals).find(([, number]) => number === signal);
+  return entry ? entry[0] : `signal ${signal}`;
+}

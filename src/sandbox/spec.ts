@@ -1,0 +1,71 @@
+import type { EtcFiles } from './etc-files.js';
+import type { NativeSpec } from './native.js';
+import type { ContainerRequest, Mount } from './types.js';
+
+// Docker's defaults for a container's /dev, /proc, /sys and friends.
+const SYSTEM_MOUNTS: Mount[] = [
+  { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
+  { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
+  {
+    destination: '/dev/pts',
+    type: 'devpts',
+    source: 'devpts',
+    options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'],
+  },
+  { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
+  { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
+  // Without its own network namespace the addon falls back to a read-only rbind of the host's /sys.
+  { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
+];
+
+const DEVICES: NativeSpec['linux']['devices'] = [
+  ['/dev/null', 1, 3],
+  ['/dev/zero', 1, 5],
+  ['/dev/full', 1, 7],
+  ['/dev/random', 1, 8],
+  ['/dev/urandom', 1, 9],
+  ['/dev/tty', 5, 0],
+].map(([path, major, minor]) => ({
+  path: path as string,
+  type: 'c',
+  major: major as number,
+  minor: minor as number,
+  fileMode: 0o666,
+  uid: 0,
+  gid: 0,
+}));
+
+/** The addon's spec for a request: the request plus every default a container gets. */
+export function buildSpec(req: ContainerRequest, etc: EtcFiles): NativeSpec {
+  const namespaces: NativeSpec['linux']['namespaces'] = [
+    { type: 'mount' },
+    { type: 'pid' },
+    { type: 'uts' },
+    { type: 'ipc' },
+    { type: 'cgroup' },
+  ];
+  if (req.network === 'none') namespaces.push({ type: 'network' });
+  return {
+    root: { path: req.mountpoint },
+    rootfsMounts: req.rootfs,
+    mounts: [
+      ...SYSTEM_MOUNTS,
+      readOnlyBind(etc.hosts, '/etc/hosts'),
+      readOnlyBind(etc.resolvConf, '/etc/resolv.conf'),
+      readOnlyBind(etc.hostname, '/etc/hostname'),
+    ],
+    hostname: req.hostname,
+    process: {
+      args: req.args,
+      env: req.env,
+      cwd: req.cwd,
+      user: { ...req.user, umask: 0o022 },
+      rlimits: [{ type: 'RLIMIT_NOFILE', soft: 1024, hard: 1048576 }],
+    },
+    linux: { namespaces, devices: DEVICES },
+  };
+}
+
+function readOnlyBind(source: string, destination: string): Mount {
+  return { type: 'bind', source, destination, options: ['rbind', 'ro'] };
+}

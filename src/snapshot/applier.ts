@@ -1,0 +1,210 @@
+import { closeSync, rmSync, write } from 'node:fs';
+import { promisify } from 'node:util';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import { InvalidInputError, TcbuildError, isErrno, messageOf } from '../errors.js';
+import { DigestingStream, type Digest } from '../image/digest.js';
+import type { LayerCompression } from '../image/media-types.js';
+import { fsOps, pathAt } from './native.js';
+import { ScopedDir } from './scoped-dir.js';
+import type { TarEntry } from './tar-format.js';
+import { readTar } from './tar-reader.js';
+import { OPAQUE_WHITEOUT, OVERLAY_OPAQUE_XATTR, WHITEOUT_META_PREFIX, WHITEOUT_PREFIX, isOverlayXattr } from './whiteout.js';
+
+const writeAsync = promisify(write);
+
+/**
+ * Extracts an OCI layer into `targetDir` (normally empty: it becomes an overlay lower dir), turning
+ * OCI whiteouts into overlay ones. Entries that would land outside `targetDir` are refused, and no
+ * path is ever resolved through a symlink — not even one inside the target.
+ */
+export async function applyLayer(compressed: Readable, compression: LayerCompression, targetDir: string): Promise<{ diffId: Digest }> {
+  if (compression === 'zstd') {
+    throw new InvalidInputError('zstd-compressed layers are not supported yet', { hint: 'use gzip or uncompressed layers' });
+  }
+  const diffId = new DigestingStream();
+  const root = ScopedDir.open(targetDir);
+  try {
+    const extract = async (tar: AsyncIterable<Buffer>): Promise<void> => {
+      const extractor = new LayerExtractor(root);
+      for await (const { entry, body } of readTar(tar)) await extractor.apply(entry, body);
+      extractor.finish();
+    };
+    if (compression === 'gzip') await pipeline(compressed, createGunzip(), diffId, extract);
+    else await pipeline(compressed, diffId, extract);
+  } finally {
+    root.close();
+  }
+  return { diffId: diffId.digest() };
+}
+
+class LayerExtractor {
+  /** Directory mtimes are set last: creating their children changes them. */
+  private readonly dirTimes: Array<{ path: string[]; mtime: number }> = [];
+
+  constructor(private readonly root: ScopedDir) {}
+
+  async apply(entry: TarEntry, body: AsyncIterable<Buffer>): Promise<void> {
+    try {
+      await this.applyEntry(entry, body);
+    } catch (err) {
+      const what = `layer entry "${entry.name}"`;
+      if (err instanceof InvalidInputError) throw new InvalidInputError(`${what}: ${err.message}`, { cause: err });
+      throw new TcbuildError(`cannot extract ${what} into ${this.root.path}: ${messageOf(err)}`, { cause: err });
+    }
+  }
+
+  finish(): void {
+    for (const { path, mtime } of this.dirTimes) this.atParent(path, false, (dirfd, name) => setTimes(dirfd, name, mtime));
+  }
+
+  private async applyEntry(entry: TarEntry, body: AsyncIterable<Buffer>): Promise<void> {
+    const path = archivePath(entry.name);
+    const name = path.at(-1);
+    if (path.slice(0, -1).some((p) => p.startsWith(WHITEOUT_META_PREFIX))) return; // inside aufs bookkeeping
+    if (name === undefined) {
+      if (entry.type !== 'dir') throw new InvalidInputError('the archive root must be a directory');
+      this.atParent(path, false, (dirfd) => this.applyDir(dirfd, '.', path, entry));
+      return;
+    }
+    if (name.startsWith(WHITEOUT_PREFIX)) {
+      this.applyWhiteout(path, name);
+      return;
+    }
+    const dirfd = this.root.openDir(path.slice(0, -1), true);
+    try {
+      if (entry.type === 'dir') this.applyDir(dirfd, name, path, entry);
+      else if (entry.type === 'hardlink') this.applyHardlink(dirfd, name, entry);
+      else await this.applyNonDir(dirfd, name, entry, body);
+    } finally {
+      closeSync(dirfd);
+    }
+  }
+
+  private applyWhiteout(path: string[], name: string): void {
+    const ops = fsOps();
+    const parent = path.slice(0, -1);
+    if (name === OPAQUE_WHITEOUT) {
+      this.atParent([...parent, '.'], true, (dirfd) => ops.lsetxattr(pathAt(dirfd, '.'), OVERLAY_OPAQUE_XATTR, Buffer.from('y')));
+      return;
+    }
+    if (name.startsWith(WHITEOUT_META_PREFIX)) return; // aufs bookkeeping, meaningless on overlay
+    const hidden = name.slice(WHITEOUT_PREFIX.length);
+    if (hidden === '' || hidden === '.' || hidden === '..') {
+      throw new InvalidInputError(`"${name}" is not a valid whiteout: it must name a file in its own directory`);
+    }
+    this.atParent([...parent, hidden], true, (dirfd, base) => {
+      removeExisting(dirfd, base);
+      ops.mknodat(dirfd, base, ops.constants.S_IFCHR, 0, 0);
+    });
+  }
+
+  private applyDir(dirfd: number, name: string, path: string[], entry: TarEntry): void {
+    const mode = fsOps().lstatMode(dirfd, name);
+    if (mode === null || !isDirMode(mode)) {
+      removeExisting(dirfd, name);
+      fsOps().mkdirat(dirfd, name, 0o700);
+    }
+    setAttributes(dirfd, name, entry);
+    this.dirTimes.push({ path: name === '.' ? [...path, '.'] : path, mtime: entry.mtime });
+  }
+
+  private applyHardlink(dirfd: number, name: string, entry: TarEntry): void {
+    const target = archivePath(entry.linkname, 'hard link target');
+    if (target.length === 0) throw new InvalidInputError('a hard link cannot point to the archive root');
+    removeExisting(dirfd, name);
+    this.atParent(target, false, (targetDirfd, targetName) => {
+      try {
+        fsOps().linkat(targetDirfd, targetName, dirfd, name);
+      } catch (err) {
+        if (isErrno(err, 'ENOENT')) {
+          throw new InvalidInputError(`hard link target "${entry.linkname}" is not earlier in this layer`, { cause: err });
+        }
+        throw err;
+      }
+    });
+  }
+
+  private async applyNonDir(dirfd: number, name: string, entry: TarEntry, body: AsyncIterable<Buffer>): Promise<void> {
+    const ops = fsOps();
+    const c = ops.constants;
+    removeExisting(dirfd, name);
+    switch (entry.type) {
+      case 'file':
+        await writeFile(this.root.createFile(dirfd, name), body);
+        break;
+      case 'symlink':
+        ops.symlinkat(entry.linkname, dirfd, name);
+        break;
+      case 'char':
+      case 'block':
+      case 'fifo': {
+        const type = entry.type === 'char' ? c.S_IFCHR : entry.type === 'block' ? c.S_IFBLK : c.S_IFIFO;
+        ops.mknodat(dirfd, name, type | (entry.mode & 0o777), entry.devmajor, entry.devminor);
+        break;
+      }
+    }
+    setAttributes(dirfd, name, entry);
+    setTimes(dirfd, name, entry.mtime);
+  }
+
+  /** Runs `fn` with the (safely opened) parent directory of `path` and its last component. */
+  private atParent(path: string[], create: boolean, fn: (dirfd: number, name: string) => void): void {
+    const dirfd = this.root.openDir(path.slice(0, -1), create);
+    try {
+      fn(dirfd, path.at(-1) ?? '.');
+    } finally {
+      closeSync(dirfd);
+    }
+  }
+}
+
+/**
+ * The components of an archive path. Absolute paths and '..' are refused rather than cleaned:
+ * no tool that writes layers honestly produces them.
+ */
+function archivePath(name: string, what = 'path'): string[] {
+  if (name.startsWith('/')) throw new InvalidInputError(`${what} "${name}" is absolute`);
+  const components = name.split('/').filter((c) => c !== '' && c !== '.');
+  if (components.includes('..')) throw new InvalidInputError(`${what} "${name}" contains '..'`);
+  return components;
+}
+
+function isDirMode(mode: number): boolean {
+  return (mode & 0o170000) === 0o040000;
+}
+
+/** Later entries replace earlier ones, as when tar extracts over existing files. */
+function removeExisting(dirfd: number, name: string): void {
+  const mode = fsOps().lstatMode(dirfd, name);
+  if (mode === null) return;
+  if (isDirMode(mode)) rmSync(pathAt(dirfd, name), { recursive: true });
+  else fsOps().unlinkat(dirfd, name, false);
+}
+
+async function writeFile(fd: number, body: AsyncIterable<Buffer>): Promise<void> {
+  try {
+    for await (const chunk of body) {
+      for (let done = 0; done < chunk.length; ) done += (await writeAsync(fd, chunk, done, chunk.length - done)).bytesWritten;
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Owner, then mode (chown clears setuid bits), then xattrs (chown clears security.capability). */
+function setAttributes(dirfd: number, name: string, entry: TarEntry): void {
+  const ops = fsOps();
+  ops.fchownat(dirfd, name, entry.uid, entry.gid);
+  if (entry.type !== 'symlink') ops.fchmodat(dirfd, name, entry.mode);
+  for (const [key, value] of entry.xattrs) {
+    if (!isOverlayXattr(key)) ops.lsetxattr(pathAt(dirfd, name), key, value);
+  }
+}
+
+function setTimes(dirfd: number, name: string, mtime: number): void {
+  const seconds = Math.floor(mtime);
+  const nanoseconds = Math.min(Math.round((mtime - seconds) * 1e9), 999_999_999);
+  fsOps().utimensat(dirfd, name, seconds, nanoseconds, seconds, nanoseconds);
+}

@@ -1,0 +1,64 @@
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+
+/** The file-system calls of native/fs_ops.cc. Errors are thrown Node-style (`code`, `syscall`). */
+export interface FsOps {
+  openat2(dirfd: number, path: string, flags: number, mode: number, resolve: number): number;
+  mkdirat(dirfd: number, name: string, mode: number): void;
+  /** `mode` includes the file type (S_IFCHR, S_IFBLK, S_IFIFO). */
+  mknodat(dirfd: number, name: string, mode: number, major: number, minor: number): void;
+  symlinkat(target: string, dirfd: number, name: string): void;
+  /** Never follows a symlink at `oldName`. */
+  linkat(oldDirfd: number, oldName: string, newDirfd: number, newName: string): void;
+  unlinkat(dirfd: number, name: string, isDir: boolean): void;
+  /** Never follows a final symlink. */
+  fchownat(dirfd: number, name: string, uid: number, gid: number): void;
+  fchmodat(dirfd: number, name: string, mode: number): void;
+  /** Never follows a final symlink. */
+  utimensat(dirfd: number, name: string, atimeSec: number, atimeNsec: number, mtimeSec: number, mtimeNsec: number): void;
+  /** st_mode, or null when `name` does not exist; never follows a final symlink. */
+  lstatMode(dirfd: number, name: string): number | null;
+  lsetxattr(path: string, name: string, value: Buffer): void;
+  /** null when the attribute is absent or the file system has none. */
+  lgetxattr(path: string, name: string): Buffer | null;
+  llistxattr(path: string): string[];
+  constants: {
+    AT_FDCWD: number;
+    O_PATH: number;
+    O_CLOEXEC: number;
+    O_DIRECTORY: number;
+    O_NOFOLLOW: number;
+    O_CREAT: number;
+    O_EXCL: number;
+    O_WRONLY: number;
+    RESOLVE_BENEATH: number;
+    RESOLVE_IN_ROOT: number;
+    RESOLVE_NO_SYMLINKS: number;
+    RESOLVE_NO_MAGICLINKS: number;
+    RESOLVE_NO_XDEV: number;
+    S_IFCHR: number;
+    S_IFBLK: number;
+    S_IFIFO: number;
+  };
+}
+
+let loaded: FsOps | undefined;
+
+/** The addon built by node-gyp at the package root (build/Release), loaded on first use. */
+export function fsOps(): FsOps {
+  if (!loaded) {
+    const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+    const addon = createRequire(import.meta.url)(join(packageRoot, 'build', 'Release', 'tcbuild_native.node')) as {
+      fsOps?: FsOps;
+    };
+    if (!addon.fsOps) throw new Error('the native addon has no fsOps: rebuild it with `npx node-gyp rebuild`');
+    loaded = addon.fsOps;
+  }
+  return loaded;
+}
+
+/** A path naming `name` inside the directory open as `dirfd`, for calls that have no *at form. */
+export function pathAt(dirfd: number, name: string): string {
+  return `/proc/self/fd/${dirfd}/${name}`;
+}

@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+
+import { resolveUser } from '../../src/sandbox/index.js';
+
+const PASSWD = [
+  'root:x:0:0:root:/root:/bin/sh',
+  '# a comment',
+  '',
+  'app:x:1000:1000:app:/home/app:/bin/sh',
+  'svc:x:1001:50::/srv:/sbin/nologin',
+].join('\n');
+const GROUP = ['root:x:0:root', 'wheel:x:10:root,app', 'staff:x:50:app', 'app:x:1000:', 'audio:x:29:svc'].join('\n');
+
+describe('resolveUser', () => {
+  test('"" is root, with the groups root is a member of', () => {
+    assert.deepEqual(resolveUser('', PASSWD, GROUP), { uid: 0, gid: 0, additionalGids: [0, 10] });
+  });
+
+  test('a name takes uid and gid from /etc/passwd and groups from /etc/group membership', () => {
+    assert.deepEqual(resolveUser('app', PASSWD, GROUP), { uid: 1000, gid: 1000, additionalGids: [10, 50] });
+    assert.deepEqual(resolveUser('svc', PASSWD, GROUP), { uid: 1001, gid: 50, additionalGids: [29] });
+  });
+
+  test('a numeric uid with an entry is that entry', () => {
+    assert.deepEqual(resolveUser('1000', PASSWD, GROUP), { uid: 1000, gid: 1000, additionalGids: [10, 50] });
+  });
+
+  test('a numeric uid without an entry needs none, and gets gid 0', () => {
+    assert.deepEqual(resolveUser('4242', PASSWD, GROUP), { uid: 4242, gid: 0, additionalGids: [] });
+    assert.deepEqual(resolveUser('4242', null, null), { uid: 4242, gid: 0, additionalGids: [] });
+  });
+
+  test('an explicit group replaces the gid and drops supplementary groups', () => {
+    assert.deepEqual(resolveUser('app:staff', PASSWD, GROUP), { uid: 1000, gid: 50, additionalGids: [] });
+    assert.deepEqual(resolveUser('app:77', PASSWD, GROUP), { uid: 1000, gid: 77, additionalGids: [] });
+    assert.deepEqual(resolveUser('1000:10', PASSWD, GROUP), { uid: 1000, gid: 10, additionalGids: [] });
+    assert.deepEqual(resolveUser('5000:6000', null, null), { uid: 5000, gid: 6000, additionalGids: [] });
+  });
+
+  test('an unknown user name says which user is missing from /etc/passwd', () => {
+    assert.throws(() => resolveUser('nobody', PASSWD, GROUP), {
+      message: 'unable to find user "nobody": no matching entries in /etc/passwd',
+    });
+    assert.throws(() => resolveUser('nobody', null, GROUP), {
+      message: 'unable to find user "nobody": the image has no /etc/passwd',
+    });
+  });
+
+  test('an unknown group name says which group is missing from /etc/group', () => {
+    assert.throws(() => resolveUser('app:nogroup', PASSWD, GROUP), {
+      message: 'unable to find group "nogroup": no matching entries in /etc/group',
+    });
+    assert.throws(() => resolveUser('0:nogroup', PASSWD, null), {
+      message: 'unable to find group "nogroup": the image has no /etc/group',
+    });
+  });
+
+  test('ids out of range are refused', () => {
+    assert.throws(() => resolveUser('-1', PASSWD, GROUP), /uid -1 is out of range/);
+    assert.throws(() => resolveUser('0:2147483648', PASSWD, GROUP), /gid 2147483648 is out of range/);
+  });
+
+  test('without /etc/group there are no supplementary groups', () => {
+    assert.deepEqual(resolveUser('app', PASSWD, null), { uid: 1000, gid: 1000, additionalGids: [] });
+  });
+});
