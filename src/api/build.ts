@@ -3,6 +3,7 @@ import { resolve as resolvePath, join, relative } from 'node:path';
 import { TcbuildError, isErrno } from '../errors.js';
 import { writeImage } from '../export/store.js';
 import { convert } from '../frontend/convert.js';
+import { DockerfileError } from '../frontend/errors.js';
 import { toStages } from '../frontend/instructions.js';
 import { parseDockerfile } from '../frontend/parse.js';
 import type { Digest } from '../image/digest.js';
@@ -18,7 +19,7 @@ import { localOrPulledImage } from './resolve-image.js';
 export interface BuildOptions {
   /** The build context directory. */
   context: string;
-  /** The Dockerfile's path (default: CONTEXT/Dockerfile); ignored when `dockerfile` text is given. */
+  /** The Dockerfile's path, relative to the working directory as with docker (default: CONTEXT/Dockerfile); ignored when `dockerfile` text is given. */
   file?: string;
   /** The Dockerfile's text (e.g. read from stdin for `-f -`). */
   dockerfile?: string;
@@ -54,7 +55,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   if (!contextStat?.isDirectory()) {
     throw new TcbuildError(`build context "${opts.context}" is not a directory`, { hint: 'give the directory holding your sources, e.g. tcbuild build -t app .' });
   }
-  const dockerfilePath = resolvePath(contextDir, opts.file ?? 'Dockerfile');
+  const dockerfilePath = opts.file !== undefined ? resolvePath(opts.file) : join(contextDir, 'Dockerfile');
   const dockerfileName = opts.dockerfile !== undefined ? 'Dockerfile' : displayPath(dockerfilePath);
   const text = opts.dockerfile ?? (await readDockerfile(dockerfilePath, dockerfileName));
   const parsed = parseDockerfile(text, dockerfileName);
@@ -80,9 +81,14 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
       context: { op: 'context', name: 'context', dir: contextDir },
       sourceDateEpoch: opts.sourceDateEpoch,
       warn: (text) => progress.emit({ kind: 'warning', text }),
-      resolveImage: async (name, p) => {
-        const { ref, image } = await localOrPulledImage(store.layout, getRegistry, name, p, opts.pull ?? false);
-        return { vertex: { op: 'image', ref: formatReference(ref), manifest: image.descriptor.digest, platform: p }, config: await image.config() };
+      resolveImage: async (name, p, at) => {
+        try {
+          const { ref, image } = await localOrPulledImage(store.layout, getRegistry, name, p, opts.pull ?? false);
+          return { vertex: { op: 'image', ref: formatReference(ref), manifest: image.descriptor.digest, platform: p }, config: await image.config() };
+        } catch (err) {
+          if (!(err instanceof TcbuildError)) throw err;
+          throw new DockerfileError(at.file, at.line, `image "${name}": ${err.message}`, { cause: err, ...(err.hint ? { hint: err.hint } : {}) });
+        }
       },
     });
     const solver = new Solver({

@@ -30,12 +30,14 @@ export async function copyFiles(v: CopyVertex, upper: string, below: LayeredView
   const mode = v.chmod !== undefined ? parseChmod(v.chmod, fail) : undefined;
 
   if (from.kind === 'inline') {
-    const dir = await ensureDirectory(upper, below, below.resolve(v.dest, { followFinal: true }), owner ?? { uid: 0, gid: 0 });
+    const destIsDir = v.dest.endsWith('/') || from.files.length > 1 || below.lstat(v.dest)?.isDirectory() === true;
     for (const file of from.files) {
-      const target = join(upper, dir, file.name);
-      await writeFile(target, file.content, { mode: mode ?? 0o644 });
-      if (mode !== undefined) await chmod(target, mode);
-      await lchown(target, owner?.uid ?? 0, owner?.gid ?? 0);
+      const target = destIsDir ? posix.join(v.dest, file.name) : v.dest;
+      const parent = await ensureDirectory(upper, below, below.resolve(posix.dirname(target), { followFinal: true }), owner ?? { uid: 0, gid: 0 });
+      const path = join(upper, parent, posix.basename(target));
+      await writeFile(path, file.content);
+      await chmod(path, mode ?? 0o644);
+      await lchown(path, owner?.uid ?? 0, owner?.gid ?? 0);
     }
     return;
   }

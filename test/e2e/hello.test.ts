@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { pushFixture } from '../../scripts/fixtures.js';
 import { NEEDS_ROOT, run, tcbuild, tempRoot } from '../helpers/cli.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { registryConfig, unpackFromRegistry } from '../helpers/unpack.js';
 
 const SDE = '1700000000';
 
@@ -48,14 +49,12 @@ describe('the first whole build: Dockerfile → sandboxed RUN → layers → reg
   });
 
   it('writes the image config as BuildKit does: Env, Entrypoint/Cmd, WorkingDir, User, ports, labels, history', async () => {
-    const raw = await run('skopeo', ['inspect', '--tls-verify=false', '--config', '--raw', `docker://${demo()}`]);
-    assert.equal(raw.code, 0, raw.stderr);
-    const config = JSON.parse(raw.stdout) as {
+    const config = await registryConfig<{
       created: string;
       config: { Env: string[]; Entrypoint: string[]; Cmd: string[]; WorkingDir: string; User: string; ExposedPorts: Record<string, object>; Labels: Record<string, string> };
       rootfs: { diff_ids: string[] };
       history: { created_by: string; empty_layer?: boolean; comment?: string }[];
-    };
+    }>(demo());
     assert.equal(config.created, '2023-11-14T22:13:20Z');
     assert.deepEqual(config.config.Env, ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'APP_HOME=/app', 'GREETING=hello']);
     assert.deepEqual(config.config.Entrypoint, ['/app/hello.sh']);
@@ -88,13 +87,7 @@ describe('the first whole build: Dockerfile → sandboxed RUN → layers → reg
   });
 
   it('unpacks with umoci to the COPYed and RUN-made files, with their owners and modes, and runc runs it', async () => {
-    const layout = join(work, 'oci');
-    const copy = await run('skopeo', ['copy', '--src-tls-verify=false', `docker://${demo()}`, `oci:${layout}:demo`]);
-    assert.equal(copy.code, 0, copy.stderr);
-    const bundle = join(work, 'bundle');
-    const unpack = await run('umoci', ['unpack', '--image', `${layout}:demo`, bundle]);
-    assert.equal(unpack.code, 0, unpack.stderr);
-    const rootfs = join(bundle, 'rootfs');
+    const { bundle, rootfs } = await unpackFromRegistry(demo(), work);
     const script = await stat(join(rootfs, 'app/hello.sh'));
     assert.deepEqual([script.uid, script.gid, script.mode & 0o7777], [1000, 1000, 0o755]);
     const builtTxt = await stat(join(rootfs, 'app/built.txt'));
