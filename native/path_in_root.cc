@@ -37,8 +37,8 @@ void close_keeping_errno(int fd) {
   errno = saved;
 }
 
-// Splits "/a/b/c/" into parent "/a/b" and name "c". Returns false for "/" or
-// a path too long for the buffers.
+// Splits "/a/b/c/" into parent "/a/b/" and name "c/" (a name ends at its
+// first '/'). Returns false for "/" or a path too long for the buffers.
 bool split_path(const char* path, PathText* parent, const char** name) {
   size_t end = strlen(path);
   while (end > 0 && path[end - 1] == '/') --end;

@@ -27,17 +27,22 @@ std::string read_string(const Napi::Object& obj, const char* key, const std::str
   return text;
 }
 
-double read_integer(const Napi::Object& obj, const char* key, const std::string& where, double max) {
-  Napi::Value value = field(obj, key);
+constexpr double kMaxId = 4294967294.0;  // (uid_t)-1 means "unchanged" to the kernel
+
+double integer_value(const Napi::Value& value, const std::string& where, double max) {
   double number = value.IsNumber() ? value.As<Napi::Number>().DoubleValue() : -1;
   if (number < 0 || number > max || std::trunc(number) != number) {
-    throw_type_error(obj.Env(), where, "a non-negative integer in range");
+    throw_type_error(value.Env(), where, "a non-negative integer in range");
   }
   return number;
 }
 
+double read_integer(const Napi::Object& obj, const char* key, const std::string& where, double max) {
+  return integer_value(field(obj, key), where, max);
+}
+
 uint32_t read_id(const Napi::Object& obj, const char* key, const std::string& where) {
-  return static_cast<uint32_t>(read_integer(obj, key, where, 4294967294.0));
+  return static_cast<uint32_t>(read_integer(obj, key, where, kMaxId));
 }
 
 Napi::Object read_object(const Napi::Object& obj, const char* key, const std::string& where) {
@@ -195,12 +200,7 @@ void OwnedSpec::read_process(const Napi::Object& process) {
   spec_.umask = static_cast<mode_t>(read_integer(user, "umask", "process.user.umask", 0777));
   Napi::Array gids = read_array(user, "additionalGids", "process.user.additionalGids");
   for (uint32_t i = 0; i < gids.Length(); ++i) {
-    Napi::Value gid = gids.Get(i);
-    double number = gid.IsNumber() ? gid.As<Napi::Number>().DoubleValue() : -1;
-    if (number < 0 || number > 4294967294.0 || std::trunc(number) != number) {
-      throw_type_error(process.Env(), index_label("process.user.additionalGids", i), "a gid");
-    }
-    groups_.push_back(static_cast<gid_t>(number));
+    groups_.push_back(static_cast<gid_t>(integer_value(gids.Get(i), index_label("process.user.additionalGids", i), kMaxId)));
   }
 
   Napi::Array limits = read_array(process, "rlimits", "process.rlimits");

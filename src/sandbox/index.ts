@@ -2,3 +2,4 @@ export type { ContainerRequest, ContainerResult, ContainerUser, Mount } from './
 export { runContainer } from './container.js';
 export { ContainerSetupError } from './report.js';
 export { resolveUser } from './user.js';
+export { MOUNT_TARGETS } from './spec.js';

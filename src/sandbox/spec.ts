@@ -35,6 +35,11 @@ const DEVICES: NativeSpec['linux']['devices'] = [
   gid: 0,
 }));
 
+const ETC_FILES = ['/etc/hosts', '/etc/resolv.conf', '/etc/hostname'] as const;
+
+/** Paths the sandbox mounts over inside the rootfs (creating them when the image lacks them). */
+export const MOUNT_TARGETS: readonly string[] = [...SYSTEM_MOUNTS.map((m) => m.destination), ...ETC_FILES];
+
 /** The addon's spec for a request: the request plus every default a container gets. */
 export function buildSpec(req: ContainerRequest, etc: EtcFiles): NativeSpec {
   const namespaces: NativeSpec['linux']['namespaces'] = [
@@ -50,9 +55,9 @@ export function buildSpec(req: ContainerRequest, etc: EtcFiles): NativeSpec {
     rootfsMounts: req.rootfs,
     mounts: [
       ...SYSTEM_MOUNTS,
-      readOnlyBind(etc.hosts, '/etc/hosts'),
-      readOnlyBind(etc.resolvConf, '/etc/resolv.conf'),
-      readOnlyBind(etc.hostname, '/etc/hostname'),
+      readOnlyBind(etc.hosts, ETC_FILES[0]),
+      readOnlyBind(etc.resolvConf, ETC_FILES[1]),
+      readOnlyBind(etc.hostname, ETC_FILES[2]),
     ],
     hostname: req.hostname,
     process: {

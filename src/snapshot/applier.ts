@@ -86,7 +86,7 @@ class LayerExtractor {
     const ops = fsOps();
     const parent = path.slice(0, -1);
     if (name === OPAQUE_WHITEOUT) {
-      this.atParent([...parent, '.'], true, (dirfd) => ops.lsetxattr(pathAt(dirfd, '.'), OVERLAY_OPAQUE_XATTR, Buffer.from('y')));
+      this.atParent([...parent, '.'], true, (dirfd, dir) => ops.lsetxattr(pathAt(dirfd, dir), OVERLAY_OPAQUE_XATTR, Buffer.from('y')));
       return;
     }
     if (name.startsWith(WHITEOUT_META_PREFIX)) return; // aufs bookkeeping, meaningless on overlay

@@ -9,12 +9,12 @@ import { DockerfileError } from '../frontend/errors.js';
 import { canonicalJson, vertexDigest, type CopyVertex, type ExecVertex, type ImageVertex, type MkdirVertex, type StepDescription, type Vertex } from '../graph/vertex.js';
 import { sha256, type Digest } from '../image/digest.js';
 import { layerCompressionOf, MediaType } from '../image/media-types.js';
-import type { Descriptor } from '../image/types.js';
 import type { Progress } from '../progress/progress.js';
 import { resolveUser, runContainer } from '../sandbox/index.js';
-import { applyLayer, LayeredView, writeLayer, type OverlaySnapshotter } from '../snapshot/index.js';
+import { LayeredView, writeLayer, type OverlaySnapshotter } from '../snapshot/index.js';
 import { BuildCache, type LayerRecord } from './cache.js';
 import { contextChecksum, copyFiles, makeDirectory } from './file-ops.js';
+import { removeMountTargets } from './mount-targets.js';
 
 export interface SolverOptions {
   root: string;
@@ -83,18 +83,11 @@ export class Solver {
       chainId = chainId === undefined ? layer.diffId : sha256(`${chainId} ${layer.diffId}`);
       const name = `layer-${chainId.slice('sha256:'.length)}`;
       if (!(await this.opts.snapshotter.stat(name))) {
-        const key = `extract-${randomBytes(8).toString('hex')}`;
-        await this.opts.snapshotter.prepare(key, parent);
-        try {
-          const { diffId } = await applyLayer(await layer.open(), layerCompressionOf(layer.descriptor.mediaType), this.opts.snapshotter.upperDir(key));
-          if (diffId !== layer.diffId) {
-            throw new TcbuildError(`layer ${layer.descriptor.digest} of ${v.ref} unpacks to ${diffId}, but the image config says ${layer.diffId}`);
-          }
-          await this.opts.snapshotter.commit(name, key);
-        } catch (err) {
-          await this.opts.snapshotter.remove(key).catch(() => undefined);
-          throw err;
-        }
+        await this.opts.snapshotter
+          .applyLayerAsSnapshot(name, parent, await layer.open(), layerCompressionOf(layer.descriptor.mediaType), { expectedDiffId: layer.diffId })
+          .catch((err: unknown) => {
+            throw new TcbuildError(`cannot unpack layer ${layer.descriptor.digest} of ${v.ref}: ${err instanceof Error ? err.message : String(err)}`);
+          });
       }
       parent = name;
       records.push({ descriptor: layer.descriptor, diffId: layer.diffId });
@@ -124,7 +117,10 @@ export class Solver {
     try {
       const below = new LayeredView(input.snapshot ? this.opts.snapshotter.layerDirs(input.snapshot) : []);
       const upper = this.opts.snapshotter.upperDir(key);
-      if (v.op === 'exec') await this.runStep(v, id, mounts, below, key);
+      if (v.op === 'exec') {
+        await this.runStep(v, id, mounts, below, key);
+        await removeMountTargets(upper, below);
+      }
       else if (v.op === 'mkdir') await makeDirectory(upper, below, v.path);
       else await copyFiles(v, upper, below, source!.from);
       const written = await writeLayer(upper, this.opts.blobs, {
@@ -211,4 +207,3 @@ function stepName(d: StepDescription): string {
   return `[${d.file}:${d.line}] ${d.text}`;
 }
 
-export type { Descriptor };

@@ -96,6 +96,9 @@ describe('the first whole build: Dockerfile → sandboxed RUN → layers → reg
     const message = await stat(join(rootfs, 'app/data/message.txt'));
     assert.deepEqual([message.uid, message.gid, message.mode & 0o7777], [0, 0, 0o644]);
     assert.match(await readFile(join(rootfs, 'etc/passwd'), 'utf8'), /^app:x:1000:1000:/m);
+    for (const mountTarget of ['etc/hosts', 'etc/resolv.conf', 'etc/hostname']) {
+      await assert.rejects(stat(join(rootfs, mountTarget)), `the sandbox's ${mountTarget} mount point must not end up in a layer`);
+    }
 
     const specPath = join(bundle, 'config.json');
     const spec = JSON.parse(await readFile(specPath, 'utf8')) as { process: { terminal: boolean; args: string[] } };

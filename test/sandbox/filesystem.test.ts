@@ -125,6 +125,11 @@ describe('container filesystem', { skip: skipUnlessRoot }, () => {
     }
   });
 
+  test('a mount point the image made impossible rejects naming it', async () => {
+    await writeFile(join(overlay.upper, 'proc'), 'not a directory\n');
+    await assert.rejects(run(overlay, 'true'), { message: 'create mount point /proc: not a directory' });
+  });
+
   test('a failing mount rejects with the step and the error', async () => {
     await assert.rejects(
       run(overlay, 'true', { rootfs: [{ type: 'bind', source: '/nonexistent-rootfs', destination: '/', options: ['rbind'] }] }),
