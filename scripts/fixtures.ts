@@ -108,7 +108,7 @@ export async function buildFixtureLayout(): Promise<{ layout: OciLayout; index: 
       rootfs: { type: 'layers', diff_ids: [layer.diffId] },
       history: [{ created, created_by: `tcbuild fixtures: busybox-static ${version} (Debian)` }],
     };
-    manifests.push(await writeImage(layout, config, [{ descriptor: layer.descriptor, diffId: layer.diffId }]));
+    manifests.push((await writeImage(layout, config, [{ descriptor: layer.descriptor, diffId: layer.diffId }])).manifest);
   }
   const index: Index = { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests };
   const info = await layout.blobs.writeBuffer(Buffer.from(canonicalJson(index)));

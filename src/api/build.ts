@@ -1,7 +1,9 @@
 import { readFile, stat } from 'node:fs/promises';
 import { resolve as resolvePath, join, relative } from 'node:path';
 import { TcbuildError, isErrno } from '../errors.js';
+import { exportRootfs } from '../export/local.js';
 import { writeImage } from '../export/store.js';
+import { LayeredView } from '../snapshot/index.js';
 import { convert } from '../frontend/convert.js';
 import { DockerfileError } from '../frontend/errors.js';
 import { toStages } from '../frontend/instructions.js';
@@ -37,12 +39,19 @@ export interface BuildOptions {
   /** SOURCE_DATE_EPOCH: clamps timestamps in layers and config for reproducible digests. */
   sourceDateEpoch?: number;
   compressionLevel?: number;
+  /** Labels added to the image config (`--label`). */
+  labels?: Record<string, string>;
+  /** Extra outputs besides the local store (`-o type=local,dest=DIR`). */
+  outputs?: BuildOutput[];
 }
+
+export type BuildOutput = { type: 'local'; dest: string };
 
 export interface BuildResult {
   /** The manifest descriptor (its digest is what `--iidfile` holds, as the registry sees it). */
   descriptor: Descriptor;
   digest: Digest;
+  configDigest: Digest;
   config: ImageConfig;
   tags: string[];
 }
@@ -101,16 +110,25 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
       compressionLevel: opts.compressionLevel,
     });
     const solved = await solver.solve(plan.vertex);
-    const config: ImageConfig = { ...plan.config, rootfs: { type: 'layers', diff_ids: solved.layers.map((l) => l.diffId) } };
-    const descriptor = await writeImage(store.layout, config, solved.layers);
+    const labels = { ...plan.config.config.Labels, ...opts.labels };
+    const config: ImageConfig = {
+      ...plan.config,
+      config: { ...plan.config.config, ...(Object.keys(labels).length ? { Labels: labels } : {}) },
+      rootfs: { type: 'layers', diff_ids: solved.layers.map((l) => l.diffId) },
+    };
+    const { manifest: descriptor, config: configDescriptor } = await writeImage(store.layout, config, solved.layers);
     for (const ref of tags) await store.layout.tag(formatReference(ref), descriptor, ref.tag);
+    for (const output of opts.outputs ?? []) {
+      progress.emit({ kind: 'message', text: `exporting the filesystem to ${output.dest}` });
+      await exportRootfs(new LayeredView(solved.snapshot ? store.snapshotter.layerDirs(solved.snapshot) : []), output.dest);
+    }
     if (opts.push) {
       for (const ref of tags) {
         progress.emit({ kind: 'message', text: `pushing ${formatReference(ref)}` });
         await getRegistry().push(ref, { kind: 'image', image: new StoreImage(store.layout.blobs, descriptor) });
       }
     }
-    return { descriptor, digest: descriptor.digest, config, tags: tags.map(formatReference) };
+    return { descriptor, digest: descriptor.digest, configDigest: configDescriptor.digest, config, tags: tags.map(formatReference) };
   } finally {
     await registry?.close();
   }

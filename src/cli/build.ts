@@ -3,7 +3,8 @@ import { Command } from 'commander';
 import { build } from '../api/build.js';
 import { TcbuildError } from '../errors.js';
 import { writeFileAtomic } from '../content/atomic-file.js';
-import { createProgress, type ProgressMode } from '../progress/progress.js';
+import { createProgress, PROGRESS_MODES, type ProgressMode } from '../progress/progress.js';
+import type { BuildOutput } from '../api/build.js';
 import { action, collect } from './action.js';
 import { addRegistryFlags, registryOptions, type RegistryFlags } from './registry-flags.js';
 
@@ -19,6 +20,9 @@ interface BuildFlags extends RegistryFlags {
   progress: string;
   quiet?: boolean;
   iidfile?: string;
+  metadataFile?: string;
+  label?: string[];
+  output?: string[];
 }
 
 export function buildCommand(): Command {
@@ -33,17 +37,23 @@ export function buildCommand(): Command {
     .option('--no-cache', 'do not use the build cache')
     .option('--pull', 'always get base images from their registry')
     .option('--push', 'push the image to the registry of each -t name')
-    .option('--progress <mode>', 'progress output: auto, plain, quiet', 'auto')
+    .option('--progress <mode>', `progress output: ${PROGRESS_MODES.join(', ')}`, 'auto')
     .option('-q, --quiet', 'print only the image digest')
-    .option('--iidfile <file>', 'write the image digest to this file');
+    .option('--iidfile <file>', 'write the image digest to this file')
+    .option('--metadata-file <file>', 'write the build result (image digest, config digest, names) as JSON to this file')
+    .option('--label <key=value>', 'add a label to the image (repeatable)', collect)
+    .option('-o, --output <spec>', 'also export the result: type=local,dest=DIR (repeatable)', collect);
   addRegistryFlags(cmd, collect);
   return cmd.action(
     action(async (context: string, flags: BuildFlags) => {
-      const mode: ProgressMode = flags.quiet ? 'quiet' : (flags.progress as ProgressMode);
-      if (!['auto', 'plain', 'quiet', 'tty'].includes(mode)) throw new TcbuildError(`--progress=${flags.progress}: expected auto, plain or quiet`);
+      const mode = (flags.quiet ? 'quiet' : flags.progress) as ProgressMode;
+      if (!PROGRESS_MODES.includes(mode)) throw new TcbuildError(`--progress=${flags.progress}: expected one of ${PROGRESS_MODES.join(', ')}`);
+      const progress = createProgress(mode, process.stderr);
       const sde = process.env['SOURCE_DATE_EPOCH'];
       if (sde !== undefined && !/^\d+$/.test(sde)) throw new TcbuildError(`SOURCE_DATE_EPOCH="${sde}" is not a number of seconds`);
       const result = await build({
+        labels: parseKeyValues(flags.label ?? [], '--label'),
+        outputs: (flags.output ?? []).map(parseOutput),
         context,
         ...(flags.file === '-' ? { dockerfile: readFileSync(0, 'utf8') } : flags.file ? { file: flags.file } : {}),
         tags: flags.tag ?? [],
@@ -53,11 +63,20 @@ export function buildCommand(): Command {
         noCache: !flags.cache,
         pull: flags.pull ?? false,
         push: flags.push ?? false,
-        progress: createProgress(mode, process.stderr),
+        progress,
         registry: registryOptions(flags),
         ...(sde !== undefined ? { sourceDateEpoch: Number(sde) } : {}),
-      });
+      }).finally(() => progress.close?.());
       if (flags.iidfile) await writeFileAtomic(flags.iidfile, result.digest);
+      if (flags.metadataFile) {
+        const metadata = {
+          'containerimage.digest': result.digest,
+          'containerimage.config.digest': result.configDigest,
+          'containerimage.descriptor': result.descriptor,
+          ...(result.tags.length ? { 'image.name': result.tags.join(',') } : {}),
+        };
+        await writeFileAtomic(flags.metadataFile, `${JSON.stringify(metadata, null, 2)}\n`);
+      }
       if (flags.quiet) process.stdout.write(`${result.digest}\n`);
       else process.stderr.write(`writing image ${result.digest} done${result.tags.length ? `\nnaming to ${result.tags.join(', ')} done` : ''}\n`);
     }),
@@ -67,14 +86,29 @@ export function buildCommand(): Command {
 function parseBuildArgs(list: string[]): Record<string, string> {
   const args: Record<string, string> = {};
   for (const item of list) {
-    const eq = item.indexOf('=');
-    if (eq === 0) throw new TcbuildError(`--build-arg "${item}": the name is empty`);
-    if (eq < 0) {
+    if (item.startsWith('=')) throw new TcbuildError(`--build-arg "${item}": the name is empty`);
+    if (!item.includes('=')) {
       const value = process.env[item];
       if (value !== undefined) args[item] = value;
     } else {
-      args[item.slice(0, eq)] = item.slice(eq + 1);
+      Object.assign(args, parseKeyValues([item], '--build-arg'));
     }
   }
   return args;
+}
+
+function parseKeyValues(list: string[], flag: string): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const item of list) {
+    const eq = item.indexOf('=');
+    if (eq <= 0) throw new TcbuildError(`${flag} "${item}": expected KEY=VALUE`);
+    values[item.slice(0, eq)] = item.slice(eq + 1);
+  }
+  return values;
+}
+
+function parseOutput(spec: string): BuildOutput {
+  const fields = Object.fromEntries(spec.split(',').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+  if (fields['type'] === 'local' && fields['dest']) return { type: 'local', dest: fields['dest'] };
+  throw new TcbuildError(`-o "${spec}": supported outputs are type=local,dest=DIR`, { hint: 'images always go to the local store; add --push to push them' });
 }

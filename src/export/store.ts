@@ -4,18 +4,19 @@ import { MediaType } from '../image/media-types.js';
 import type { Descriptor, ImageConfig, Manifest } from '../image/types.js';
 import type { LayerRecord } from '../solver/cache.js';
 
-/** Writes an image's config and manifest next to its (already stored) layers; returns the manifest descriptor. */
-export async function writeImage(layout: OciLayout, config: ImageConfig, layers: LayerRecord[]): Promise<Descriptor> {
+/** Writes an image's config and manifest next to its (already stored) layers. */
+export async function writeImage(layout: OciLayout, config: ImageConfig, layers: LayerRecord[]): Promise<{ manifest: Descriptor; config: Descriptor }> {
   const rawConfig = Buffer.from(canonicalJson(config));
   const configInfo = await layout.blobs.writeBuffer(rawConfig);
+  const configDescriptor: Descriptor = { mediaType: MediaType.ociConfig, digest: configInfo.digest, size: configInfo.size };
   const manifest: Manifest = {
     schemaVersion: 2,
     mediaType: MediaType.ociManifest,
-    config: { mediaType: MediaType.ociConfig, digest: configInfo.digest, size: configInfo.size },
+    config: configDescriptor,
     layers: layers.map((l) => l.descriptor),
   };
   const rawManifest = Buffer.from(JSON.stringify(manifest));
   const manifestInfo = await layout.blobs.writeBuffer(rawManifest);
   const platform = { os: config.os, architecture: config.architecture, ...(config.variant ? { variant: config.variant } : {}) };
-  return { mediaType: MediaType.ociManifest, digest: manifestInfo.digest, size: manifestInfo.size, platform };
+  return { manifest: { mediaType: MediaType.ociManifest, digest: manifestInfo.digest, size: manifestInfo.size, platform }, config: configDescriptor };
 }

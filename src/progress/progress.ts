@@ -9,15 +9,18 @@ export type ProgressEvent =
   | { kind: 'message'; text: string }
   | { kind: 'warning'; text: string };
 
-export type ProgressMode = 'auto' | 'plain' | 'quiet' | 'tty';
+export type ProgressMode = 'auto' | 'plain' | 'tty' | 'json' | 'quiet';
+export const PROGRESS_MODES: readonly ProgressMode[] = ['auto', 'plain', 'tty', 'json', 'quiet'];
 
 export interface Progress {
   emit(event: ProgressEvent): void;
+  /** Flushes what a live renderer still shows; called once when the work ends. */
+  close?(): void;
 }
 
 export const silentProgress: Progress = { emit: () => undefined };
 
-/** BuildKit's plain renderer, line by line: `#3 [2/5] RUN make`, output prefixed by its step. */
+/** BuildKit's plain renderer, line by line: `#3 [Dockerfile:5] RUN make`, output prefixed by its step. */
 export class PlainProgress implements Progress {
   constructor(private readonly out: Writable) {}
 
@@ -45,6 +48,107 @@ export class PlainProgress implements Progress {
   }
 }
 
-export function createProgress(mode: ProgressMode, out: Writable): Progress {
-  return mode === 'quiet' ? silentProgress : new PlainProgress(out);
+/** One JSON object per line, for tools: the events as they are, with a timestamp. */
+export class JsonProgress implements Progress {
+  constructor(private readonly out: Writable) {}
+
+  emit(e: ProgressEvent): void {
+    this.out.write(`${JSON.stringify({ time: new Date().toISOString(), ...e })}\n`);
+  }
+}
+
+const TTY_OUTPUT_LINES = 6;
+const REDRAW_MS = 100;
+
+interface LiveStep {
+  name: string;
+  started: number;
+  output: string[];
+}
+
+/**
+ * A live view for terminals: running steps with their elapsed time and last output lines,
+ * redrawn in place; finished steps fold into one line each.
+ */
+export class TtyProgress implements Progress {
+  private readonly running = new Map<number, LiveStep>();
+  private drawnLines = 0;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly out: Writable & { columns?: number }) {}
+
+  emit(e: ProgressEvent): void {
+    switch (e.kind) {
+      case 'step-start':
+        this.running.set(e.id, { name: e.name, started: Date.now(), output: [] });
+        this.timer ??= setInterval(() => this.redraw(), REDRAW_MS).unref();
+        break;
+      case 'step-output': {
+        const step = this.running.get(e.id);
+        if (step) step.output = [...step.output, ...e.text.replace(/\n$/, '').split('\n')].slice(-TTY_OUTPUT_LINES);
+        break;
+      }
+      case 'step-cached':
+        this.printAbove(`=> CACHED ${e.name}`);
+        break;
+      case 'step-done':
+        this.running.delete(e.id);
+        this.printAbove(`=> ${e.name}  ${e.seconds.toFixed(1)}s`);
+        break;
+      case 'message':
+        this.printAbove(e.text);
+        break;
+      case 'warning':
+        this.printAbove(`WARNING: ${e.text}`);
+        break;
+    }
+    this.redraw();
+  }
+
+  close(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    this.clear();
+  }
+
+  private printAbove(line: string): void {
+    this.clear();
+    this.out.write(`${this.fit(line)}\n`);
+  }
+
+  private clear(): void {
+    if (this.drawnLines > 0) this.out.write(`\x1b[${this.drawnLines}F\x1b[J`);
+    this.drawnLines = 0;
+  }
+
+  private redraw(): void {
+    this.clear();
+    const lines: string[] = [];
+    for (const step of this.running.values()) {
+      lines.push(`=> ${step.name}  ${((Date.now() - step.started) / 1000).toFixed(1)}s`);
+      for (const out of step.output) lines.push(`   ${out}`);
+    }
+    if (lines.length) this.out.write(`${lines.map((l) => this.fit(l)).join('\n')}\n`);
+    this.drawnLines = lines.length;
+  }
+
+  private fit(line: string): string {
+    const width = this.out.columns ?? 120;
+    return line.length > width ? `${line.slice(0, width - 1)}…` : line;
+  }
+}
+
+export function createProgress(mode: ProgressMode, out: Writable & { isTTY?: boolean }): Progress {
+  switch (mode) {
+    case 'quiet':
+      return silentProgress;
+    case 'json':
+      return new JsonProgress(out);
+    case 'tty':
+      return new TtyProgress(out);
+    case 'plain':
+      return new PlainProgress(out);
+    case 'auto':
+      return out.isTTY ? new TtyProgress(out) : new PlainProgress(out);
+  }
 }

@@ -1,6 +1,8 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import pLimit from 'p-limit';
 import { PassThrough } from 'node:stream';
 import type { ContentStore } from '../content/store.js';
 import { storeImageOrIndex } from '../content/store-image.js';
@@ -42,6 +44,8 @@ const OUTPUT_TAIL_LINES = 10;
 export class Solver {
   private readonly solving = new Map<Digest, Promise<Solved>>();
   private readonly cache: BuildCache;
+  /** Layer export is CPU-bound (tar, hashing, compression): at most one per core. Waiting RUN steps are not limited. */
+  private readonly exportLimit = pLimit(availableParallelism());
   private nextStep = 1;
 
   constructor(private readonly opts: SolverOptions) {
@@ -96,8 +100,7 @@ export class Solver {
   }
 
   private async solveStep(v: ExecVertex | CopyVertex | MkdirVertex): Promise<Solved> {
-    const input = await this.solve(v.input);
-    const source = v.op === 'copy' ? await this.solveSource(v) : undefined;
+    const [input, source] = await Promise.all([this.solve(v.input), v.op === 'copy' ? this.solveSource(v) : undefined]);
     const cacheKey = sha256(
       canonicalJson({ vertex: vertexDigest(v), input: input.cacheKey, source: source?.cacheKey ?? null }),
     );
@@ -123,11 +126,11 @@ export class Solver {
       }
       else if (v.op === 'mkdir') await makeDirectory(upper, below, v.path);
       else await copyFiles(v, upper, below, source!.from);
-      const written = await writeLayer(upper, this.opts.blobs, {
+      const written = await this.exportLimit(() => writeLayer(upper, this.opts.blobs, {
         compression: 'gzip',
         ...(this.opts.compressionLevel !== undefined ? { level: this.opts.compressionLevel } : {}),
         ...(this.opts.sourceDateEpoch !== undefined ? { sourceDateEpoch: this.opts.sourceDateEpoch } : {}),
-      });
+      }));
       const snapshot = `step-${cacheKey.slice('sha256:'.length)}`;
       await this.opts.snapshotter.remove(snapshot).catch(() => undefined);
       await this.opts.snapshotter.commit(snapshot, key);

@@ -1,0 +1,116 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm, stat, utimes, writeFile, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { loadFixture } from '../../scripts/fixtures.js';
+import { NEEDS_ROOT, tcbuild, tempRoot } from '../helpers/cli.js';
+
+/** Steps a plain-progress build ran (not CACHED), by their Dockerfile line. */
+function ranLines(stderr: string): number[] {
+  const names = new Map<string, number>();
+  for (const m of stderr.matchAll(/^#(\d+) \[[^\]]*:(\d+)\]/gm)) names.set(m[1]!, Number(m[2]));
+  const cached = new Set([...stderr.matchAll(/^#(\d+) CACHED$/gm)].map((m) => m[1]!));
+  return [...names].filter(([id]) => !cached.has(id)).map(([, line]) => line).sort((a, b) => a - b);
+}
+
+describe('build options and caching through bin/tcbuild', { skip: NEEDS_ROOT }, () => {
+  let root: string;
+  let context: string;
+  const env = () => ({ TCBUILD_ROOT: root });
+
+  before(async () => {
+    root = await tempRoot();
+    await loadFixture('busybox:latest', root);
+    context = await mkdtemp(join(tmpdir(), 'tcbuild-ctx-'));
+  });
+
+  after(async () => {
+    await rm(root, { recursive: true, force: true });
+    await rm(context, { recursive: true, force: true });
+  });
+
+  it('runs independent stages at the same time (two stages that meet over loopback)', { timeout: 60_000 }, async () => {
+    const port = 20000 + (process.pid % 20000);
+    await writeFile(
+      join(context, 'Dockerfile'),
+      [
+        'FROM busybox AS server',
+        `RUN nc -l -p ${port} > /received.txt`,
+        'FROM busybox AS client',
+        `RUN for i in $(seq 1 100); do echo hello-from-client | nc 127.0.0.1 ${port} && exit 0; sleep 0.1; done; exit 1`,
+        'FROM busybox',
+        'COPY --from=client /etc/passwd /client-done',
+        'COPY --from=server /received.txt /received.txt',
+        '',
+      ].join('\n'),
+    );
+    const out = join(context, 'out');
+    const r = await tcbuild(['build', '--progress', 'plain', '-o', `type=local,dest=${out}`, context], env());
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(await readFile(join(out, 'received.txt'), 'utf8'), 'hello-from-client\n');
+    await rm(out, { recursive: true });
+  });
+
+  it('keeps every step cached when a context file is only touched, and reruns only what depends on a changed file or arg', async () => {
+    await mkdir(join(context, 'src'), { recursive: true });
+    await writeFile(join(context, 'src', 'a.txt'), 'a1\n');
+    await writeFile(join(context, 'b.txt'), 'b1\n');
+    await writeFile(
+      join(context, 'Dockerfile'),
+      ['FROM busybox', 'RUN echo base > /base', 'COPY b.txt /b.txt', 'ARG V=1', 'RUN echo $V > /v', 'COPY src/ /src/', 'RUN cat /src/a.txt > /copied', ''].join('\n'),
+    );
+    const buildIt = (...args: string[]) => tcbuild(['build', '--progress', 'plain', ...args, context], env());
+    const first = await buildIt();
+    assert.equal(first.code, 0, first.stderr);
+    assert.deepEqual(ranLines(first.stderr), [2, 3, 5, 6, 7]);
+
+    const again = await buildIt();
+    assert.deepEqual(ranLines(again.stderr), [], 'an unchanged project runs nothing');
+
+    const later = new Date(Date.now() + 60_000);
+    await utimes(join(context, 'src', 'a.txt'), later, later);
+    await utimes(join(context, 'b.txt'), later, later);
+    assert.deepEqual(ranLines((await buildIt()).stderr), [], 'mtime-only changes keep the cache');
+
+    await writeFile(join(context, 'src', 'a.txt'), 'a2\n');
+    assert.deepEqual(ranLines((await buildIt()).stderr), [6, 7], 'only the steps after the changed file run');
+
+    assert.deepEqual(ranLines((await buildIt('--build-arg', 'V=2')).stderr), [5, 6, 7], 'only the steps that see the arg run');
+  });
+
+  it('adds --label, writes --metadata-file and --iidfile, names several -t, and prints only the digest with -q', async () => {
+    await writeFile(join(context, 'Dockerfile'), 'FROM busybox\nLABEL from.dockerfile=yes\n');
+    const meta = join(context, 'meta.json');
+    const r = await tcbuild(['build', '-q', '-t', 'one:1', '-t', 'two:2', '--label', 'from.cli=yes', '--metadata-file', meta, context], env());
+    assert.equal(r.code, 0, r.stderr);
+    const digest = r.stdout.trim();
+    assert.match(digest, /^sha256:[a-f0-9]{64}$/);
+    const metadata = JSON.parse(await readFile(meta, 'utf8')) as Record<string, string>;
+    assert.equal(metadata['containerimage.digest'], digest);
+    assert.equal(metadata['image.name'], 'docker.io/library/one:1,docker.io/library/two:2');
+    const inspected = await tcbuild(['inspect', 'two:2'], env());
+    const info = JSON.parse(inspected.stdout) as { descriptor: { digest: string }; config: { config: { Labels: Record<string, string> } } };
+    assert.equal(info.descriptor.digest, digest);
+    assert.deepEqual(info.config.config.Labels, { 'from.dockerfile': 'yes', 'from.cli': 'yes' });
+  });
+
+  it('streams one JSON event per line with --progress json, and builds only the --target stage', async () => {
+    await writeFile(join(context, 'Dockerfile'), 'FROM busybox AS wanted\nRUN echo wanted > /w\nFROM busybox AS other\nRUN exit 1\n');
+    const r = await tcbuild(['build', '--progress', 'json', '--target', 'wanted', context], env());
+    assert.equal(r.code, 0, r.stderr);
+    const events = r.stderr.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { kind: string; name?: string });
+    assert.ok(events.some((e) => e.kind === 'step-start' && e.name?.includes('RUN echo wanted')));
+    assert.ok(!events.some((e) => e.name?.includes('exit 1')));
+  });
+
+  it('exports the final filesystem with -o type=local', async () => {
+    await writeFile(join(context, 'Dockerfile'), 'FROM busybox\nRUN mkdir /out && echo made > /out/file && chmod 0750 /out/file && rm /bin/vi\n');
+    const dest = join(context, 'rootfs');
+    const r = await tcbuild(['build', '-o', `type=local,dest=${dest}`, context], env());
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(await readFile(join(dest, 'out/file'), 'utf8'), 'made\n');
+    assert.equal((await stat(join(dest, 'out/file'))).mode & 0o7777, 0o750);
+    await assert.rejects(stat(join(dest, 'bin/vi')), 'a file deleted by a RUN is not exported');
+  });
+});
