@@ -14,10 +14,8 @@ import { fileURLToPath } from 'node:url';
 import { OciLayout } from '../src/content/layout.js';
 import { StoreIndex } from '../src/content/store-image.js';
 import { copyBlobs } from '../src/api/copy-blobs.js';
-import { writeImage } from '../src/export/store.js';
-import { canonicalJson } from '../src/graph/vertex.js';
-import { MediaType } from '../src/image/media-types.js';
-import type { Descriptor, ImageConfig, Index } from '../src/image/types.js';
+import { writeImage, writeIndex } from '../src/export/store.js';
+import type { Descriptor, ImageConfig } from '../src/image/types.js';
 import { formatReference, parseReference, Registry } from '../src/registry/index.js';
 import { openRoot } from '../src/root.js';
 import { writeLayer } from '../src/snapshot/index.js';
@@ -110,9 +108,7 @@ export async function buildFixtureLayout(): Promise<{ layout: OciLayout; index: 
     };
     manifests.push((await writeImage(layout, config, [{ descriptor: layer.descriptor, diffId: layer.diffId }])).manifest);
   }
-  const index: Index = { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests };
-  const info = await layout.blobs.writeBuffer(Buffer.from(canonicalJson(index)));
-  const descriptor: Descriptor = { mediaType: MediaType.ociIndex, digest: info.digest, size: info.size };
+  const descriptor = await writeIndex(layout, manifests);
   await layout.tag('busybox', descriptor, 'latest');
   return { layout, index: descriptor };
 }

@@ -2,20 +2,22 @@ import { readFile, stat } from 'node:fs/promises';
 import { resolve as resolvePath, join, relative } from 'node:path';
 import { TcbuildError, isErrno } from '../errors.js';
 import { exportRootfs } from '../export/local.js';
-import { writeImage } from '../export/store.js';
+import { writeImage, writeIndex } from '../export/store.js';
+import { allVertices } from '../graph/walk.js';
+import { requireEmulation } from '../sandbox/binfmt.js';
 import { LayeredView } from '../snapshot/index.js';
 import { convert } from '../frontend/convert.js';
 import { DockerfileError } from '../frontend/errors.js';
 import { toStages } from '../frontend/instructions.js';
 import { parseDockerfile } from '../frontend/parse.js';
 import type { Digest } from '../image/digest.js';
-import { hostPlatform, parsePlatform } from '../image/platform.js';
+import { formatPlatform, hostPlatform, parsePlatform } from '../image/platform.js';
 import type { Descriptor, ImageConfig, Platform } from '../image/types.js';
 import { silentProgress, type Progress } from '../progress/progress.js';
 import { formatReference, parseReference, Registry, type RegistryOptions } from '../registry/index.js';
 import { openRoot } from '../root.js';
 import { Solver } from '../solver/solver.js';
-import { StoreImage } from '../content/store-image.js';
+import { storeImageOrIndex } from '../content/store-image.js';
 import { localOrPulledImage } from './resolve-image.js';
 
 export interface BuildOptions {
@@ -28,6 +30,7 @@ export interface BuildOptions {
   tags?: string[];
   buildArgs?: Record<string, string>;
   target?: string;
+  /** Target platforms, comma-separated (`linux/amd64,linux/arm64`); default: this host's. */
   platform?: string;
   noCache?: boolean;
   /** Always resolve base images from their registry, not the local store. */
@@ -41,18 +44,25 @@ export interface BuildOptions {
   compressionLevel?: number;
   /** Labels added to the image config (`--label`). */
   labels?: Record<string, string>;
-  /** Extra outputs besides the local store (`-o type=local,dest=DIR`). */
+  /** Extra outputs besides the local store (`-o type=local,dest=DIR`; one folder per platform when there are several). */
   outputs?: BuildOutput[];
 }
 
 export type BuildOutput = { type: 'local'; dest: string };
 
-export interface BuildResult {
-  /** The manifest descriptor (its digest is what `--iidfile` holds, as the registry sees it). */
+export interface PlatformImage {
+  platform: Platform;
+  /** The image manifest's descriptor. */
   descriptor: Descriptor;
-  digest: Digest;
   configDigest: Digest;
   config: ImageConfig;
+}
+
+export interface BuildResult {
+  /** What the names point at: the manifest of a one-platform build, else an OCI index (its digest is what `--iidfile` holds, as the registry sees it). */
+  descriptor: Descriptor;
+  digest: Digest;
+  images: PlatformImage[];
   tags: string[];
 }
 
@@ -77,29 +87,34 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   const tags = (opts.tags ?? []).map((t) => parseReference(t));
   if (opts.push && tags.length === 0) throw new TcbuildError('--push needs at least one -t NAME:TAG to push to');
 
-  const platform: Platform = opts.platform ? parsePlatform(opts.platform) : hostPlatform();
+  const platforms = targetPlatforms(opts.platform);
   const store = await openRoot(opts.root);
   let registry: Registry | undefined;
   const getRegistry = () => (registry ??= new Registry(opts.registry ?? {}));
   try {
-    const plan = await convert(stages, {
-      buildArgs: new Map(Object.entries(opts.buildArgs ?? {})),
-      target: opts.target,
-      platform,
-      buildPlatform: hostPlatform(),
-      context: { op: 'context', name: 'context', dir: contextDir },
-      sourceDateEpoch: opts.sourceDateEpoch,
-      warn: (text) => progress.emit({ kind: 'warning', text }),
-      resolveImage: async (name, p, at) => {
-        try {
-          const { ref, image } = await localOrPulledImage(store.layout, getRegistry, name, p, opts.pull ?? false);
-          return { vertex: { op: 'image', ref: formatReference(ref), manifest: image.descriptor.digest, platform: p }, config: await image.config() };
-        } catch (err) {
-          if (!(err instanceof TcbuildError)) throw err;
-          throw new DockerfileError(at.file, at.line, `image "${name}": ${err.message}`, { cause: err, ...(err.hint ? { hint: err.hint } : {}) });
-        }
-      },
-    });
+    const plans = await Promise.all(
+      platforms.map((platform) =>
+        convert(stages, {
+          buildArgs: new Map(Object.entries(opts.buildArgs ?? {})),
+          target: opts.target,
+          platform,
+          buildPlatform: hostPlatform(),
+          context: { op: 'context', name: 'context', dir: contextDir },
+          sourceDateEpoch: opts.sourceDateEpoch,
+          warn: platform === platforms[0] ? (text) => progress.emit({ kind: 'warning', text }) : () => undefined,
+          resolveImage: async (name, p, at) => {
+            try {
+              const { ref, image } = await localOrPulledImage(store.layout, getRegistry, name, p, opts.pull ?? false);
+              return { vertex: { op: 'image', ref: formatReference(ref), manifest: image.descriptor.digest, platform: p }, config: await image.config() };
+            } catch (err) {
+              if (!(err instanceof TcbuildError)) throw err;
+              throw new DockerfileError(at.file, at.line, `image "${name}": ${err.message}`, { cause: err, ...(err.hint ? { hint: err.hint } : {}) });
+            }
+          },
+        }),
+      ),
+    );
+    await requireEmulation(allVertices(plans.map((p) => p.vertex)).flatMap((v) => (v.op === 'exec' ? [v.platform] : [])));
     const solver = new Solver({
       root: store.root,
       blobs: store.layout.blobs,
@@ -109,29 +124,45 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
       sourceDateEpoch: opts.sourceDateEpoch,
       compressionLevel: opts.compressionLevel,
     });
-    const solved = await solver.solve(plan.vertex);
-    const labels = { ...plan.config.config.Labels, ...opts.labels };
-    const config: ImageConfig = {
-      ...plan.config,
-      config: { ...plan.config.config, ...(Object.keys(labels).length ? { Labels: labels } : {}) },
-      rootfs: { type: 'layers', diff_ids: solved.layers.map((l) => l.diffId) },
-    };
-    const { manifest: descriptor, config: configDescriptor } = await writeImage(store.layout, config, solved.layers);
+    const solvedPlans = await Promise.all(plans.map(async (plan) => ({ plan, solved: await solver.solve(plan.vertex) })));
+    const images: PlatformImage[] = [];
+    for (const [i, { plan, solved }] of solvedPlans.entries()) {
+      const labels = { ...plan.config.config.Labels, ...opts.labels };
+      const config: ImageConfig = {
+        ...plan.config,
+        config: { ...plan.config.config, ...(Object.keys(labels).length ? { Labels: labels } : {}) },
+        rootfs: { type: 'layers', diff_ids: solved.layers.map((l) => l.diffId) },
+      };
+      const written = await writeImage(store.layout, config, solved.layers);
+      images.push({ platform: platforms[i]!, descriptor: written.manifest, configDigest: written.config.digest, config });
+    }
+    const descriptor = images.length === 1 ? images[0]!.descriptor : await writeIndex(store.layout, images.map((i) => i.descriptor));
     for (const ref of tags) await store.layout.tag(formatReference(ref), descriptor, ref.tag);
     for (const output of opts.outputs ?? []) {
-      progress.emit({ kind: 'message', text: `exporting the filesystem to ${output.dest}` });
-      await exportRootfs(new LayeredView(solved.snapshot ? store.snapshotter.layerDirs(solved.snapshot) : []), output.dest);
-    }
-    if (opts.push) {
-      for (const ref of tags) {
-        progress.emit({ kind: 'message', text: `pushing ${formatReference(ref)}` });
-        await getRegistry().push(ref, { kind: 'image', image: new StoreImage(store.layout.blobs, descriptor) });
+      for (const [i, { solved }] of solvedPlans.entries()) {
+        const dest = platforms.length === 1 ? output.dest : join(output.dest, formatPlatform(platforms[i]!).replaceAll('/', '_'));
+        progress.emit({ kind: 'message', text: `exporting the filesystem to ${dest}` });
+        await exportRootfs(new LayeredView(solved.snapshot ? store.snapshotter.layerDirs(solved.snapshot) : []), dest);
       }
     }
-    return { descriptor, digest: descriptor.digest, configDigest: configDescriptor.digest, config, tags: tags.map(formatReference) };
+    if (opts.push) {
+      const source = await storeImageOrIndex(store.layout.blobs, descriptor);
+      for (const ref of tags) {
+        progress.emit({ kind: 'message', text: `pushing ${formatReference(ref)}` });
+        await getRegistry().push(ref, source);
+      }
+    }
+    return { descriptor, digest: descriptor.digest, images, tags: tags.map(formatReference) };
   } finally {
     await registry?.close();
   }
+}
+
+/** `--platform a,b`: each os/arch[/variant] once, in the order given; the host's when none. */
+function targetPlatforms(spec: string | undefined): Platform[] {
+  if (!spec) return [hostPlatform()];
+  const unique = new Map(spec.split(',').map((p) => parsePlatform(p)).map((p) => [formatPlatform(p), p] as const));
+  return [...unique.values()];
 }
 
 async function readDockerfile(path: string, name: string): Promise<string> {

@@ -33,7 +33,7 @@ export function buildCommand(): Command {
     .option('-f, --file <path>', "the Dockerfile (default: CONTEXT/Dockerfile; '-' reads stdin)")
     .option('--build-arg <key=value>', 'set a build-time variable (repeatable; KEY alone takes it from the environment)', collect)
     .option('--target <stage>', 'build this stage and stop')
-    .option('--platform <os/arch>', 'the platform to build for (default: this host)')
+    .option('--platform <os/arch,...>', 'the platforms to build for, comma-separated (default: this host); several make an image index')
     .option('--no-cache', 'do not use the build cache')
     .option('--pull', 'always get base images from their registry')
     .option('--push', 'push the image to the registry of each -t name')
@@ -71,7 +71,7 @@ export function buildCommand(): Command {
       if (flags.metadataFile) {
         const metadata = {
           'containerimage.digest': result.digest,
-          'containerimage.config.digest': result.configDigest,
+          ...(result.images.length === 1 ? { 'containerimage.config.digest': result.images[0]!.configDigest } : {}),
           'containerimage.descriptor': result.descriptor,
           ...(result.tags.length ? { 'image.name': result.tags.join(',') } : {}),
         };

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { binfmtCommand } from './binfmt.js';
 import { buildCommand } from './build.js';
 import { imagesCommand } from './images.js';
 import { inspectCommand } from './inspect.js';
@@ -16,7 +17,7 @@ export function program(): Command {
     .description('Build container images from Dockerfiles and move them between registries — no daemon.')
     .version(version, '-v, --version')
     .showHelpAfterError('(run with --help for usage)');
-  for (const cmd of [buildCommand(), pushCommand(), pullCommand(), imagesCommand(), rmiCommand(), tagCommand(), inspectCommand(), pruneCommand()]) {
+  for (const cmd of [buildCommand(), pushCommand(), pullCommand(), imagesCommand(), rmiCommand(), tagCommand(), inspectCommand(), pruneCommand(), binfmtCommand()]) {
     program.addCommand(cmd);
   }
   return program;

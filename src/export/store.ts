@@ -1,7 +1,7 @@
 import type { OciLayout } from '../content/layout.js';
 import { canonicalJson } from '../graph/vertex.js';
 import { MediaType } from '../image/media-types.js';
-import type { Descriptor, ImageConfig, Manifest } from '../image/types.js';
+import type { Descriptor, ImageConfig, Index, Manifest } from '../image/types.js';
 import type { LayerRecord } from '../solver/cache.js';
 
 /** Writes an image's config and manifest next to its (already stored) layers. */
@@ -19,4 +19,11 @@ export async function writeImage(layout: OciLayout, config: ImageConfig, layers:
   const manifestInfo = await layout.blobs.writeBuffer(rawManifest);
   const platform = { os: config.os, architecture: config.architecture, ...(config.variant ? { variant: config.variant } : {}) };
   return { manifest: { mediaType: MediaType.ociManifest, digest: manifestInfo.digest, size: manifestInfo.size, platform }, config: configDescriptor };
+}
+
+/** Writes an OCI index over per-platform manifests already in the store. */
+export async function writeIndex(layout: OciLayout, manifests: Descriptor[]): Promise<Descriptor> {
+  const index: Index = { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests };
+  const info = await layout.blobs.writeBuffer(Buffer.from(canonicalJson(index)));
+  return { mediaType: MediaType.ociIndex, digest: info.digest, size: info.size };
 }

@@ -256,6 +256,7 @@ export async function convert(parsed: DockerfileStages, opts: ConvertOptions): P
           cwd: s.config.WorkingDir || '/',
           user: s.config.User ?? '',
           network: network === 'none' ? 'none' : 'host',
+          platform: s.platform,
           description: step,
         };
         const shown = [...s.args].map(([k, v]) => `${k}=${envValue(s.config.Env, k) ?? v}`);

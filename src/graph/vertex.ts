@@ -28,6 +28,8 @@ export interface ExecVertex {
   cwd: string;
   user: string;
   network: 'host' | 'none';
+  /** The platform the command's binaries are for; one the host cannot run natively runs under emulation. */
+  platform: Platform;
   /** What the progress output and errors call this step, e.g. `RUN make` at Dockerfile:7. */
   description: StepDescription;
 }
