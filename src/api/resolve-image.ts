@@ -34,7 +34,9 @@ export async function localOrPulledImage(
   const full = formatReference(ref);
   if (!pull) {
     const local = ref.digest ? await digestDescriptor(layout, ref) : await layout.resolve(full);
-    if (local) return { ref, image: await storedImage(layout, local, platform, full) };
+    // An index pulled for another platform may lack this one's image: then the registry has it.
+    const image = local && (await storedImage(layout, local, platform, full).catch((err: unknown) => (err instanceof NotFoundError ? undefined : Promise.reject(err))));
+    if (image) return { ref, image };
   }
   const { top, image } = await pullToStore(registry(), ref, layout.blobs, platform);
   if (!ref.digest) await layout.tag(full, top, ref.tag);

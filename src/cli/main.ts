@@ -4,6 +4,7 @@ import { binfmtCommand } from './binfmt.js';
 import { buildCommand } from './build.js';
 import { imagesCommand } from './images.js';
 import { inspectCommand } from './inspect.js';
+import { manifestCommand } from './manifest.js';
 import { pruneCommand } from './prune.js';
 import { pullCommand } from './pull.js';
 import { pushCommand } from './push.js';
@@ -17,7 +18,7 @@ export function program(): Command {
     .description('Build container images from Dockerfiles and move them between registries — no daemon.')
     .version(version, '-v, --version')
     .showHelpAfterError('(run with --help for usage)');
-  for (const cmd of [buildCommand(), pushCommand(), pullCommand(), imagesCommand(), rmiCommand(), tagCommand(), inspectCommand(), pruneCommand(), binfmtCommand()]) {
+  for (const cmd of [buildCommand(), pushCommand(), pullCommand(), imagesCommand(), rmiCommand(), tagCommand(), inspectCommand(), pruneCommand(), binfmtCommand(), manifestCommand()]) {
     program.addCommand(cmd);
   }
   return program;
