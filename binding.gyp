@@ -5,17 +5,22 @@
       "sources": [
         "native/addon.cc",
         "native/fs_ops.cc",
+        "native/capabilities.cc",
         "native/close_fds.cc",
         "native/exit_watcher.cc",
         "native/init.cc",
         "native/loopback.cc",
         "native/mount_options.cc",
+        "native/oom_score.cc",
         "native/path_in_root.cc",
+        "native/protected_paths.cc",
         "native/report.cc",
         "native/rootfs.cc",
+        "native/seccomp.cc",
         "native/spawn.cc",
         "native/spec_reader.cc",
-        "native/workload.cc"
+        "native/workload.cc",
+        "native/zstd_stream.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],

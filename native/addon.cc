@@ -4,7 +4,6 @@
 //   sendSignal(pidfd, signal) -> boolean                     (false: already exited)
 // and fsOps for src/snapshot/native.ts (see fs_ops.h).
 #include <napi.h>
-#include "fs_ops.h"
 #include <string.h>
 
 #include <cerrno>
@@ -15,6 +14,7 @@
 #include "spawn.h"
 #include "spec_reader.h"
 #include "syscalls.h"
+#include "zstd_stream.h"
 
 namespace tcbuild {
 namespace {
@@ -36,7 +36,8 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   if (!info[0].IsObject()) throw Napi::TypeError::New(env, "spawn(spec): spec must be an object");
   OwnedSpec spec(info[0].As<Napi::Object>());
   SpawnedContainer container{};
-  if (int error = spawn_container(spec.view(), &container)) throw errno_error(env, "clone", error);
+  std::string failed_step;
+  if (int error = spawn_container(spec.view(), &container, &failed_step)) throw errno_error(env, failed_step, error);
   Napi::Object result = Napi::Object::New(env);
   result.Set("pid", container.pid);
   result.Set("pidfd", container.pidfd);
@@ -69,6 +70,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("waitForExit", Napi::Function::New(env, tcbuild::WaitForExit, "waitForExit"));
   exports.Set("sendSignal", Napi::Function::New(env, tcbuild::SendSignal, "sendSignal"));
   RegisterFsOps(env, exports);
+  RegisterZstd(env, exports);
   return exports;
 }
 

@@ -16,6 +16,7 @@
 
 #include "close_fds.h"
 #include "loopback.h"
+#include "oom_score.h"
 #include "report.h"
 #include "rootfs.h"
 #include "syscalls.h"
@@ -146,12 +147,31 @@ int exit_code_of(int wait_status) {
 
 }  // namespace
 
+// Nothing may run before the init is in its cgroups: a process forked
+// earlier would stay outside them.
+void wait_for_parent(const InitFds& fds) {
+  close(fds.sync_write);
+  char byte;
+  ssize_t n;
+  while ((n = read(fds.sync_read, &byte, 1)) < 0 && errno == EINTR) {
+  }
+  if (n != 1) _exit(kSetupFailedExitCode);
+  close(fds.sync_read);
+}
+
+void enter_cgroup_namespace(const ContainerSpec& spec) {
+  if ((spec.namespaces & CLONE_NEWCGROUP) != 0 && unshare(CLONE_NEWCGROUP) < 0) fail(errno, "create the cgroup namespace");
+}
+
 void run_container_init(const ContainerSpec& spec, const InitFds& fds) {
   prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  wait_for_parent(fds);
   install_fds(fds);
   if (parent_is_gone()) _exit(kSetupFailedExitCode);
   reset_signal_dispositions();
   hide_node_process();
+  enter_cgroup_namespace(spec);
+  shield_from_oom_killer();
   set_up_container(spec);
   pid_t workload = sys::fork_process();
   if (workload < 0) fail(errno, "fork the workload");

@@ -11,6 +11,9 @@ struct InitFds {
   int stdout_fd;
   int stderr_fd;
   int report_fd;
+  // A byte arrives on sync_read once the parent has put the init in its cgroups.
+  int sync_read;
+  int sync_write;  // the child's copy, closed first
 };
 
 // Sets up the container, forks the workload, then reaps every process and

@@ -11,6 +11,7 @@
 
 #include "fixed_text.h"
 #include "path_in_root.h"
+#include "protected_paths.h"
 #include "report.h"
 #include "syscalls.h"
 
@@ -54,6 +55,8 @@ int mount_on(const MountTarget& target, const char* source, const char* type, un
 }
 
 int apply_mount(const MountEntry& m, const MountTarget& target) {
+  // Overlay dirs relative to m.cwd keep a long lowerdir list within a page.
+  if (m.cwd != nullptr && chdir(m.cwd) < 0) return -1;
   if (mount_on(target, m.source, m.type, m.flags, m.data) < 0) return -1;
   unsigned long remount = m.flags & kBindRemountFlags;
   if ((m.flags & MS_BIND) && remount != 0 &&
@@ -69,7 +72,7 @@ int apply_mount(const MountEntry& m, const MountTarget& target) {
 bool mount_host_sys_instead(const ContainerSpec& spec, const MountEntry& m, const MountTarget& target, int error) {
   if (strcmp(m.type, "sysfs") != 0 || error != EPERM || (spec.namespaces & CLONE_NEWNET) != 0) return false;
   const MountEntry host_sys{"none", "/sys", m.destination, MS_BIND | MS_REC | (m.flags & kBindRemountFlags), 0,
-                            nullptr};
+                            nullptr, nullptr};
   return apply_mount(host_sys, target) == 0;
 }
 
@@ -143,6 +146,7 @@ void enter_container_rootfs(const ContainerSpec& spec) {
   mount_inside(spec, root_fd);
   create_devices(spec, root_fd);
   create_dev_symlinks(root_fd);
+  protect_paths(spec, root_fd);
   pivot_into(root_fd);
   close(root_fd);
 }

@@ -26,16 +26,42 @@ void close_pipes(Pipe* pipes, size_t count, bool read_ends) {
   }
 }
 
+// Writes the child's pid to each cgroup.procs file of the spec.
+int join_cgroups(const ContainerSpec& spec, pid_t pid, std::string* failed_step) {
+  std::string text = std::to_string(pid);
+  for (size_t i = 0; i < spec.cgroup_proc_count; ++i) {
+    int fd = open(spec.cgroup_procs[i], O_WRONLY | O_CLOEXEC);
+    bool ok = fd >= 0 && write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+    int error = errno;
+    if (fd >= 0) close(fd);
+    if (!ok) {
+      *failed_step = std::string("add the container's init to ") + spec.cgroup_procs[i];
+      return error;
+    }
+  }
+  return 0;
+}
+
+// Lets the child go on past wait_for_parent (init.cc), or, closing the pipe
+// unwritten, makes it exit.
+void release_child(Pipe* sync, bool go) {
+  char byte = 1;
+  if (go) while (write(sync->write, &byte, 1) < 0 && errno == EINTR) {}
+  close(sync->write);
+  close(sync->read);
+}
+
 }  // namespace
 
-int spawn_container(const ContainerSpec& spec, SpawnedContainer* out) {
-  Pipe pipes[3];  // stdout, stderr, report
+int spawn_container(const ContainerSpec& spec, SpawnedContainer* out, std::string* failed_step) {
+  *failed_step = "create pipes";
+  Pipe pipes[4];  // stdout, stderr, report, sync
   for (Pipe& p : pipes) {
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) < 0) {
       int error = errno;
-      close_pipes(pipes, 3, true);
-      close_pipes(pipes, 3, false);
+      close_pipes(pipes, 4, true);
+      close_pipes(pipes, 4, false);
       return error;
     }
     p = Pipe{fds[0], fds[1]};
@@ -47,16 +73,30 @@ int spawn_container(const ContainerSpec& spec, SpawnedContainer* out) {
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &previous);
   int pidfd = -1;
-  pid_t pid = sys::clone_with_pidfd(spec.namespaces | SIGCHLD, &pidfd);
-  if (pid == 0) run_container_init(spec, InitFds{pipes[0].write, pipes[1].write, pipes[2].write});
+  // The cgroup namespace is made by the init once it is in its cgroups (init.cc),
+  // so that its own cgroup is the namespace's root.
+  pid_t pid = sys::clone_with_pidfd((spec.namespaces & ~static_cast<unsigned long>(CLONE_NEWCGROUP)) | SIGCHLD, &pidfd);
+  if (pid == 0) run_container_init(spec, InitFds{pipes[0].write, pipes[1].write, pipes[2].write, pipes[3].read, pipes[3].write});
   int clone_error = errno;
   pthread_sigmask(SIG_SETMASK, &previous, nullptr);
 
   close_pipes(pipes, 3, false);
   if (pid < 0) {
     close_pipes(pipes, 3, true);
+    release_child(&pipes[3], false);
+    *failed_step = "clone";
     return clone_error;
   }
+  if (int error = join_cgroups(spec, pid, failed_step)) {
+    release_child(&pipes[3], false);
+    siginfo_t info{};
+    sys::pidfd_send_signal(pidfd, SIGKILL);
+    while (sys::wait_pidfd(pidfd, &info, WEXITED) < 0 && errno == EINTR) {}
+    close(pidfd);
+    close_pipes(pipes, 3, true);
+    return error;
+  }
+  release_child(&pipes[3], true);
   *out = SpawnedContainer{pid, pidfd, pipes[0].read, pipes[1].read, pipes[2].read};
   return 0;
 }

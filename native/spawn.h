@@ -3,6 +3,8 @@
 
 #include <sys/types.h>
 
+#include <string>
+
 #include "spec.h"
 
 namespace tcbuild {
@@ -17,7 +19,8 @@ struct SpawnedContainer {
   int report_fd;
 };
 
-// Returns 0, or an errno with every fd closed again.
-int spawn_container(const ContainerSpec& spec, SpawnedContainer* out);
+// Returns 0, or an errno with every fd closed again, the child gone and *failed_step
+// naming what failed ("clone", "add the init to cgroup ...").
+int spawn_container(const ContainerSpec& spec, SpawnedContainer* out, std::string* failed_step);
 
 }  // namespace tcbuild

@@ -2,10 +2,12 @@
 // spec_reader.h) and only read afterwards, so the child never allocates.
 #pragma once
 
+#include <linux/filter.h>
 #include <sys/resource.h>
 #include <sys/types.h>
 
 #include <cstddef>
+#include <cstdint>
 
 namespace tcbuild {
 
@@ -16,6 +18,7 @@ struct MountEntry {
   unsigned long flags;        // MS_* for the mount itself (and a bind mount's remount)
   unsigned long propagation;  // MS_PRIVATE, MS_SLAVE, ... (| MS_REC), applied afterwards; 0 if none
   const char* data;           // filesystem options, nullptr if none
+  const char* cwd;            // directory to chdir to before mount(2) (relative overlay dirs), or nullptr
 };
 
 struct DeviceEntry {
@@ -41,8 +44,15 @@ struct ContainerSpec {
   size_t mount_count;
   const DeviceEntry* devices;
   size_t device_count;
+  const char* const* masked_paths;    // made unreadable: /dev/null or an empty read-only tmpfs over them
+  size_t masked_path_count;
+  const char* const* readonly_paths;  // bind-mounted read-only over themselves
+  size_t readonly_path_count;
   const char* hostname;
   unsigned long namespaces;  // CLONE_NEW* flags
+  // cgroup.procs files the parent writes the init's pid to before it may go on.
+  const char* const* cgroup_procs;
+  size_t cgroup_proc_count;
 
   char* const* argv;  // NULL-terminated
   char* const* envp;  // NULL-terminated
@@ -55,6 +65,12 @@ struct ContainerSpec {
   mode_t umask;
   const RlimitEntry* rlimits;
   size_t rlimit_count;
+  uint64_t cap_bounding;  // masks of CAP_* bits
+  uint64_t cap_effective;
+  uint64_t cap_permitted;
+  bool no_new_privileges;
+  const sock_filter* seccomp_filter;  // nullptr: none
+  size_t seccomp_filter_length;
 };
 
 }  // namespace tcbuild

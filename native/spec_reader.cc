@@ -5,7 +5,9 @@
 #include <sys/sysmacros.h>
 
 #include <cmath>
+#include <cstring>
 
+#include "capabilities.h"
 #include "mount_options.h"
 
 namespace tcbuild {
@@ -135,6 +137,14 @@ OwnedSpec::OwnedSpec(const Napi::Object& js) {
   spec_.group_count = groups_.size();
   spec_.rlimits = rlimits_.data();
   spec_.rlimit_count = rlimits_.size();
+  spec_.masked_paths = masked_paths_.data();
+  spec_.masked_path_count = masked_paths_.size() - 1;
+  spec_.readonly_paths = readonly_paths_.data();
+  spec_.readonly_path_count = readonly_paths_.size() - 1;
+  spec_.cgroup_procs = cgroup_procs_.data();
+  spec_.cgroup_proc_count = cgroup_procs_.size() - 1;
+  spec_.seccomp_filter = seccomp_filter_.empty() ? nullptr : seccomp_filter_.data();
+  spec_.seccomp_filter_length = seccomp_filter_.size();
 }
 
 const char* OwnedSpec::keep(std::string text) { return strings_.emplace_back(std::move(text)).c_str(); }
@@ -153,6 +163,7 @@ std::vector<MountEntry> OwnedSpec::read_mounts(const Napi::Array& list, const st
     }
     MountOptions parsed = parse_mount_options(options);
     std::string destination = read_string(js, "destination", label + ".destination");
+    const char* cwd = field(js, "cwd").IsUndefined() ? nullptr : keep(read_string(js, "cwd", label + ".cwd"));
     if (destination.empty() || destination[0] != '/') throw_type_error(list.Env(), label + ".destination", "absolute");
     mounts.push_back(MountEntry{
         keep(read_string(js, "type", label + ".type")),
@@ -161,6 +172,7 @@ std::vector<MountEntry> OwnedSpec::read_mounts(const Napi::Array& list, const st
         parsed.flags,
         parsed.propagation,
         parsed.data.empty() ? nullptr : keep(std::move(parsed.data)),
+        cwd,
     });
   }
   return mounts;
@@ -203,6 +215,14 @@ void OwnedSpec::read_process(const Napi::Object& process) {
     groups_.push_back(static_cast<gid_t>(integer_value(gids.Get(i), index_label("process.user.additionalGids", i), kMaxId)));
   }
 
+  Napi::Object capabilities = read_object(process, "capabilities", "process.capabilities");
+  spec_.cap_bounding = read_capabilities(capabilities, "bounding");
+  spec_.cap_effective = read_capabilities(capabilities, "effective");
+  spec_.cap_permitted = read_capabilities(capabilities, "permitted");
+  Napi::Value no_new_privileges = field(process, "noNewPrivileges");
+  if (!no_new_privileges.IsBoolean()) throw_type_error(process.Env(), "process.noNewPrivileges", "a boolean");
+  spec_.no_new_privileges = no_new_privileges.As<Napi::Boolean>().Value();
+
   Napi::Array limits = read_array(process, "rlimits", "process.rlimits");
   for (uint32_t i = 0; i < limits.Length(); ++i) {
     std::string label = index_label("process.rlimits", i);
@@ -233,6 +253,11 @@ void OwnedSpec::read_linux(const Napi::Object& js_linux) {
     throw_type_error(js_linux.Env(), "linux.namespaces", "a list including mount and pid");
   }
 
+  masked_paths_ = read_string_list(read_array(js_linux, "maskedPaths", "linux.maskedPaths"), "linux.maskedPaths");
+  readonly_paths_ = read_string_list(read_array(js_linux, "readonlyPaths", "linux.readonlyPaths"), "linux.readonlyPaths");
+  cgroup_procs_ = read_string_list(read_array(js_linux, "cgroupProcs", "linux.cgroupProcs"), "linux.cgroupProcs");
+  read_seccomp(js_linux);
+
   Napi::Array devices = read_array(js_linux, "devices", "linux.devices");
   for (uint32_t i = 0; i < devices.Length(); ++i) {
     std::string label = index_label("linux.devices", i);
@@ -248,6 +273,33 @@ void OwnedSpec::read_linux(const Napi::Object& js_linux) {
         read_id(device, "gid", label + ".gid"),
     });
   }
+}
+
+uint64_t OwnedSpec::read_capabilities(const Napi::Object& sets, const char* key) {
+  std::string where = std::string("process.capabilities.") + key;
+  Napi::Array names = read_array(sets, key, where);
+  uint64_t mask = 0;
+  for (uint32_t i = 0; i < names.Length(); ++i) {
+    Napi::Value name = names.Get(i);
+    int number = name.IsString() ? capability_number(name.As<Napi::String>().Utf8Value()) : -1;
+    if (number < 0) throw_type_error(sets.Env(), index_label(where, i), "a known CAP_* name");
+    mask |= uint64_t{1} << number;
+  }
+  return mask;
+}
+
+// The compiled classic-BPF program as raw bytes (8 per instruction), or null.
+void OwnedSpec::read_seccomp(const Napi::Object& js_linux) {
+  Napi::Value value = field(js_linux, "seccompFilter");
+  if (value.IsNull() || value.IsUndefined()) return;
+  if (!value.IsBuffer()) throw_type_error(js_linux.Env(), "linux.seccompFilter", "a Buffer or null");
+  Napi::Buffer<uint8_t> bytes = value.As<Napi::Buffer<uint8_t>>();
+  size_t count = bytes.Length() / sizeof(sock_filter);
+  if (bytes.Length() % sizeof(sock_filter) != 0 || count == 0 || count > BPF_MAXINSNS) {
+    throw_type_error(js_linux.Env(), "linux.seccompFilter", "1 to 4096 BPF instructions of 8 bytes");
+  }
+  seccomp_filter_.resize(count);
+  memcpy(seccomp_filter_.data(), bytes.Data(), bytes.Length());
 }
 
 }  // namespace tcbuild

@@ -28,6 +28,8 @@ class OwnedSpec {
   void read_process(const Napi::Object& process);
   void read_linux(const Napi::Object& js_linux);
   std::vector<char*> read_string_list(const Napi::Array& list, const std::string& where);
+  uint64_t read_capabilities(const Napi::Object& sets, const char* key);
+  void read_seccomp(const Napi::Object& js_linux);
 
   std::deque<std::string> strings_;  // a deque never moves its elements
   std::vector<MountEntry> rootfs_mounts_;
@@ -37,6 +39,10 @@ class OwnedSpec {
   std::vector<char*> envp_;
   std::vector<gid_t> groups_;
   std::vector<RlimitEntry> rlimits_;
+  std::vector<char*> masked_paths_;
+  std::vector<char*> readonly_paths_;
+  std::vector<char*> cgroup_procs_;
+  std::vector<sock_filter> seccomp_filter_;
   ContainerSpec spec_{};
 };
 

@@ -2,6 +2,7 @@
 // that are unsafe after a raw clone). All return -1 and set errno on failure.
 #pragma once
 
+#include <linux/capability.h>
 #include <linux/openat2.h>
 #include <sched.h>
 #include <signal.h>
@@ -47,6 +48,14 @@ inline int setgroups(size_t count, const gid_t* groups) {
 }
 inline int setresgid(gid_t gid) { return static_cast<int>(syscall(SYS_setresgid, gid, gid, gid)); }
 inline int setresuid(uid_t uid) { return static_cast<int>(syscall(SYS_setresuid, uid, uid, uid)); }
+
+inline int capset(__user_cap_header_struct* header, __user_cap_data_struct* data) {
+  return static_cast<int>(syscall(SYS_capset, header, data));
+}
+
+inline int seccomp(unsigned int operation, unsigned int flags, void* args) {
+  return static_cast<int>(syscall(SYS_seccomp, operation, flags, args));
+}
 
 // waitid(P_PIDFD, ...); glibc 2.36 headers do not name P_PIDFD.
 inline int wait_pidfd(int pidfd, siginfo_t* info, int options) {

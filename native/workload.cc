@@ -2,6 +2,7 @@
 
 #include <limits.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -9,9 +10,12 @@
 #include <cerrno>
 #include <cstring>
 
+#include "capabilities.h"
 #include "close_fds.h"
 #include "fixed_text.h"
+#include "oom_score.h"
 #include "report.h"
+#include "seccomp.h"
 #include "syscalls.h"
 
 namespace tcbuild {
@@ -60,10 +64,29 @@ void enter_cwd(const char* cwd) {
   if (actual[0] != '/') fail(EPERM, "the working directory ", cwd, " is outside the container");
 }
 
+void load_seccomp(const ContainerSpec& spec) {
+  if (spec.seccomp_filter == nullptr) return;
+  if (load_seccomp_filter(spec.seccomp_filter, spec.seccomp_filter_length) < 0) fail(errno, "load the seccomp filter");
+}
+
+// Keeps the permitted set across the switch to another uid, so that the
+// capabilities of the spec are applied whatever the user; exec then computes
+// them as the kernel does for that user (none for non-root without file caps).
 void set_identity(const ContainerSpec& spec) {
+  if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) fail(errno, "keep capabilities across setuid");
   if (sys::setgroups(spec.group_count, spec.groups) < 0) fail(errno, "setgroups");
   if (sys::setresgid(spec.gid) < 0) fail(errno, "setgid ", static_cast<long long>(spec.gid));
   if (sys::setresuid(spec.uid) < 0) fail(errno, "setuid ", static_cast<long long>(spec.uid));
+  if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) fail(errno, "reset keep-capabilities");
+}
+
+void drop_privileges(const ContainerSpec& spec) {
+  if (spec.no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail(errno, "set no_new_privs");
+  if (drop_bounding_set(spec.cap_bounding) < 0) fail(errno, "drop capabilities from the bounding set");
+  // Without no_new_privs, loading the filter needs CAP_SYS_ADMIN, held only until set_capabilities.
+  if (!spec.no_new_privileges) load_seccomp(spec);
+  set_identity(spec);
+  if (set_capabilities(spec.cap_effective, spec.cap_permitted) < 0) fail(errno, "set capabilities");
 }
 
 // execvpe(3) without its allocations, and without its fallback of running a
@@ -100,16 +123,17 @@ void set_identity(const ContainerSpec& spec) {
 }  // namespace
 
 void exec_workload(const ContainerSpec& spec) {
+  restore_oom_score();
   apply_rlimits(spec);  // before set_identity: raising a hard limit needs privilege
   enter_cwd(spec.cwd);
-  set_identity(spec);
+  drop_privileges(spec);
   umask(spec.umask);
-  // Stage 2 hardening (capabilities, no_new_privs, seccomp) goes here: after
-  // the identity switch, right before exec.
   close_fds_from(kReportFd + 1);
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
+  // With no_new_privs the filter can come last, so fewer of our own calls go through it.
+  if (spec.no_new_privileges) load_seccomp(spec);
   exec_from_path(spec);
 }
 

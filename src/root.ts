@@ -1,7 +1,9 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { OciLayout } from './content/layout.js';
-import { OverlaySnapshotter } from './snapshot/index.js';
+import { Lease } from './content/lease.js';
+import { recoverRoot } from './content/recovery.js';
+import { allSnapshotters, openSnapshotter, type Snapshotter, type SnapshotterName } from './snapshot/index.js';
 
 /** Where tcbuild keeps its state: `$TCBUILD_ROOT`, else /var/lib/tcbuild for root, else ~/.local/share/tcbuild. */
 export function defaultRoot(env: NodeJS.ProcessEnv = process.env): string {
@@ -14,11 +16,21 @@ export function defaultRoot(env: NodeJS.ProcessEnv = process.env): string {
 export interface StoreRoot {
   root: string;
   layout: OciLayout;
-  snapshotter: OverlaySnapshotter;
+  snapshotter: Snapshotter;
 }
 
-export async function openRoot(root = defaultRoot()): Promise<StoreRoot> {
+export interface OpenRootOptions {
+  /** Default: $TCBUILD_SNAPSHOTTER, else overlay where it can mount, else native. */
+  snapshotter?: SnapshotterName;
+}
+
+export async function openRoot(root = defaultRoot(), options: OpenRootOptions = {}): Promise<StoreRoot> {
   const layout = new OciLayout(root);
   await layout.init();
-  return { root, layout, snapshotter: new OverlaySnapshotter(join(root, 'snapshots')) };
+  const snapshotter = await openSnapshotter(root, options.snapshotter);
+  const lease = Lease.of(root);
+  layout.blobs.lease = lease;
+  snapshotter.lease = lease;
+  await recoverRoot(root, allSnapshotters(root));
+  return { root, layout, snapshotter };
 }

@@ -1,6 +1,6 @@
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { resolve as resolvePath, join, relative } from 'node:path';
-import { TcbuildError, isErrno } from '../errors.js';
+import { TcbuildError, isErrno, messageOf } from '../errors.js';
 import { exportRootfs } from '../export/local.js';
 import { writeImage, writeIndex } from '../export/store.js';
 import { allVertices } from '../graph/walk.js';
@@ -12,17 +12,29 @@ import { toStages } from '../frontend/instructions.js';
 import { parseDockerfile } from '../frontend/parse.js';
 import type { Digest } from '../image/digest.js';
 import { formatPlatform, hostPlatform, parsePlatform } from '../image/platform.js';
+import type { LayerCompression } from '../image/media-types.js';
+import type { SnapshotterName } from '../snapshot/index.js';
 import type { Descriptor, ImageConfig, Platform } from '../image/types.js';
 import { silentProgress, type Progress } from '../progress/progress.js';
 import { formatReference, parseReference, Registry, type RegistryOptions } from '../registry/index.js';
-import { openRoot } from '../root.js';
+import { defaultRoot, openRoot } from '../root.js';
+import type { SecretSource } from '../solver/run-mounts.js';
+import { openBuildContexts, type BuildContexts } from './build-context.js';
 import { Solver } from '../solver/solver.js';
 import { storeImageOrIndex } from '../content/store-image.js';
+import { collectGarbage } from './prune.js';
 import { localOrPulledImage } from './resolve-image.js';
+import type { SandboxLimits } from '../sandbox/index.js';
 
 export interface BuildOptions {
-  /** The build context directory. */
+  /** The build context: a directory, or a tarball (plain, gzip or zstd). */
   context: string;
+  /** `--build-context NAME=DIR|docker-image://REF`: stand-ins for stages and images in FROM, COPY --from and RUN --mount from=. */
+  buildContexts?: Record<string, string>;
+  /** `--secret id=ID,src=FILE|env=VAR`: what RUN --mount=type=secret reads; never stored. */
+  secrets?: Record<string, SecretSource>;
+  /** `--ssh ID=SOCKET`: agent sockets RUN --mount=type=ssh forwards; never stored. */
+  ssh?: Record<string, string>;
   /** The Dockerfile's path, relative to the working directory as with docker (default: CONTEXT/Dockerfile); ignored when `dockerfile` text is given. */
   file?: string;
   /** The Dockerfile's text (e.g. read from stdin for `-f -`). */
@@ -41,11 +53,17 @@ export interface BuildOptions {
   registry?: RegistryOptions;
   /** SOURCE_DATE_EPOCH: clamps timestamps in layers and config for reproducible digests. */
   sourceDateEpoch?: number;
+  /** Layer compression (default gzip) and its level (gzip 0-9, zstd 1-22). */
+  compression?: LayerCompression;
+  /** Default: $TCBUILD_SNAPSHOTTER, else overlay where it can mount, else native. */
+  snapshotter?: SnapshotterName;
   compressionLevel?: number;
   /** Labels added to the image config (`--label`). */
   labels?: Record<string, string>;
   /** Extra outputs besides the local store (`-o type=local,dest=DIR`; one folder per platform when there are several). */
   outputs?: BuildOutput[];
+  /** Limits and /etc/hosts entries for every RUN (`--memory`, `--cpus`, `--pids-limit`, `--add-host`, `--ulimit`). */
+  sandbox?: SandboxLimits;
 }
 
 export type BuildOutput = { type: 'local'; dest: string };
@@ -68,13 +86,23 @@ export interface BuildResult {
 
 /** Builds a Dockerfile into the local store (tagging it), and pushes it when asked. */
 export async function build(opts: BuildOptions): Promise<BuildResult> {
-  const progress = opts.progress ?? silentProgress;
-  const contextDir = resolvePath(opts.context);
-  const contextStat = await stat(contextDir).catch(() => undefined);
-  if (!contextStat?.isDirectory()) {
-    throw new TcbuildError(`build context "${opts.context}" is not a directory`, { hint: 'give the directory holding your sources, e.g. tcbuild build -t app .' });
+  const contexts = await openBuildContexts({
+    context: opts.context,
+    dockerfilePath: opts.file !== undefined && opts.dockerfile === undefined ? resolvePath(opts.file) : undefined,
+    buildContexts: opts.buildContexts,
+    tmpDir: join(opts.root ?? defaultRoot(), 'tmp'),
+  });
+  try {
+    return await buildInContexts(opts, contexts);
+  } finally {
+    await contexts.release();
   }
-  const dockerfilePath = opts.file !== undefined ? resolvePath(opts.file) : join(contextDir, 'Dockerfile');
+}
+
+async function buildInContexts(opts: BuildOptions, contexts: BuildContexts): Promise<BuildResult> {
+  const started = Date.now();
+  const progress = opts.progress ?? silentProgress;
+  const dockerfilePath = opts.file !== undefined ? resolvePath(opts.file) : contexts.defaultDockerfile;
   const dockerfileName = opts.dockerfile !== undefined ? 'Dockerfile' : displayPath(dockerfilePath);
   const text = opts.dockerfile ?? (await readDockerfile(dockerfilePath, dockerfileName));
   const parsed = parseDockerfile(text, dockerfileName);
@@ -88,7 +116,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   if (opts.push && tags.length === 0) throw new TcbuildError('--push needs at least one -t NAME:TAG to push to');
 
   const platforms = targetPlatforms(opts.platform);
-  const store = await openRoot(opts.root);
+  const store = await openRoot(opts.root, opts.snapshotter !== undefined ? { snapshotter: opts.snapshotter } : {});
   let registry: Registry | undefined;
   const getRegistry = () => (registry ??= new Registry(opts.registry ?? {}));
   try {
@@ -99,7 +127,8 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
           target: opts.target,
           platform,
           buildPlatform: hostPlatform(),
-          context: { op: 'context', name: 'context', dir: contextDir },
+          context: contexts.main,
+          namedContexts: contexts.named,
           sourceDateEpoch: opts.sourceDateEpoch,
           warn: platform === platforms[0] ? (text) => progress.emit({ kind: 'warning', text }) : () => undefined,
           resolveImage: async (name, p, at) => {
@@ -122,7 +151,10 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
       progress,
       noCache: opts.noCache ?? false,
       sourceDateEpoch: opts.sourceDateEpoch,
+      ...(opts.compression !== undefined ? { compression: opts.compression } : {}),
       compressionLevel: opts.compressionLevel,
+      ...(opts.sandbox ? { sandbox: opts.sandbox } : {}),
+      session: { secrets: new Map(Object.entries(opts.secrets ?? {})), ssh: new Map(Object.entries(opts.ssh ?? {})) },
     });
     const solvedPlans = await Promise.all(plans.map(async (plan) => ({ plan, solved: await solver.solve(plan.vertex) })));
     const images: PlatformImage[] = [];
@@ -152,6 +184,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
         await getRegistry().push(ref, source);
       }
     }
+    await collectGarbage(store.root, { keepSince: started }).catch((err: unknown) => progress.emit({ kind: 'warning', text: `build cache GC: ${messageOf(err)}` }));
     return { descriptor, digest: descriptor.digest, images, tags: tags.map(formatReference) };
   } finally {
     await registry?.close();

@@ -3,7 +3,8 @@ import { NotFoundError, TcbuildError } from '../errors.js';
 import type { Image, ImageIndex } from '../image/image.js';
 import { isManifestMediaType, MediaType } from '../image/media-types.js';
 import type { Descriptor, Index, Platform } from '../image/types.js';
-import { formatReference, parseReference, Registry, type RegistryOptions } from '../registry/index.js';
+import { formatReference, parseReference, type Registry, type RegistryOptions } from '../registry/index.js';
+import { withRegistry } from './remote.js';
 import { openRoot } from '../root.js';
 import { sha256 } from '../image/digest.js';
 
@@ -26,15 +27,6 @@ export interface PlatformAnnotations {
   osVersion?: string;
   osFeatures?: string[];
   annotations?: Record<string, string>;
-}
-
-async function withRegistry<T>(opts: ManifestOptions, fn: (registry: Registry) => Promise<T>): Promise<T> {
-  const registry = new Registry(opts.registry ?? {});
-  try {
-    return await fn(registry);
-  } finally {
-    await registry.close();
-  }
 }
 
 /** The descriptors an image reference contributes: one for an image (platform from its config), every child of an index. */

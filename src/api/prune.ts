@@ -1,53 +1,191 @@
-import { readdir, rm } from 'node:fs/promises';
+import { readFile, readdir, rm, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isErrno } from '../errors.js';
-import { openRoot } from '../root.js';
+import { heldByOthers } from '../content/lease.js';
+import type { OciLayout } from '../content/layout.js';
+import { storeImageOrIndex } from '../content/store-image.js';
+import { InvalidInputError, isErrno } from '../errors.js';
+import { sha256, type Digest } from '../image/digest.js';
+import { openRoot, type StoreRoot } from '../root.js';
+import { allSnapshotters } from '../snapshot/index.js';
+import type { CacheRecord } from '../solver/cache.js';
 import { reachableBlobs } from './images.js';
 
+export interface PruneOptions {
+  /** All build cache, not only what nothing refers to (named images and their blobs stay). */
+  all?: boolean;
+}
+
 export interface PruneResult {
+  cacheRecords: number;
+  snapshots: number;
   blobs: number;
+  /** Disk reclaimed: removed blobs and snapshots. */
   bytes: number;
 }
 
 /**
- * Removes the build cache (records and snapshots) and every blob no stored image name reaches.
- * Tagged images and their layers stay.
+ * Removes build cache, as `docker builder prune`: by default what nothing refers to any more
+ * (cache records whose snapshot or layer is gone, snapshots no record and no named image uses,
+ * blobs no named image and no record reaches); with `all`, every cache record and snapshot too.
+ * Named images stay, and so does whatever a running tcbuild holds (see content/lease.ts).
  */
-export async function prune(root?: string): Promise<PruneResult> {
-  const store = await openRoot(root);
-  await rm(join(store.root, 'cache'), { recursive: true, force: true });
-  await store.snapshotter.removeAll();
-  const keep = await reachableBlobs(store.layout, (await store.layout.list()).map((e) => e.descriptor));
-  let blobs = 0;
-  let bytes = 0;
-  for await (const digest of store.layout.blobs.list()) {
-    if (keep.has(digest)) continue;
-    bytes += (await store.layout.blobs.sizeOf(digest)) ?? 0;
-    await store.layout.blobs.delete(digest);
-    blobs++;
-  }
-  await removeStaleIngests(join(store.root, 'ingest'));
-  return { blobs, bytes };
+export async function prune(root?: string, options: PruneOptions = {}): Promise<PruneResult> {
+  return pruneStore(await openRoot(root), options.all ?? false);
 }
 
-async function removeStaleIngests(dir: string): Promise<void> {
+export interface Usage {
+  /** Blobs named images reach. */
+  images: { count: number; bytes: number };
+  /** Snapshots, cache records and blobs only the cache reaches. */
+  buildCache: { records: number; snapshots: number; bytes: number };
+}
+
+/** What the store takes on disk, as `docker system df`. */
+export async function usage(root?: string): Promise<Usage> {
+  const store = await openRoot(root);
+  const imageBlobs = await namedImageBlobs(store.layout);
+  const records = await cacheRecords(store.root);
+  const snapshots = (await Promise.all(allSnapshotters(store.root).map((s) => s.list()))).flat();
+  let cacheBlobBytes = 0;
+  for await (const digest of store.layout.blobs.list()) {
+    if (!imageBlobs.has(digest)) cacheBlobBytes += (await store.layout.blobs.sizeOf(digest)) ?? 0;
+  }
+  return {
+    images: { count: imageBlobs.size, bytes: [...imageBlobs.values()].reduce((a, b) => a + b, 0) },
+    buildCache: { records: records.length, snapshots: snapshots.length, bytes: cacheBlobBytes + snapshots.reduce((a, s) => a + (s.size ?? 0), 0) },
+  };
+}
+
+/**
+ * The automatic GC run after each build, like BuildKit's gc policy: while the build cache takes
+ * more than `keepBytes` (default: $TCBUILD_GC_KEEP, else 10% of the file system holding the
+ * root), the oldest cache records go, then whatever only they used. Records written since
+ * `keepSince` (ms since the epoch: the build that just ran) stay.
+ */
+export async function collectGarbage(root?: string, options: { keepBytes?: number; keepSince?: number } = {}): Promise<PruneResult | undefined> {
+  const store = await openRoot(root);
+  const limit = options.keepBytes ?? (await defaultKeepBytes(store.root));
+  const excess = (await usage(store.root)).buildCache.bytes - limit;
+  if (excess <= 0) return undefined;
+  const held = heldByOthers(store.root);
+  let freed = 0;
+  let removed = 0;
+  const oldestFirst = (await cacheRecords(store.root)).sort((a, b) => a.mtimeMs - b.mtimeMs);
+  for (const entry of oldestFirst) {
+    if (freed >= excess) break;
+    if (held.snapshots.has(entry.record.snapshot) || entry.mtimeMs >= (options.keepSince ?? Infinity)) continue;
+    await rm(entry.path, { force: true });
+    removed++;
+    freed += entry.record.layer.descriptor.size + ((await snapshotSize(store, entry.record.snapshot)) ?? 0);
+  }
+  const result = await pruneStore(store, false);
+  return { ...result, cacheRecords: result.cacheRecords + removed };
+}
+
+/** A size like 10GB, 512MiB or 1000000 (bytes). */
+export function parseSize(text: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*([kmgt]?)(i?)b?$/i.exec(text.trim());
+  if (!match) throw new InvalidInputError(`"${text}" is not a size: write it like 10GB, 512MiB or 1000000`);
+  const power = ' kmgt'.indexOf(match[2]!.toLowerCase() || ' ');
+  return Math.round(Number(match[1]) * (match[3] ? 1024 : 1000) ** power);
+}
+
+async function defaultKeepBytes(root: string): Promise<number> {
+  const fromEnv = process.env['TCBUILD_GC_KEEP'];
+  if (fromEnv) return parseSize(fromEnv);
+  const fs = await statfs(root);
+  return Math.floor((fs.blocks * fs.bsize) / 10);
+}
+
+async function pruneStore(store: StoreRoot, all: boolean): Promise<PruneResult> {
+  const held = heldByOthers(store.root);
+  const result: PruneResult = { cacheRecords: 0, snapshots: 0, blobs: 0, bytes: 0 };
+  const kept: CacheRecord[] = [];
+  for (const { path, record } of await cacheRecords(store.root)) {
+    const dangling = !(await snapshotSize(store, record.snapshot, true)) || !(await store.layout.blobs.has(record.layer.descriptor.digest));
+    if ((all || dangling) && !held.snapshots.has(record.snapshot)) {
+      await rm(path, { force: true });
+      result.cacheRecords++;
+    } else kept.push(record);
+  }
+
+  const keepSnapshots = new Set([...held.snapshots, ...kept.map((r) => r.snapshot), ...(all ? [] : await namedImageSnapshots(store.layout))]);
+  for (const snapshotter of allSnapshotters(store.root)) {
+    const { removed, bytes } = await snapshotter.prune(keepSnapshots);
+    result.snapshots += removed;
+    result.bytes += bytes;
+  }
+
+  const keepBlobs = new Set<Digest>([...(await namedImageBlobs(store.layout)).keys(), ...kept.map((r) => r.layer.descriptor.digest), ...held.blobs]);
+  for await (const digest of store.layout.blobs.list()) {
+    if (keepBlobs.has(digest)) continue;
+    result.bytes += (await store.layout.blobs.sizeOf(digest)) ?? 0;
+    await store.layout.blobs.delete(digest);
+    result.blobs++;
+  }
+  return result;
+}
+
+/** Size of a committed snapshot in any of the root's snapshotters (0 if unknown), or undefined if none has it. */
+async function snapshotSize(store: StoreRoot, name: string, anySnapshotter = false): Promise<number | undefined> {
+  const snapshotters = anySnapshotter ? allSnapshotters(store.root) : [store.snapshotter];
+  for (const snapshotter of snapshotters) {
+    const info = (await snapshotter.list()).find((s) => s.name === name);
+    if (info) return info.size ?? 0;
+  }
+  return undefined;
+}
+
+interface CacheRecordFile {
+  path: string;
+  mtimeMs: number;
+  record: CacheRecord;
+}
+
+/** The build cache's records (src/solver/cache.ts: one JSON file per cache key under `cache/`). */
+async function cacheRecords(root: string): Promise<CacheRecordFile[]> {
+  const dir = join(root, 'cache');
   let names: string[];
   try {
     names = await readdir(dir);
   } catch (err) {
-    if (isErrno(err, 'ENOENT')) return;
+    if (isErrno(err, 'ENOENT')) return [];
     throw err;
   }
-  const alive = (pid: number) => {
+  const records: CacheRecordFile[] = [];
+  for (const name of names.filter((n) => /^[0-9a-f]{64}$/.test(n))) {
+    const path = join(dir, name);
     try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
+      records.push({ path, mtimeMs: (await stat(path)).mtimeMs, record: JSON.parse(await readFile(path, 'utf8')) as CacheRecord });
+    } catch (err) {
+      if (!isErrno(err, 'ENOENT')) throw err;
+    }
+  }
+  return records;
+}
+
+async function namedImageBlobs(layout: OciLayout): Promise<Map<Digest, number>> {
+  return reachableBlobs(layout, (await layout.list()).map((e) => e.descriptor));
+}
+
+/** The snapshots the solver unpacks named images' layers into (`layer-<chain id>`). */
+async function namedImageSnapshots(layout: OciLayout): Promise<string[]> {
+  const names: string[] = [];
+  const visit = async (found: Awaited<ReturnType<typeof storeImageOrIndex>>): Promise<void> => {
+    if (found.kind === 'index') {
+      for (const child of await found.index.manifests()) {
+        if (await layout.blobs.has(child.digest)) await visit({ kind: 'image', image: await found.index.image(child) });
+      }
+      return;
+    }
+    let chainId: string | undefined;
+    for (const diffId of (await found.image.config()).rootfs.diff_ids) {
+      chainId = chainId === undefined ? diffId : sha256(`${chainId} ${diffId}`);
+      names.push(`layer-${chainId.slice('sha256:'.length)}`);
     }
   };
-  for (const name of names) {
-    const pid = Number(name.split('-')[1]);
-    if (!alive(pid)) await rm(join(dir, name), { force: true });
+  for (const { descriptor } of await layout.list()) {
+    await visit(await storeImageOrIndex(layout.blobs, descriptor)).catch(() => undefined); // an image with missing blobs keeps nothing
   }
+  return names;
 }

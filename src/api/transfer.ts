@@ -1,9 +1,10 @@
 import { storeImageOrIndex } from '../content/store-image.js';
 import type { Descriptor, Platform } from '../image/types.js';
 import { hostPlatform, parsePlatform } from '../image/platform.js';
-import { formatReference, parseReference, pullToStore, Registry, type RegistryOptions } from '../registry/index.js';
+import { formatReference, parseReference, pullToStore, type RegistryOptions } from '../registry/index.js';
 import { openRoot } from '../root.js';
 import { findImage } from './images.js';
+import { withRegistry } from './remote.js';
 
 export interface TransferOptions {
   root?: string;
@@ -15,13 +16,8 @@ export async function push(source: string, destination?: string, opts: TransferO
   const { layout } = await openRoot(opts.root);
   const { name, descriptor } = await findImage(layout, source);
   const ref = parseReference(destination ?? name);
-  const registry = new Registry(opts.registry ?? {});
-  try {
-    const pushed = await registry.push(ref, await storeImageOrIndex(layout.blobs, descriptor));
-    return { ref: formatReference(ref), descriptor: pushed };
-  } finally {
-    await registry.close();
-  }
+  const image = await storeImageOrIndex(layout.blobs, descriptor);
+  return withRegistry(opts, async (registry) => ({ ref: formatReference(ref), descriptor: await registry.push(ref, image) }));
 }
 
 /** Pulls an image for one platform (default: this host's), or `all`, into the local store under its name. */
@@ -29,12 +25,7 @@ export async function pull(name: string, opts: TransferOptions & { platform?: st
   const { layout } = await openRoot(opts.root);
   const ref = parseReference(name);
   const platform: Platform | 'all' = opts.platform === 'all' ? 'all' : opts.platform ? parsePlatform(opts.platform) : hostPlatform();
-  const registry = new Registry(opts.registry ?? {});
-  try {
-    const { top } = await pullToStore(registry, ref, layout.blobs, platform);
-    if (!ref.digest) await layout.tag(formatReference(ref), top, ref.tag);
-    return { ref: formatReference(ref), descriptor: top };
-  } finally {
-    await registry.close();
-  }
+  const { top } = await withRegistry(opts, (registry) => pullToStore(registry, ref, layout.blobs, platform));
+  if (!ref.digest) await layout.tag(formatReference(ref), top, ref.tag);
+  return { ref: formatReference(ref), descriptor: top };
 }

@@ -5,10 +5,13 @@ import { TcbuildError } from '../errors.js';
 import { writeFileAtomic } from '../content/atomic-file.js';
 import { createProgress, PROGRESS_MODES, type ProgressMode } from '../progress/progress.js';
 import type { BuildOutput } from '../api/build.js';
+import { parseLayerCompression, parseSnapshotterName } from '../snapshot/index.js';
 import { action, collect } from './action.js';
+import { parseBuildContexts, parseSecrets, parseSsh, stdinContext } from './build-context-flags.js';
 import { addRegistryFlags, registryOptions, type RegistryFlags } from './registry-flags.js';
+import { addSandboxLimitFlags, sandboxLimits, type SandboxLimitFlags } from './run.js';
 
-interface BuildFlags extends RegistryFlags {
+interface BuildFlags extends RegistryFlags, SandboxLimitFlags {
   tag?: string[];
   file?: string;
   buildArg?: string[];
@@ -23,12 +26,18 @@ interface BuildFlags extends RegistryFlags {
   metadataFile?: string;
   label?: string[];
   output?: string[];
+  compression: string;
+  compressionLevel?: string;
+  snapshotter?: string;
+  secret?: string[];
+  ssh?: string[];
+  buildContext?: string[];
 }
 
 export function buildCommand(): Command {
   const cmd = new Command('build')
     .description('build an image from a Dockerfile and a context directory')
-    .argument('<context>', 'the build context directory')
+    .argument('<context>', "the build context: a directory, a tarball, or '-' for a tarball or Dockerfile on stdin")
     .option('-t, --tag <name>', 'name the image NAME[:TAG] (repeatable)', collect)
     .option('-f, --file <path>', "the Dockerfile (default: CONTEXT/Dockerfile; '-' reads stdin)")
     .option('--build-arg <key=value>', 'set a build-time variable (repeatable; KEY alone takes it from the environment)', collect)
@@ -42,10 +51,20 @@ export function buildCommand(): Command {
     .option('--iidfile <file>', 'write the image digest to this file')
     .option('--metadata-file <file>', 'write the build result (image digest, config digest, names) as JSON to this file')
     .option('--label <key=value>', 'add a label to the image (repeatable)', collect)
-    .option('-o, --output <spec>', 'also export the result: type=local,dest=DIR (repeatable)', collect);
+    .option('-o, --output <spec>', 'also export the result: type=local,dest=DIR (repeatable)', collect)
+    .option('--compression <type>', 'layer compression: gzip, zstd or none', 'gzip')
+    .option('--compression-level <n>', 'compression level: gzip 0-9 (default 6), zstd 1-22 (default 3)')
+    .option('--snapshotter <name>', 'how step filesystems are kept: overlay or native (default: $TCBUILD_SNAPSHOTTER, else overlay where it mounts)');
+  cmd
+    .option('--secret <id=ID,src=FILE|env=VAR>', 'a secret RUN --mount=type=secret can read, never stored (repeatable)', collect)
+    .option('--ssh <default|ID=SOCKET>', 'an SSH agent socket RUN --mount=type=ssh forwards (repeatable)', collect)
+    .option('--build-context <name=DIR|docker-image://REF>', 'a named context for FROM, COPY --from and RUN --mount from= (repeatable)', collect);
+  addSandboxLimitFlags(cmd);
   addRegistryFlags(cmd, collect);
   return cmd.action(
-    action(async (context: string, flags: BuildFlags) => {
+    action(async (contextArg: string, flags: BuildFlags) => {
+      const stdin = contextArg === '-' ? await stdinContext() : undefined;
+      const context = stdin?.context ?? contextArg;
       const mode = (flags.quiet ? 'quiet' : flags.progress) as ProgressMode;
       if (!PROGRESS_MODES.includes(mode)) throw new TcbuildError(`--progress=${flags.progress}: expected one of ${PROGRESS_MODES.join(', ')}`);
       const progress = createProgress(mode, process.stderr);
@@ -55,7 +74,10 @@ export function buildCommand(): Command {
         labels: parseKeyValues(flags.label ?? [], '--label'),
         outputs: (flags.output ?? []).map(parseOutput),
         context,
-        ...(flags.file === '-' ? { dockerfile: readFileSync(0, 'utf8') } : flags.file ? { file: flags.file } : {}),
+        ...(stdin?.dockerfile !== undefined ? { dockerfile: stdin.dockerfile } : flags.file === '-' ? { dockerfile: readFileSync(0, 'utf8') } : flags.file ? { file: flags.file } : {}),
+        secrets: parseSecrets(flags.secret ?? []),
+        ssh: parseSsh(flags.ssh ?? []),
+        buildContexts: parseBuildContexts(flags.buildContext ?? []),
         tags: flags.tag ?? [],
         buildArgs: parseBuildArgs(flags.buildArg ?? []),
         ...(flags.target ? { target: flags.target } : {}),
@@ -64,9 +86,16 @@ export function buildCommand(): Command {
         pull: flags.pull ?? false,
         push: flags.push ?? false,
         progress,
+        sandbox: sandboxLimits(flags),
         registry: registryOptions(flags),
         ...(sde !== undefined ? { sourceDateEpoch: Number(sde) } : {}),
-      }).finally(() => progress.close?.());
+        compression: parseLayerCompression(flags.compression),
+        ...(flags.compressionLevel !== undefined ? { compressionLevel: Number(flags.compressionLevel) } : {}),
+        ...(flags.snapshotter !== undefined ? { snapshotter: parseSnapshotterName(flags.snapshotter) } : {}),
+      }).finally(() => {
+        progress.close?.();
+        return stdin?.remove();
+      });
       if (flags.iidfile) await writeFileAtomic(flags.iidfile, result.digest);
       if (flags.metadataFile) {
         const metadata = {

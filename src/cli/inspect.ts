@@ -1,14 +1,24 @@
 import { Command } from 'commander';
 import { inspect } from '../api/images.js';
-import { action } from './action.js';
+import { inspectRemote, rawManifest } from '../api/remote.js';
+import { action, collect } from './action.js';
+import { addRegistryFlags, registryOptions, type RegistryFlags } from './registry-flags.js';
 
 export function inspectCommand(): Command {
-  return new Command('inspect')
-    .description('print a stored image: its descriptor, manifest (or index) and config, as JSON')
-    .argument('<image>', 'a stored image name or digest')
-    .action(
-      action(async (image: string) => {
-        process.stdout.write(`${JSON.stringify(await inspect(image), null, 2)}\n`);
-      }),
-    );
+  const cmd = new Command('inspect')
+    .description('print an image: its descriptor, manifest (or index) and config, as JSON (a stored image; with --remote, from its registry)')
+    .argument('<image>', 'a stored image name or digest, or with --remote a registry reference')
+    .option('--remote', 'read the image from its registry, not the local store')
+    .option('--raw', 'with --remote: print the manifest exactly as the registry serves it');
+  addRegistryFlags(cmd, collect);
+  return cmd.action(
+    action(async (image: string, flags: RegistryFlags & { remote?: boolean; raw?: boolean }) => {
+      if (flags.remote && flags.raw) {
+        process.stdout.write(await rawManifest(image, { registry: registryOptions(flags) }));
+        return;
+      }
+      const result = flags.remote ? await inspectRemote(image, { registry: registryOptions(flags) }) : await inspect(image);
+      process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    }),
+  );
 }

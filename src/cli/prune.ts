@@ -5,11 +5,14 @@ import { formatBytes } from './format.js';
 
 export function pruneCommand(): Command {
   return new Command('prune')
-    .description('remove the build cache and data no stored image uses (named images stay)')
+    .description('remove build cache nothing refers to any more (named images stay)')
+    .option('-a, --all', 'remove all build cache, not only what nothing refers to')
     .action(
-      action(async () => {
-        const { blobs, bytes } = await prune();
-        process.stdout.write(`removed ${blobs} blobs, reclaimed ${formatBytes(bytes)}\n`);
+      action(async (flags: { all?: boolean }) => {
+        const r = await prune(undefined, { all: flags.all ?? false });
+        process.stdout.write(
+          `removed ${r.cacheRecords} cache records, ${r.snapshots} snapshots and ${r.blobs} blobs; reclaimed ${formatBytes(r.bytes)}\n`,
+        );
       }),
     );
 }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { RegistryOptions } from '../registry/index.js';
+import { transferProgress } from './transfer-progress.js';
 
 export interface RegistryFlags {
   tlsVerify: boolean;
@@ -14,5 +15,6 @@ export function addRegistryFlags(cmd: Command, collect: (v: string, p?: string[]
 }
 
 export function registryOptions(flags: RegistryFlags): RegistryOptions {
-  return { insecure: !flags.tlsVerify, plainHttpHosts: flags.insecureRegistry ?? [] };
+  const onProgress = transferProgress();
+  return { insecure: !flags.tlsVerify, plainHttpHosts: flags.insecureRegistry ?? [], ...(onProgress ? { onProgress } : {}) };
 }

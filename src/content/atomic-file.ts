@@ -3,9 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
 
 /** Writes a small file so that readers see the old or the new content, never a mix: temp + fsync + rename. */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+export async function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
   const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  const fh = await open(tmp, 'wx', 0o644);
+  const fh = await open(tmp, 'wx', mode);
   try {
     await fh.writeFile(data);
     await fh.sync();

@@ -1,17 +1,9 @@
 import { open, readFile, unlink } from 'node:fs/promises';
 import { isErrno } from '../errors.js';
+import { pidAlive } from './owner.js';
 
 const RETRY_MS = 10;
 const TIMEOUT_MS = 60_000;
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return isErrno(err, 'EPERM');
-  }
-}
 
 /**
  * Runs `fn` while holding an exclusive lock file (O_EXCL), so two tcbuild processes sharing one
@@ -28,7 +20,7 @@ export async function withLock<T>(lockPath: string, fn: () => Promise<T>): Promi
     } catch (err) {
       if (!isErrno(err, 'EEXIST')) throw err;
       const owner = Number((await readFile(lockPath, 'utf8').catch(() => '')).trim());
-      if (owner > 0 && owner !== process.pid && !processAlive(owner)) {
+      if (owner > 0 && owner !== process.pid && !pidAlive(owner)) {
         await unlink(lockPath).catch(() => undefined);
         continue;
       }

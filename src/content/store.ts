@@ -20,6 +20,8 @@ export interface BlobInfo {
  */
 export class ContentStore {
   readonly root: string;
+  /** Told of every blob this process reads or writes, so other processes' GC keeps it. */
+  lease: { holdBlob(digest: Digest): void } | undefined;
   private readonly blobDir: string;
   private readonly ingestDir: string;
 
@@ -34,7 +36,9 @@ export class ContentStore {
   }
 
   async has(digest: Digest): Promise<boolean> {
-    return (await this.sizeOf(digest)) !== undefined;
+    const found = (await this.sizeOf(digest)) !== undefined;
+    if (found) this.lease?.holdBlob(digest);
+    return found;
   }
 
   async sizeOf(digest: Digest): Promise<number | undefined> {
@@ -47,6 +51,7 @@ export class ContentStore {
   }
 
   async read(digest: Digest): Promise<Readable> {
+    this.lease?.holdBlob(digest);
     const path = this.path(digest);
     const handle = await open(path, 'r').catch((err: unknown) => {
       throw isErrno(err, 'ENOENT') ? new NotFoundError(`blob ${digest} is not in the store at ${this.root}`) : err;
@@ -55,6 +60,7 @@ export class ContentStore {
   }
 
   async readBuffer(digest: Digest): Promise<Buffer> {
+    this.lease?.holdBlob(digest);
     try {
       return await readFile(this.path(digest));
     } catch (err) {
@@ -117,6 +123,7 @@ export class ContentStore {
 
   /** @internal used by BlobWriter */
   async publish(tmp: string, digest: Digest): Promise<void> {
+    this.lease?.holdBlob(digest);
     await rename(tmp, this.path(digest));
     const dir = await open(this.blobDir, 'r');
     try {

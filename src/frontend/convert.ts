@@ -1,16 +1,19 @@
 import { posix } from 'node:path';
-import type { ContextSource, Vertex } from '../graph/vertex.js';
+import type { ContextSource, ExecMount, HttpSource, Source, Vertex } from '../graph/vertex.js';
 import { formatPlatform } from '../image/platform.js';
 import type { ContainerConfig, History, ImageConfig, Platform } from '../image/types.js';
 import { DockerfileError } from './errors.js';
 import type { CommandForm, DockerfileStages, Instruction, InstructionOf, Stage } from './instructions.js';
 import { typeInstruction } from './instructions.js';
 import { parseDockerfile } from './parse.js';
+import { MountSyntaxError, parseMount, type MountSpec } from './run-mount.js';
 import { ExpansionError, expandWord, type Env } from './shell-lexer.js';
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const HISTORY_COMMENT = 'buildkit.dockerfile.v0';
 const PROXY_ARGS = ['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'FTP_PROXY', 'ftp_proxy', 'NO_PROXY', 'no_proxy', 'ALL_PROXY', 'all_proxy'];
+
+export type NamedContext = { kind: 'dir'; source: ContextSource } | { kind: 'image'; ref: string };
 
 export interface BaseImage {
   vertex: Vertex;
@@ -23,6 +26,8 @@ export interface ConvertOptions {
   platform: Platform;
   buildPlatform: Platform;
   context: ContextSource;
+  /** `--build-context NAME=…`: they take the place of a stage or image of that name in FROM, COPY --from and RUN --mount from=. */
+  namedContexts?: ReadonlyMap<string, NamedContext>;
   /** Resolves a FROM or COPY --from image for a platform (local store first, then the registry). */
   resolveImage(ref: string, platform: Platform, at: { file: string; line: number }): Promise<BaseImage>;
   /** SOURCE_DATE_EPOCH in seconds, for `created` fields. */
@@ -80,13 +85,37 @@ export async function convert(parsed: DockerfileStages, opts: ConvertOptions): P
   const stageByName = (name: string): Stage | undefined =>
     parsed.stages.find((s) => s.name === name.toLowerCase()) ?? (/^\d+$/.test(name) ? parsed.stages[Number(name)] : undefined);
 
-  const buildStage = (stage: Stage): Promise<StageState> => {
+  /** Stages being converted: stages are converted depth first, so this is the chain that led here. */
+  const inProgress = new Set<number>();
+  const buildStage = (stage: Stage, at: number = stage.from.line): Promise<StageState> => {
+    if (inProgress.has(stage.index)) {
+      throw new DockerfileError(file, at, `circular dependency detected on stage: ${stage.name ?? stage.index}`);
+    }
     let p = done.get(stage.index);
     if (!p) {
-      p = runStage(stage);
+      inProgress.add(stage.index);
+      p = runStage(stage).finally(() => inProgress.delete(stage.index));
       done.set(stage.index, p);
     }
     return p;
+  };
+
+  /** What `--from=NAME` names: a named context, a stage (by name or index), or else an image. */
+  const fromSource = async (name: string, platform: Platform, line: number, what: string): Promise<Vertex | ContextSource> => {
+    const named = opts.namedContexts?.get(name);
+    if (named?.kind === 'dir') return named.source;
+    if (named?.kind === 'image') return (await opts.resolveImage(named.ref, platform, { file, line })).vertex;
+    const stage = stageByName(name);
+    if (stage) return (await buildStage(stage, line)).vertex;
+    try {
+      return (await opts.resolveImage(name, platform, { file, line })).vertex;
+    } catch (err) {
+      const stages = parsed.stages.map((st) => st.name).filter(Boolean);
+      throw new DockerfileError(file, line, `${what}=${name}: no stage, build context or image of that name`, {
+        cause: err,
+        hint: stages.length ? `the stages are: ${stages.join(', ')}` : 'name a stage with FROM IMAGE AS NAME, or give --build-context NAME=DIR',
+      });
+    }
   };
 
   const runStage = async (stage: Stage): Promise<StageState> => {
@@ -106,8 +135,15 @@ export async function convert(parsed: DockerfileStages, opts: ConvertOptions): P
   };
 
   const startStage = async (stage: Stage, imageName: string, platform: Platform): Promise<StageState> => {
+    // eslint-disable-next-line no-param-reassign -- a named context may stand for another image
     const base = { stage, args: new Map<string, string>(), cmdSet: false, platform, author: undefined };
-    const parent = stage.index > 0 ? stageByName(imageName) : undefined;
+    const named = opts.namedContexts?.get(imageName);
+    if (named?.kind === 'image') imageName = named.ref;
+    if (named?.kind === 'dir') {
+      const files: Vertex = { op: 'copy', input: { op: 'scratch' }, source: named.source, sources: ['/'], dest: '/', chown: undefined, chmod: undefined, unpack: false, link: false, parents: false, excludes: [], description: { file, line: stage.from.line, text: stage.from.original } };
+      return { ...base, vertex: files, config: { Env: [`PATH=${DEFAULT_PATH}`] }, history: [], baseDiffIds: [], shell: ['/bin/sh', '-c'] };
+    }
+    const parent = stage.index > 0 && !named ? stageByName(imageName) : undefined;
     if (parent && parent.index < stage.index) {
       const p = await buildStage(parent);
       return { ...base, vertex: p.vertex, config: structuredClone(p.config), history: [...p.history], baseDiffIds: p.baseDiffIds, shell: [...p.shell], author: p.author };
@@ -244,9 +280,7 @@ export async function convert(parsed: DockerfileStages, opts: ConvertOptions): P
         if (!['default', 'host', 'none'].includes(network)) {
           throw new DockerfileError(file, ins.line, `unsupported RUN --network=${network}: use default, host or none`);
         }
-        if (ins.mounts.length > 0) {
-          throw new DockerfileError(file, ins.line, 'RUN --mount is not supported yet', { hint: 'remove the --mount flag or COPY the files in first' });
-        }
+        const mounts = await execMounts(ins.mounts, ex, s, ins.line);
         const buildArgEnv = [...s.args].filter(([k]) => !envHas(s.config.Env, k)).map(([k, v]) => `${k}=${v}`);
         s.vertex = {
           op: 'exec',
@@ -257,6 +291,7 @@ export async function convert(parsed: DockerfileStages, opts: ConvertOptions): P
           user: s.config.User ?? '',
           network: network === 'none' ? 'none' : 'host',
           platform: s.platform,
+          mounts,
           description: step,
         };
         const shown = [...s.args].map(([k, v]) => `${k}=${envValue(s.config.Env, k) ?? v}`);
@@ -266,21 +301,19 @@ export async function convert(parsed: DockerfileStages, opts: ConvertOptions): P
       }
       case 'COPY':
       case 'ADD': {
-        const sources = ins.sources.map(ex);
+        let sources = ins.sources.map(ex);
         const dest = ex(ins.dest);
-        if (ins.kind === 'ADD' && sources.some((src) => /^[a-z]+:\/\//i.test(src) || /\.(tar|tgz|tar\.\w+)$/.test(src))) {
-          throw new DockerfileError(file, ins.line, 'ADD of URLs and archives is not supported yet', { hint: 'use COPY for local files' });
-        }
-        let source: ContextSource | Vertex | { op: 'inline'; files: { name: string; content: string }[] } = opts.context;
+        let source: Source = opts.context;
         if (ins.heredocs.length > 0) {
           source = { op: 'inline', files: ins.heredocs.map((h) => ({ name: h.name, content: h.expand ? ex(h.content) : h.content })) };
+        } else if (ins.kind === 'ADD' && sources.some(isUrl)) {
+          source = httpSource(sources, ins.checksum === undefined ? undefined : ex(ins.checksum), file, ins.line);
+          sources = [`/${source.filename}`];
         } else if (ins.from !== undefined) {
-          const fromName = ex(ins.from);
-          const fromStage = stageByName(fromName);
-          if (fromStage && fromStage.index >= s.stage.index) {
-            throw new DockerfileError(file, ins.line, `COPY --from=${fromName} refers to a stage that is not before this one`);
-          }
-          source = fromStage ? (await buildStage(fromStage)).vertex : (await opts.resolveImage(fromName, s.platform, { file, line: ins.line })).vertex;
+          source = await fromSource(ex(ins.from), s.platform, ins.line, 'COPY --from');
+        }
+        if (ins.kind === 'ADD' && ins.checksum !== undefined && source.op !== 'http') {
+          throw new DockerfileError(file, ins.line, 'ADD --checksum is only valid for http(s) URLs');
         }
         const chown = ins.chown !== undefined ? ex(ins.chown) : undefined;
         const chmod = ins.chmod !== undefined ? ex(ins.chmod) : undefined;
@@ -290,9 +323,13 @@ export async function convert(parsed: DockerfileStages, opts: ConvertOptions): P
           input: s.vertex,
           source,
           sources: names,
-          dest: posix.isAbsolute(dest) ? dest : posix.join(s.config.WorkingDir || '/', dest) + (dest.endsWith('/') ? '/' : ''),
+          dest: copyDestination(dest, s.config.WorkingDir),
           chown,
           chmod,
+          unpack: ins.kind === 'ADD' && source.op !== 'http',
+          link: ins.link,
+          parents: ins.parents,
+          excludes: ins.excludes.map(ex),
           description: step,
         };
         const flags = [ins.from !== undefined ? `--from=${ins.from}` : '', chown ? `--chown=${chown}` : '', chmod ? `--chmod=${chmod}` : ''].filter(Boolean);
@@ -302,6 +339,33 @@ export async function convert(parsed: DockerfileStages, opts: ConvertOptions): P
       case 'FROM':
         throw new DockerfileError(file, ins.line, 'FROM inside a stage');
     }
+  };
+
+  /** RUN --mount flags → mounts, `from=` resolved like COPY --from (the context when absent). */
+  const execMounts = async (flags: string[], ex: (word: string) => string, s: StageState, line: number): Promise<ExecMount[]> => {
+    const mounts: ExecMount[] = [];
+    let sshIndex = 0;
+    for (const flag of flags) {
+      let spec: MountSpec;
+      try {
+        spec = parseMount(flag, ex, sshIndex);
+      } catch (err) {
+        if (err instanceof MountSyntaxError) throw new DockerfileError(file, line, `invalid --mount=${flag}: ${err.message}`);
+        throw err;
+      }
+      if (spec.type === 'ssh') sshIndex++;
+      if (spec.type === 'bind' || spec.type === 'cache') {
+        const source = spec.from === undefined ? (spec.type === 'bind' ? opts.context : undefined) : await fromSource(spec.from, s.platform, line, 'RUN --mount from');
+        if (spec.type === 'bind') mounts.push({ type: 'bind', target: spec.target, readwrite: spec.readwrite, source: source!, path: spec.source });
+        else {
+          const { from: _from, source: path, ...cache } = spec;
+          mounts.push({ ...cache, source, path });
+        }
+      } else {
+        mounts.push(spec);
+      }
+    }
+    return mounts;
   };
 
   const target = await buildStage(parsed.stages[targetIndex]!);
@@ -320,6 +384,30 @@ export async function convert(parsed: DockerfileStages, opts: ConvertOptions): P
     history: target.history,
   };
   return { vertex: target.vertex, config, baseDiffIds: target.baseDiffIds };
+}
+
+function isUrl(source: string): boolean {
+  return /^https?:\/\//i.test(source);
+}
+
+/** ADD of a URL: one URL per ADD; the file is named after the URL's last path element, as BuildKit names it. */
+function httpSource(sources: string[], checksum: string | undefined, file: string, line: number): HttpSource {
+  if (sources.length !== 1) {
+    throw new DockerfileError(file, line, 'ADD of a URL together with other sources is not supported', { hint: 'use one ADD per URL' });
+  }
+  const url = new URL(sources[0]!);
+  if (checksum !== undefined && !/^sha256:[a-f0-9]{64}$/.test(checksum)) {
+    throw new DockerfileError(file, line, `invalid --checksum=${checksum}: expected sha256:<64 hex digits>`);
+  }
+  const filename = decodeURIComponent(url.pathname.split('/').filter(Boolean).at(-1) ?? '') || '__unnamed__';
+  return { op: 'http', url: url.href, checksum, filename };
+}
+
+/** A COPY destination made absolute against WORKDIR, keeping what says "a directory": a trailing `/`, `.` or `..`. */
+function copyDestination(dest: string, workdir: string | undefined): string {
+  const abs = posix.isAbsolute(dest) ? dest : posix.join(workdir || '/', dest);
+  const isDir = dest.endsWith('/') || dest === '.' || dest === '..' || dest.endsWith('/.') || dest.endsWith('/..');
+  return isDir && !abs.endsWith('/') ? `${abs}/` : abs;
 }
 
 function expansionEnv(s: StageState): Env {

@@ -40,6 +40,9 @@ export type Instruction = Base &
         chown: string | undefined;
         chmod: string | undefined;
         link: boolean;
+        parents: boolean;
+        excludes: string[];
+        checksum: string | undefined;
       }
     | { kind: 'WORKDIR'; path: string }
     | { kind: 'USER'; user: string }
@@ -70,8 +73,8 @@ export interface DockerfileStages {
 const FLAGS: Record<string, string[]> = {
   FROM: ['platform'],
   RUN: ['mount', 'network', 'security'],
-  COPY: ['from', 'chown', 'chmod', 'link'],
-  ADD: ['chown', 'chmod', 'link', 'checksum', 'keep-git-dir'],
+  COPY: ['from', 'chown', 'chmod', 'link', 'parents', 'exclude'],
+  ADD: ['chown', 'chmod', 'link', 'checksum', 'keep-git-dir', 'exclude'],
   HEALTHCHECK: ['interval', 'timeout', 'start-period', 'start-interval', 'retries'],
 };
 
@@ -170,7 +173,10 @@ export function typeInstruction(raw: RawInstruction, parsed: Pick<ParsedDockerfi
       const list = parseJsonArray(raw.args) ?? words();
       const needed = raw.heredocs.length > 0 ? 1 : 2;
       if (list.length < needed) fail(`${raw.keyword} requires at least two arguments, but only one was provided. Destination could not be determined.`);
-      const link = flag('link');
+      const boolFlag = (name: string) => {
+        const value = flag(name);
+        return value !== undefined && value !== 'false';
+      };
       return {
         ...base,
         kind: raw.keyword,
@@ -180,7 +186,10 @@ export function typeInstruction(raw: RawInstruction, parsed: Pick<ParsedDockerfi
         from: raw.keyword === 'COPY' ? flag('from') : undefined,
         chown: flag('chown'),
         chmod: flag('chmod'),
-        link: link !== undefined && link !== 'false',
+        link: boolFlag('link'),
+        parents: boolFlag('parents'),
+        excludes: raw.flags.filter((f) => f.name === 'exclude').map((f) => f.value ?? ''),
+        checksum: flag('checksum'),
       };
     }
     case 'WORKDIR':

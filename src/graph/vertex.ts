@@ -8,6 +8,9 @@ import type { Platform } from '../image/types.js';
  */
 export type Vertex = ScratchVertex | ImageVertex | ExecVertex | CopyVertex | MkdirVertex;
 
+/** What a COPY or a bind mount can read from. */
+export type Source = Vertex | ContextSource | InlineSource | HttpSource;
+
 export interface ScratchVertex {
   op: 'scratch';
 }
@@ -30,19 +33,49 @@ export interface ExecVertex {
   network: 'host' | 'none';
   /** The platform the command's binaries are for; one the host cannot run natively runs under emulation. */
   platform: Platform;
+  /** RUN --mount: what is mounted where for this command only (never part of its layer). */
+  mounts: ExecMount[];
   /** What the progress output and errors call this step, e.g. `RUN make` at Dockerfile:7. */
   description: StepDescription;
 }
+
+/** RUN --mount, as BuildKit's Dockerfile frontend defines the types. */
+export type ExecMount =
+  | { type: 'bind'; target: string; source: Vertex | ContextSource; path: string; readwrite: boolean }
+  | {
+      type: 'cache';
+      target: string;
+      id: string;
+      sharing: 'shared' | 'private' | 'locked';
+      readonly: boolean;
+      mode: number;
+      uid: number;
+      gid: number;
+      /** Seeds a new cache directory with this filesystem's `path`. */
+      source: Vertex | ContextSource | undefined;
+      path: string;
+    }
+  | { type: 'tmpfs'; target: string; size: number | undefined }
+  /** A secret at `target` (none when empty), and/or in the environment variable `env`; ssh: an agent socket. Never their contents. */
+  | { type: 'secret' | 'ssh'; target: string; id: string; required: boolean; mode: number; uid: number; gid: number; env: string | undefined };
 
 /** Files from a source (another vertex's filesystem, or the build context) into the input. */
 export interface CopyVertex {
   op: 'copy';
   input: Vertex;
-  source: Vertex | ContextSource | InlineSource;
+  source: Vertex | ContextSource | InlineSource | HttpSource;
   sources: string[];
   dest: string;
   chown: string | undefined;
   chmod: string | undefined;
+  /** ADD: local archives are unpacked into `dest`. */
+  unpack: boolean;
+  /** --link: the layer is made without looking at the input's files. */
+  link: boolean;
+  /** --parents: each source keeps its path (from a `/./` in it, else from the root) under `dest`. */
+  parents: boolean;
+  /** --exclude patterns, matched against paths inside each source. */
+  excludes: string[];
   description: StepDescription;
 }
 
@@ -53,11 +86,23 @@ export interface MkdirVertex {
   description: StepDescription;
 }
 
+/** A local directory (the build context or a named one); what a step reads from it is checksummed by the solver. */
 export interface ContextSource {
   op: 'context';
   name: string;
-  /** Digest of the contents the copy reads; filled in by the solver, never part of the definition. */
+  /** The host directory: not part of the definition. */
   dir: string;
+  /** .dockerignore patterns: not part of the definition (the checksum covers what is read). */
+  excludes: string[];
+}
+
+/** ADD of an http(s) URL: one file named `filename`. */
+export interface HttpSource {
+  op: 'http';
+  url: string;
+  /** --checksum, e.g. sha256:…; when given, the download is verified against it. */
+  checksum: string | undefined;
+  filename: string;
 }
 
 /** Files given inline (COPY heredocs): name → content. */
@@ -75,7 +120,7 @@ export interface StepDescription {
 const digests = new WeakMap<object, Digest>();
 
 /** The vertex's definition digest (memoized; descriptions and host paths are not part of it). */
-export function vertexDigest(v: Vertex | ContextSource | InlineSource): Digest {
+export function vertexDigest(v: Source): Digest {
   const cached = digests.get(v);
   if (cached) return cached;
   const d = sha256(canonicalJson(definition(v)));
@@ -83,11 +128,12 @@ export function vertexDigest(v: Vertex | ContextSource | InlineSource): Digest {
   return d;
 }
 
-function definition(v: Vertex | ContextSource | InlineSource): unknown {
+function definition(v: Source): unknown {
   switch (v.op) {
     case 'scratch':
     case 'image':
     case 'inline':
+    case 'http':
       return v;
     case 'context':
       return { op: v.op, name: v.name };
@@ -97,9 +143,14 @@ function definition(v: Vertex | ContextSource | InlineSource): unknown {
       const { description: _description, ...rest } = v;
       const inputs: Record<string, unknown> = { input: vertexDigest(v.input) };
       if (v.op === 'copy') inputs['source'] = vertexDigest(v.source);
+      if (v.op === 'exec') inputs['mounts'] = v.mounts.map(mountDefinition);
       return { ...rest, ...inputs };
     }
   }
+}
+
+function mountDefinition(m: ExecMount): unknown {
+  return 'source' in m && m.source !== undefined ? { ...m, source: vertexDigest(m.source) } : m;
 }
 
 /** JSON with object keys sorted, so equal values always give equal bytes. */

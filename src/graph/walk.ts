@@ -8,7 +8,8 @@ export function allVertices(roots: Vertex[]): Vertex[] {
     if (seen.has(digest)) return;
     seen.set(digest, v);
     if ('input' in v) visit(v.input);
-    if (v.op === 'copy' && 'op' in v.source && v.source.op !== 'context' && v.source.op !== 'inline') visit(v.source as Vertex);
+    if (v.op === 'copy' && v.source.op !== 'context' && v.source.op !== 'inline' && v.source.op !== 'http') visit(v.source);
+    if (v.op === 'exec') for (const m of v.mounts) if ((m.type === 'bind' || m.type === 'cache') && m.source && m.source.op !== 'context') visit(m.source);
   };
   roots.forEach(visit);
   return [...seen.values()];

@@ -84,11 +84,16 @@ export class Authenticator {
     private readonly fetchToken: TokenFetcher,
   ) {}
 
-  /** Takes the challenge a 401 carried (at ping or later); returns false if none is usable. */
-  accept(header: string | string[] | undefined): boolean {
+  /**
+   * Takes the challenge a 401 carried (at ping or later). Returns whether another try is worth it:
+   * false when none is usable, or when it repeats the challenge we already answered with `sent`
+   * (two identical challenges: the credentials are not good enough, asking again will not help).
+   */
+  accept(header: string | string[] | undefined, sent?: string): boolean {
     const challenges = parseChallenges(header);
     const chosen = challenges.find((c) => c.scheme === 'bearer') ?? challenges.find((c) => c.scheme === 'basic');
     if (!chosen) return false;
+    if (this.challenge && sameChallenge(this.challenge, chosen)) return sent === undefined;
     this.challenge = chosen;
     this.tokens.clear();
     return true;
@@ -125,6 +130,10 @@ export class Authenticator {
       throw err;
     }
   }
+}
+
+function sameChallenge(a: Challenge, b: Challenge): boolean {
+  return a.scheme === b.scheme && JSON.stringify(Object.entries(a.params).sort()) === JSON.stringify(Object.entries(b.params).sort());
 }
 
 export function basicHeader(credentials: Credentials): string {

@@ -1,5 +1,6 @@
 import type { LimitFunction } from 'p-limit';
 import type { RetryPolicy } from './retry.js';
+import type { UploadOptions } from './upload.js';
 
 export interface ProgressEvent {
   kind: 'blob-skip' | 'blob-mount' | 'blob-upload' | 'blob-download' | 'manifest';
@@ -14,5 +15,6 @@ export interface TransferContext {
   /** Bounds the blob transfers in flight. */
   limit: LimitFunction;
   retry: RetryPolicy;
+  upload: UploadOptions;
   progress(event: ProgressEvent): void;
 }

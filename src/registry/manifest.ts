@@ -116,8 +116,11 @@ export async function headManifest(repo: RemoteRepository, reference: string): P
   return { mediaType: mediaType!, digest, size };
 }
 
-/** PUTs a manifest under a tag or its digest; the registry must agree on its digest. */
-export async function putManifest(repo: RemoteRepository, reference: string, mediaType: string, raw: Buffer): Promise<Digest> {
+/**
+ * PUTs a manifest under a tag or its digest; the registry must agree on its digest. Returns the
+ * digest and the OCI-Subject header, by which a registry says it indexed the manifest's subject.
+ */
+export async function putManifest(repo: RemoteRepository, reference: string, mediaType: string, raw: Buffer): Promise<{ digest: Digest; ociSubject: string | undefined }> {
   const what = manifestName(repo, reference);
   const res = await repo.transport.request({
     method: 'PUT',
@@ -131,5 +134,12 @@ export async function putManifest(repo: RemoteRepository, reference: string, med
   await res.body.dump();
   const digest = sha256(raw);
   checkDigest(digest, header(res.headers, 'docker-content-digest'), what, 'the registry (Docker-Content-Digest)');
-  return digest;
+  return { digest, ociSubject: header(res.headers, 'oci-subject') };
+}
+
+/** Deletes a manifest by digest (a registry deletes by digest only; every tag on it goes too). */
+export async function deleteManifest(repo: RemoteRepository, digest: Digest): Promise<void> {
+  const what = manifestName(repo, digest);
+  const res = await repo.transport.request({ method: 'DELETE', path: manifestPath(repo, digest), scopes: repo.scopes, what, expect: [200, 202] });
+  await res.body.dump();
 }

@@ -1,5 +1,5 @@
 import type { ContentStore } from '../content/store.js';
-import type { Image } from '../image/image.js';
+import type { Image, ImageOrIndex } from '../image/image.js';
 import { isManifestMediaType } from '../image/media-types.js';
 import type { Descriptor, Platform } from '../image/types.js';
 import type { TransferContext } from './context.js';
@@ -38,28 +38,36 @@ async function storeImage(image: Image, store: ContentStore, ref: string, ctx: T
 }
 
 /**
- * Pulls into a content store: the manifest (and, for an index, the chosen platform's manifest —
- * or all when platform is 'all'), config and layers, skipping blobs already present, each
- * verified by digest and written atomically. Returns the top-level descriptor and, for the chosen
- * platform, the image descriptor.
+ * Copies an image or index into a content store: for an index, the chosen platform's image — or
+ * all when platform is 'all' — then the index itself. Blobs already present are skipped; each
+ * is verified by digest and written atomically. `what` names the source in messages. Returns
+ * the top-level descriptor and, for the chosen platform, the image descriptor.
  */
+export async function copyToStore(
+  source: ImageOrIndex,
+  store: ContentStore,
+  platform: Platform | 'all',
+  what: string,
+  ctx: TransferContext,
+): Promise<{ top: Descriptor; image?: Descriptor }> {
+  if (source.kind === 'image') {
+    await storeImage(source.image, store, what, ctx);
+    return { top: source.image.descriptor, image: source.image.descriptor };
+  }
+  const { index } = source;
+  const manifests = await index.manifests();
+  const chosen = platform === 'all' ? manifests.filter((d) => isManifestMediaType(d.mediaType)) : [selectPlatform(manifests, platform, what)];
+  await Promise.all(chosen.map(async (d) => storeImage(await index.image(d), store, what, ctx)));
+  await storeSmall(store, index.descriptor, () => index.rawIndex(), 'manifest', what, ctx);
+  return platform === 'all' ? { top: index.descriptor } : { top: index.descriptor, image: chosen[0]! };
+}
+
+/** Pulls `ref` into a content store (see copyToStore). */
 export async function pullToStore(
   registry: Registry,
   ref: Reference,
   store: ContentStore,
   platform: Platform | 'all',
 ): Promise<{ top: Descriptor; image?: Descriptor }> {
-  const source = await registry.get(ref);
-  const ctx = registry.transferContext();
-  const name = `${ref.registry}/${ref.repository}`;
-  if (source.kind === 'image') {
-    await storeImage(source.image, store, name, ctx);
-    return { top: source.image.descriptor, image: source.image.descriptor };
-  }
-  const { index } = source;
-  const manifests = await index.manifests();
-  const chosen = platform === 'all' ? manifests.filter((d) => isManifestMediaType(d.mediaType)) : [selectPlatform(manifests, platform, formatReference(ref))];
-  await Promise.all(chosen.map(async (d) => storeImage(await index.image(d), store, name, ctx)));
-  await storeSmall(store, index.descriptor, () => index.rawIndex(), 'manifest', name, ctx);
-  return platform === 'all' ? { top: index.descriptor } : { top: index.descriptor, image: chosen[0]! };
+  return copyToStore(await registry.get(ref), store, platform, formatReference(ref), registry.transferContext());
 }

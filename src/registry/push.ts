@@ -3,12 +3,14 @@ import { TcbuildError } from '../errors.js';
 import { sha256, type Digest } from '../image/digest.js';
 import type { Image, ImageOrIndex } from '../image/image.js';
 import { isManifestMediaType } from '../image/media-types.js';
-import type { Descriptor } from '../image/types.js';
-import { blobExists, mountBlob, uploadBlob } from './blobs.js';
+import type { Descriptor, Manifest } from '../image/types.js';
+import { blobExists } from './blobs.js';
 import type { TransferContext } from './context.js';
 import { putManifest } from './manifest.js';
-import { RemoteLayer } from './remote-image.js';
+import { addFallbackReferrer } from './referrers.js';
+import { RemoteImage, RemoteLayer } from './remote-image.js';
 import type { RemoteRepository } from './repository.js';
+import { mountBlob, uploadBlob } from './upload.js';
 
 interface BlobSource {
   descriptor: Descriptor;
@@ -41,10 +43,12 @@ class BlobPusher {
     if (await blobExists(this.target, digest)) return this.ctx.progress({ kind: 'blob-skip', ...event });
     let session: URL | undefined;
     if (mountFrom !== undefined) {
-      session = await mountBlob(this.target, digest, mountFrom);
-      if (!session) return this.ctx.progress({ kind: 'blob-mount', ...event });
+      // A refused mount (no pull access to the source, say) falls back to an upload.
+      const mounted = await mountBlob(this.target, digest, mountFrom).then((s) => s ?? ('mounted' as const), () => undefined);
+      if (mounted === 'mounted') return this.ctx.progress({ kind: 'blob-mount', ...event });
+      session = mounted;
     }
-    await uploadBlob(this.target, descriptor, open, session);
+    await uploadBlob(this.target, descriptor, open, this.ctx.upload, session);
     this.ctx.progress({ kind: 'blob-upload', ...event, bytes: size });
   }
 }
@@ -58,10 +62,10 @@ function checkedRaw(raw: Buffer, descriptor: Descriptor, what: string): Buffer {
   return raw;
 }
 
-function mountSource(layer: unknown, target: RemoteRepository): string | undefined {
-  if (!(layer instanceof RemoteLayer)) return undefined;
-  const { origin } = layer;
-  return origin.transport.registry === target.transport.registry && origin.name !== target.name ? origin.name : undefined;
+/** The repository to mount a blob from: one on the target's registry that the source read it from. */
+function mountSource(source: unknown, target: RemoteRepository): { mountFrom?: string } {
+  const origin = source instanceof RemoteLayer ? source.origin : source instanceof RemoteImage ? source.repository : undefined;
+  return origin && origin.transport.registry === target.transport.registry && origin.name !== target.name ? { mountFrom: origin.name } : {};
 }
 
 async function pushImage(target: RemoteRepository, image: Image, reference: string, blobs: BlobPusher, ctx: TransferContext): Promise<Descriptor> {
@@ -69,13 +73,16 @@ async function pushImage(target: RemoteRepository, image: Image, reference: stri
   const [manifest, layers, rawConfig] = await Promise.all([image.manifest(), image.layers(), image.rawConfig()]);
   checkedRaw(rawConfig, manifest.config, 'image config');
   await Promise.all([
-    blobs.push({ descriptor: manifest.config, open: async () => Readable.from([rawConfig]) }),
-    ...layers.map((layer) => {
-      const mountFrom = mountSource(layer, target);
-      return blobs.push({ descriptor: layer.descriptor, open: () => layer.open(), ...(mountFrom ? { mountFrom } : {}) });
-    }),
+    blobs.push({ descriptor: manifest.config, open: async () => Readable.from([rawConfig]), ...mountSource(image, target) }),
+    ...layers.map((layer) => blobs.push({ descriptor: layer.descriptor, open: () => layer.open(), ...mountSource(layer, target) })),
   ]);
-  await putManifest(target, reference, image.descriptor.mediaType, rawManifest);
+  const { ociSubject } = await putManifest(target, reference, image.descriptor.mediaType, rawManifest);
+  const { subject, artifactType } = manifest as Manifest & { subject?: Descriptor; artifactType?: string };
+  if (subject && !ociSubject) {
+    const { mediaType, digest, size } = image.descriptor;
+    const annotations = manifest.annotations ? { annotations: manifest.annotations } : {};
+    await addFallbackReferrer(target, subject.digest, { mediaType, digest, size, artifactType: artifactType ?? manifest.config.mediaType, ...annotations });
+  }
   ctx.progress({ kind: 'manifest', ref: target.display, digest: image.descriptor.digest, bytes: rawManifest.length });
   return image.descriptor;
 }

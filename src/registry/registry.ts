@@ -1,20 +1,26 @@
 import pLimit from 'p-limit';
-import { Agent } from 'undici';
+import type { Dispatcher } from 'undici';
 import { DigestMismatchError } from '../errors.js';
+import type { Digest } from '../image/digest.js';
 import type { ImageOrIndex } from '../image/image.js';
 import { isIndexMediaType } from '../image/media-types.js';
 import type { Descriptor } from '../image/types.js';
 import { pullScope, pushScope } from './auth.js';
 import type { ProgressEvent, TransferContext } from './context.js';
-import { dockerConfigPath, loadCredentials } from './docker-config.js';
-import { fetchManifest, headManifest } from './manifest.js';
+import { createDispatcher } from './dispatcher.js';
+import { dockerConfigPath, loadCredentials, type Credentials } from './docker-config.js';
+import { listAll } from './listing.js';
+import { deleteManifest, fetchManifest, headManifest, type FetchedManifest } from './manifest.js';
 import { pushImageOrIndex } from './push.js';
 import type { Reference } from './reference.js';
 import { formatReference } from './reference.js';
+import { listReferrers, type Referrer } from './referrers.js';
 import { RemoteImage, RemoteIndex } from './remote-image.js';
 import type { RemoteRepository } from './repository.js';
 import { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
+import { certsDir, hostTls } from './tls.js';
 import { Transport } from './transport.js';
+import { DEFAULT_UPLOAD, type UploadOptions } from './upload.js';
 
 export interface RegistryOptions {
   /** Skip TLS verification (--tls-verify=false); also lets any host fall back to plain HTTP. */
@@ -26,23 +32,27 @@ export interface RegistryOptions {
   onProgress?: (event: ProgressEvent) => void;
   /** The docker config.json holding `auths`; default $DOCKER_CONFIG/config.json or ~/.docker/config.json. */
   authConfigPath?: string;
+  /** Docker's certs.d root (HOST[:PORT]/ca.crt, client.cert, client.key); default $TCBUILD_CERTS_DIR or /etc/docker/certs.d. */
+  certsDir?: string;
   retry?: Partial<RetryPolicy>;
+  /** Chunked uploads: PATCH chunks of `chunkSize` bytes always, or only for blobs above `chunkedAbove` (default 1 GiB). */
+  upload?: Partial<UploadOptions>;
 }
 
 const DEFAULT_CONCURRENCY = 4;
 
-/** A distribution-spec client: one connection pool for every registry it talks to. */
+/** A distribution-spec client: one connection pool per registry host it talks to. */
 export class Registry {
-  private readonly agent: Agent;
   private readonly transports = new Map<string, Promise<Transport>>();
+  private readonly dispatchers: Dispatcher[] = [];
   private readonly context: TransferContext;
 
   constructor(private readonly opts: RegistryOptions = {}) {
-    this.agent = new Agent({ connect: { rejectUnauthorized: !opts.insecure }, keepAliveTimeout: 30_000 });
     const onProgress = opts.onProgress;
     this.context = {
       limit: pLimit(opts.concurrency ?? DEFAULT_CONCURRENCY),
       retry: { ...DEFAULT_RETRY, ...opts.retry },
+      upload: { ...DEFAULT_UPLOAD, ...opts.upload },
       progress: (event) => onProgress?.(event),
     };
   }
@@ -56,19 +66,26 @@ export class Registry {
     return descriptor;
   }
 
+  /** The manifest or index exactly as the registry holds it, verified against its digest. */
+  async rawManifest(ref: Reference): Promise<FetchedManifest> {
+    const fetched = await fetchManifest(await this.repository(ref, 'pull'), manifestReference(ref));
+    checkPinnedDigest(ref, fetched.descriptor);
+    return fetched;
+  }
+
   /** Lazily reads a remote image or index; every blob read is verified by size + digest while streaming. */
   async get(ref: Reference): Promise<ImageOrIndex> {
     const repo = await this.repository(ref, 'pull');
-    const { descriptor, raw } = await fetchManifest(repo, manifestReference(ref));
-    checkPinnedDigest(ref, descriptor);
+    const { descriptor, raw } = await this.rawManifest(ref);
     return isIndexMediaType(descriptor.mediaType)
       ? { kind: 'index', index: new RemoteIndex(repo, descriptor, raw) }
       : { kind: 'image', image: new RemoteImage(repo, descriptor, raw) };
   }
 
   /**
-   * Pushes blobs (HEAD first; skip existing; p-limit parallel; monolithic POST+PUT upload), then
-   * manifests, then the index; tags ref.tag (or pushes by digest). Returns the pushed top-level descriptor.
+   * Pushes blobs (HEAD first; skip existing; mount from the source repository on the same
+   * registry; p-limit parallel), then manifests, then the index; tags ref.tag (or pushes by
+   * digest). Returns the pushed top-level descriptor.
    */
   async push(ref: Reference, source: ImageOrIndex): Promise<Descriptor> {
     const top = source.kind === 'image' ? source.image.descriptor : source.index.descriptor;
@@ -76,8 +93,39 @@ export class Registry {
     return pushImageOrIndex(await this.repository(ref, 'push'), ref.tag, source, this.context);
   }
 
+  /** Every tag of the repository, all pages. */
+  async listTags(ref: Reference): Promise<string[]> {
+    const repo = await this.repository(ref, 'pull');
+    return listAll(repo.transport, `/v2/${repo.name}/tags/list`, 'tags', repo.scopes, `the tags of ${repo.display}`);
+  }
+
+  /** Every repository of the registry (the _catalog endpoint), all pages. */
+  async catalog(registry: string): Promise<string[]> {
+    return listAll(await this.transport(registry), '/v2/_catalog', 'repositories', ['registry:catalog:*'], `the catalog of ${registry}`);
+  }
+
+  /** Deletes the manifest a reference names (a tag is resolved first: every tag on that manifest goes). Returns its digest. */
+  async delete(ref: Reference): Promise<Digest> {
+    const digest = ref.digest ?? (await this.resolve(ref)).digest;
+    await deleteManifest(await this.repository(ref, 'delete'), digest);
+    return digest;
+  }
+
+  /** Manifests whose subject is `ref`'s manifest: the referrers API, or the tag-schema fallback. */
+  async referrers(ref: Reference, artifactType?: string): Promise<Referrer[]> {
+    const digest = ref.digest ?? (await this.resolve(ref)).digest;
+    return listReferrers(await this.repository(ref, 'pull'), digest, artifactType);
+  }
+
+  /** Checks credentials against a registry (GET /v2/ with them), as `docker login` does before storing them. */
+  async checkLogin(registry: string, credentials: Credentials): Promise<void> {
+    const transport = await this.newTransport(registry, credentials);
+    const res = await transport.request({ method: 'GET', path: '/v2/', scopes: [], what: `the registry ${registry}`, expect: [200] });
+    await res.body.dump();
+  }
+
   async close(): Promise<void> {
-    await this.agent.close();
+    await Promise.all(this.dispatchers.map((d) => d.close()));
   }
 
   /** @internal the limiter, retry policy and progress sink pushes and pulls share. */
@@ -85,32 +133,36 @@ export class Registry {
     return this.context;
   }
 
-  private async repository(ref: Reference, access: 'pull' | 'push'): Promise<RemoteRepository> {
+  private async repository(ref: Reference, access: 'pull' | 'push' | 'delete'): Promise<RemoteRepository> {
+    const scope = access === 'pull' ? pullScope(ref.repository) : access === 'push' ? pushScope(ref.repository) : `repository:${ref.repository}:delete`;
     return {
       transport: await this.transport(ref.registry),
       name: ref.repository,
       display: `${ref.registry}/${ref.repository}`,
-      scopes: [access === 'pull' ? pullScope(ref.repository) : pushScope(ref.repository)],
+      scopes: [scope],
     };
   }
 
   private transport(registry: string): Promise<Transport> {
     let transport = this.transports.get(registry);
     if (!transport) {
-      transport = loadCredentials(registry, this.opts.authConfigPath ?? dockerConfigPath()).then(
-        (credentials) =>
-          new Transport(registry, {
-            agent: this.agent,
-            insecure: this.opts.insecure ?? false,
-            plainHttp: this.opts.plainHttpHosts?.includes(registry) ?? false,
-            credentials,
-            retry: this.context.retry,
-          }),
-      );
+      transport = loadCredentials(registry, this.opts.authConfigPath ?? dockerConfigPath()).then((credentials) => this.newTransport(registry, credentials));
       transport.catch(() => this.transports.delete(registry));
       this.transports.set(registry, transport);
     }
     return transport;
+  }
+
+  private async newTransport(registry: string, credentials: Credentials | undefined): Promise<Transport> {
+    const agent = createDispatcher(await hostTls(registry, this.opts.certsDir ?? certsDir()), !this.opts.insecure);
+    this.dispatchers.push(agent);
+    return new Transport(registry, {
+      agent,
+      insecure: this.opts.insecure ?? false,
+      plainHttp: this.opts.plainHttpHosts?.includes(registry) ?? false,
+      credentials,
+      retry: this.context.retry,
+    });
   }
 }
 

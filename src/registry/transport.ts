@@ -1,12 +1,14 @@
+import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import type { Agent, Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { TcbuildError, messageOf } from '../errors.js';
 import { Authenticator, basicHeader, type Token, type TokenRequest } from './auth.js';
 import type { Credentials } from './docker-config.js';
 import { RegistryError, responseError } from './errors.js';
+import { certsDir } from './tls.js';
 import { DEFAULT_RETRY, isRetryableError, isRetryableStatus, parseRetryAfter, withRetry, type RetryPolicy } from './retry.js';
 
-type Method = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE';
+type Method = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 export type Headers = Record<string, string | string[] | undefined>;
 
 export interface RegistryRequest {
@@ -35,7 +37,8 @@ export interface RegistryResponse {
 }
 
 export interface TransportOptions {
-  agent: Agent;
+  /** The connection pool for this host (its TLS trust, the proxy). */
+  agent: Dispatcher;
   insecure: boolean;
   plainHttp: boolean;
   credentials: Credentials | undefined;
@@ -87,8 +90,9 @@ export class Transport {
   async request(req: RegistryRequest): Promise<RegistryResponse> {
     const url = new URL(req.path, await this.resolveOrigin());
     const attempt = async (): Promise<RegistryResponse> => {
-      let res = await this.send(req, url, await this.auth.authorization(req.scopes));
-      if (res.status === 401 && this.auth.accept(res.headers['www-authenticate'])) {
+      const sent = await this.auth.authorization(req.scopes);
+      let res = await this.send(req, url, sent);
+      if (res.status === 401 && this.auth.accept(res.headers['www-authenticate'], sent)) {
         await res.body.dump();
         res = await this.send(req, url, await this.auth.authorization(req.scopes));
       }
@@ -134,7 +138,7 @@ export class Transport {
     throw new TcbuildError(`cannot reach the registry ${this.registry} at ${failure?.origin}/v2/: ${messageOf(failure?.error)}`, {
       cause: failure?.error,
       hint: certificate
-        ? "its TLS certificate is not trusted: add its CA with NODE_EXTRA_CA_CERTS, or skip verification with --tls-verify=false"
+        ? `its TLS certificate is not trusted: put its CA in ${join(certsDir(), this.registry, 'ca.crt')}, or skip verification with --tls-verify=false`
         : `check that the registry is running and the address is right${schemes.includes('http') ? '' : '; if it speaks plain HTTP, use --tls-verify=false'}`,
     });
   }
@@ -155,6 +159,7 @@ export class Transport {
           body: typeof req.body === 'function' ? await req.body() : req.body ?? null,
         });
       } catch (err) {
+        if (err instanceof TcbuildError) throw err; // the request body's own failure, e.g. a source that is not what it claims
         throw new RegistryError(`cannot reach ${url.origin} for ${req.what}: ${messageOf(err)}`, {
           cause: err,
           retryable: isRetryableError(err),

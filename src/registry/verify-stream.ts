@@ -1,4 +1,4 @@
-import type { TransformCallback } from 'node:stream';
+import { pipeline, type Readable, type TransformCallback } from 'node:stream';
 import { DigestMismatchError } from '../errors.js';
 import { DigestingStream } from '../image/digest.js';
 import type { Descriptor } from '../image/types.js';
@@ -37,4 +37,11 @@ export class VerifyingStream extends DigestingStream {
       hint: 'the registry or something between it and you corrupted the data; try again, and report it to the registry operator if it persists',
     });
   }
+}
+
+/** `source` checked against `expected` as it streams; errors of either reach the reader. */
+export function verified(source: Readable, expected: Pick<Descriptor, 'digest' | 'size'>, what: string): Readable {
+  const verifier = new VerifyingStream(expected, what);
+  pipeline(source, verifier, () => undefined);
+  return verifier;
 }

@@ -3,42 +3,85 @@ import { Socket } from 'node:net';
 import { constants } from 'node:os';
 import { isAbsolute } from 'node:path';
 
-import { removeEtcFiles, writeEtcFiles } from './etc-files.js';
+import { Cgroup } from './cgroup/cgroup.js';
+import { DEFAULT_PIDS_LIMIT } from './docker-defaults.js';
+import { trackSandbox } from './lifecycle.js';
 import { loadNative, type NativeContainer, type NativeSandbox } from './native.js';
-import { decodeReport, setupError } from './report.js';
+import { ContainerSetupError, decodeReport, setupError } from './report.js';
+import { etcFilesFor, newRunName } from './run-state.js';
 import { buildSpec } from './spec.js';
 import type { ContainerRequest, ContainerResult } from './types.js';
 
 /**
  * Runs one process in a new container (mount, PID, UTS, IPC and cgroup
- * namespaces, plus network for 'none') and resolves with how it exited.
+ * namespaces, plus network for 'none'; its own cgroup; Docker's capabilities,
+ * seccomp profile, masked paths) and resolves with how it exited.
  * Rejects with a ContainerSetupError if the container could not be set up or
  * the executable could not be run.
  */
-export async function runContainer(req: ContainerRequest): Promise<ContainerResult> {
+export function runContainer(req: ContainerRequest): Promise<ContainerResult> {
   validate(req);
+  const killer: Killer = {};
+  const done = run(req, killer);
+  trackSandbox({ kill: () => killer.kill?.(), done });
+  return done;
+}
+
+/** Set once the container exists: kills all of it. */
+interface Killer {
+  kill?: () => void;
+}
+
+async function run(req: ContainerRequest, killer: Killer): Promise<ContainerResult> {
   const native = loadNative();
-  const etc = await writeEtcFiles(req.hostname);
+  const name = newRunName();
+  let cgroup: Cgroup | null = null;
   try {
-    const container = native.spawn(buildSpec(req, etc));
-    return await supervise(native, container, req);
+    const etc = etcFilesFor(req.hostname, req.addHosts ?? []);
+    cgroup = Cgroup.create(name, {
+      pidsLimit: req.pidsLimit ?? DEFAULT_PIDS_LIMIT,
+      ...(req.memory !== undefined ? { memory: req.memory } : {}),
+      ...(req.cpus !== undefined ? { cpus: req.cpus } : {}),
+    });
+    const container = native.spawn(buildSpec(req, etc, cgroup ?? { procs: [], limitsDevices: false }));
+    return await supervise(native, container, req, cgroup, killer);
   } finally {
-    await removeEtcFiles(etc);
+    await cgroup?.remove();
   }
 }
 
 function validate(req: ContainerRequest): void {
+  if (process.getuid?.() !== 0) {
+    throw new ContainerSetupError(
+      'running a container needs root: rootless sandboxes (a user namespace mapped through newuidmap/newgidmap and /etc/subuid) are not implemented yet; run tcbuild as root, e.g. with sudo',
+      'check privileges',
+      'EPERM',
+      1,
+    );
+  }
   if (req.args.length === 0) throw new TypeError('runContainer: args must not be empty');
   if (!req.cwd.startsWith('/')) throw new TypeError(`runContainer: cwd must be an absolute path, got "${req.cwd}"`);
   if (!isAbsolute(req.mountpoint)) throw new TypeError(`runContainer: mountpoint must be absolute, got "${req.mountpoint}"`);
   if (req.rootfs.length === 0) throw new TypeError('runContainer: rootfs must have at least one mount');
 }
 
-async function supervise(native: NativeSandbox, container: NativeContainer, req: ContainerRequest): Promise<ContainerResult> {
+async function supervise(
+  native: NativeSandbox,
+  container: NativeContainer,
+  req: ContainerRequest,
+  cgroup: Cgroup | null,
+  killer: Killer,
+): Promise<ContainerResult> {
   const exited = new Promise<{ exitCode: number | null; signal: number | null }>((resolve) =>
     native.waitForExit(container.pidfd, (exitCode, signal) => resolve({ exitCode, signal })),
   );
-  const kill = () => native.sendSignal(container.pidfd, constants.signals.SIGKILL);
+  const kill = () => {
+    cgroup?.kill();
+    native.sendSignal(container.pidfd, constants.signals.SIGKILL);
+  };
+  killer.kill = kill;
+  let timedOut = false;
+  const timer = req.timeoutMs === undefined ? undefined : setTimeout(() => ((timedOut = true), kill()), req.timeoutMs);
   req.signal?.addEventListener('abort', kill, { once: true });
   if (req.signal?.aborted) kill();
   try {
@@ -57,8 +100,14 @@ async function supervise(native: NativeSandbox, container: NativeContainer, req:
     if (failure) throw setupError(failure, req.args);
     const workload = records.find((r) => r.kind === 'workload-exited') ?? status;
     if (workload.exitCode === null && workload.signal === null) throw new Error('lost track of the container process');
-    return { exitCode: workload.exitCode, signal: workload.signal === null ? null : signalName(workload.signal) };
+    return {
+      exitCode: workload.exitCode,
+      signal: workload.signal === null ? null : signalName(workload.signal),
+      ...(cgroup?.oomKilled() ? { oomKilled: true as const } : {}),
+      ...(timedOut ? { timedOut: true as const } : {}),
+    };
   } finally {
+    clearTimeout(timer);
     req.signal?.removeEventListener('abort', kill);
     closeSync(container.pidfd);
   }

@@ -1,41 +1,44 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { join } from 'node:path';
 
 /** Host files bind-mounted over the container's /etc/hosts, /etc/resolv.conf and /etc/hostname. */
 export interface EtcFiles {
-  dir: string;
   hosts: string;
   resolvConf: string;
   hostname: string;
 }
 
-export async function writeEtcFiles(hostname: string): Promise<EtcFiles> {
-  const dir = await mkdtemp(join(tmpdir(), 'tcbuild-etc-'));
-  const files: EtcFiles = {
-    dir,
-    hosts: join(dir, 'hosts'),
-    resolvConf: join(dir, 'resolv.conf'),
-    hostname: join(dir, 'hostname'),
-  };
-  try {
-    await writeFile(files.hosts, `127.0.0.1\tlocalhost ${hostname}\n::1\tlocalhost ip6-localhost ip6-loopback\n`);
-    await writeFile(files.resolvConf, await hostResolvConf());
-    await writeFile(files.hostname, `${hostname}\n`);
-  } catch (err) {
-    await removeEtcFiles(files);
-    throw err;
-  }
+/**
+ * Writes the files into `dir`. `addHosts` are "name:ip" entries, as
+ * `docker run --add-host` takes them; they are appended to /etc/hosts.
+ */
+export function writeEtcFiles(dir: string, hostname: string, addHosts: readonly string[] = []): EtcFiles {
+  const files: EtcFiles = { hosts: join(dir, 'hosts'), resolvConf: join(dir, 'resolv.conf'), hostname: join(dir, 'hostname') };
+  const extra = addHosts.map((entry) => {
+    const { name, ip } = parseAddHost(entry);
+    return `${ip}\t${name}\n`;
+  });
+  writeFileSync(files.hosts, `127.0.0.1\tlocalhost ${hostname}\n::1\tlocalhost ip6-localhost ip6-loopback\n${extra.join('')}`);
+  writeFileSync(files.resolvConf, hostResolvConf());
+  writeFileSync(files.hostname, `${hostname}\n`);
   return files;
 }
 
-export async function removeEtcFiles(files: EtcFiles): Promise<void> {
-  await rm(files.dir, { recursive: true, force: true });
+/** "name:ip" (or "name=ip"); the ip may be IPv6, so only the first separator counts. */
+export function parseAddHost(entry: string): { name: string; ip: string } {
+  const at = entry.search(/[:=]/);
+  const name = at < 0 ? '' : entry.slice(0, at);
+  const ip = at < 0 ? '' : entry.slice(at + 1).replace(/^\[(.*)\]$/, '$1');
+  if (!/^[A-Za-z0-9][A-Za-z0-9.-]*$/.test(name) || isIP(ip) === 0) {
+    throw new Error(`invalid --add-host "${entry}": expected NAME:IP, e.g. db:10.0.0.5`);
+  }
+  return { name, ip };
 }
 
-async function hostResolvConf(): Promise<string> {
+function hostResolvConf(): string {
   try {
-    return await readFile('/etc/resolv.conf', 'utf8');
+    return readFileSync('/etc/resolv.conf', 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return '';
     throw err;

@@ -15,10 +15,19 @@ export interface NativeSpec {
     cwd: string;
     user: { uid: number; gid: number; additionalGids: number[]; umask: number };
     rlimits: { type: string; soft: number; hard: number }[];
+    /** CAP_* names; inheritable and ambient are always empty. */
+    capabilities: { bounding: string[]; effective: string[]; permitted: string[] };
+    noNewPrivileges: boolean;
   };
   linux: {
     namespaces: { type: 'mount' | 'pid' | 'uts' | 'ipc' | 'cgroup' | 'network' }[];
     devices: { path: string; type: 'c' | 'b' | 'u' | 'p'; major: number; minor: number; fileMode: number; uid: number; gid: number }[];
+    maskedPaths: string[];
+    readonlyPaths: string[];
+    /** Compiled classic-BPF program (8 bytes per instruction), or null for none. */
+    seccompFilter: Buffer | null;
+    /** cgroup.procs files the init's pid is written to before it goes on. */
+    cgroupProcs: string[];
   };
 }
 

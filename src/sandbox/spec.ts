@@ -1,6 +1,8 @@
+import { DEFAULT_CAPABILITIES, MASKED_PATHS, READONLY_PATHS } from './docker-defaults.js';
 import type { EtcFiles } from './etc-files.js';
 import type { NativeSpec } from './native.js';
-import type { ContainerRequest, Mount } from './types.js';
+import { defaultSeccompFilter } from './seccomp/bpf.js';
+import type { ContainerRequest, Mount, Ulimit } from './types.js';
 
 // Docker's defaults for a container's /dev, /proc, /sys and friends.
 const SYSTEM_MOUNTS: Mount[] = [
@@ -40,8 +42,16 @@ const ETC_FILES = ['/etc/hosts', '/etc/resolv.conf', '/etc/hostname'] as const;
 /** Paths the sandbox mounts over inside the rootfs (creating them when the image lacks them). */
 export const MOUNT_TARGETS: readonly string[] = [...SYSTEM_MOUNTS.map((m) => m.destination), ...ETC_FILES];
 
+const DEFAULT_ULIMITS: Ulimit[] = [{ name: 'nofile', soft: 1024, hard: 1048576 }];
+
+/** How the sandbox's cgroup turned out: its cgroup.procs files, and whether it limits device access. */
+export interface CgroupPlacement {
+  procs: string[];
+  limitsDevices: boolean;
+}
+
 /** The addon's spec for a request: the request plus every default a container gets. */
-export function buildSpec(req: ContainerRequest, etc: EtcFiles): NativeSpec {
+export function buildSpec(req: ContainerRequest, etc: EtcFiles, cgroup: CgroupPlacement): NativeSpec {
   const namespaces: NativeSpec['linux']['namespaces'] = [
     { type: 'mount' },
     { type: 'pid' },
@@ -50,6 +60,7 @@ export function buildSpec(req: ContainerRequest, etc: EtcFiles): NativeSpec {
     { type: 'cgroup' },
   ];
   if (req.network === 'none') namespaces.push({ type: 'network' });
+  const capabilities = capabilitiesFor(cgroup);
   return {
     root: { path: req.mountpoint },
     rootfsMounts: req.rootfs,
@@ -58,6 +69,7 @@ export function buildSpec(req: ContainerRequest, etc: EtcFiles): NativeSpec {
       readOnlyBind(etc.hosts, ETC_FILES[0]),
       readOnlyBind(etc.resolvConf, ETC_FILES[1]),
       readOnlyBind(etc.hostname, ETC_FILES[2]),
+      ...(req.mounts ?? []),
     ],
     hostname: req.hostname,
     process: {
@@ -65,10 +77,30 @@ export function buildSpec(req: ContainerRequest, etc: EtcFiles): NativeSpec {
       env: req.env,
       cwd: req.cwd,
       user: { ...req.user, umask: 0o022 },
-      rlimits: [{ type: 'RLIMIT_NOFILE', soft: 1024, hard: 1048576 }],
+      rlimits: rlimits(req.ulimits ?? []),
+      capabilities: { bounding: capabilities, effective: capabilities, permitted: capabilities },
+      noNewPrivileges: req.noNewPrivileges ?? false,
     },
-    linux: { namespaces, devices: DEVICES },
+    linux: {
+      namespaces,
+      devices: DEVICES,
+      maskedPaths: [...MASKED_PATHS],
+      readonlyPaths: [...READONLY_PATHS],
+      seccompFilter: defaultSeccompFilter(),
+      cgroupProcs: cgroup.procs,
+    },
   };
+}
+
+/** Without a devices cgroup nothing else stops a mknod'ed disk from being read. */
+function capabilitiesFor(cgroup: CgroupPlacement): string[] {
+  return cgroup.limitsDevices ? [...DEFAULT_CAPABILITIES] : DEFAULT_CAPABILITIES.filter((c) => c !== 'CAP_MKNOD');
+}
+
+/** The defaults with the request's ulimits ("nofile", "nproc", ...) laid over them. */
+function rlimits(ulimits: readonly Ulimit[]): NativeSpec['process']['rlimits'] {
+  const byName = new Map([...DEFAULT_ULIMITS, ...ulimits].map((u) => [u.name.toLowerCase(), u]));
+  return [...byName.values()].map((u) => ({ type: `RLIMIT_${u.name.toUpperCase()}`, soft: u.soft, hard: u.hard }));
 }
 
 function readOnlyBind(source: string, destination: string): Mount {

@@ -1,9 +1,22 @@
-/** A mount in OCI runtime-spec style. */
+/**
+ * A mount in OCI runtime-spec style: e.g. {type: 'bind', source: '/host/dir',
+ * options: ['rbind', 'ro']}, {type: 'tmpfs', source: 'tmpfs', options:
+ * ['size=64m', 'mode=1777']}, or an overlay. With `cwd`, relative paths in the
+ * options (an overlay's lowerdir, upperdir, workdir) are relative to it.
+ */
 export interface Mount {
   type: string;
   source: string;
   destination: string;
   options: string[];
+  cwd?: string;
+}
+
+/** A resource limit as `docker run --ulimit` sets it, e.g. {name: 'nofile', soft: 1024, hard: 4096}. */
+export interface Ulimit {
+  name: string;
+  soft: number;
+  hard: number;
 }
 
 export interface ContainerUser {
@@ -27,14 +40,39 @@ export interface ContainerRequest {
   hostname: string;
   /** 'none': a new network namespace with only lo, up. */
   network: 'host' | 'none';
+  /** Mounted after the standard ones (/proc, /dev, /etc/hosts, ...), in order; targets are created when missing. */
+  mounts?: Mount[];
+  /** Extra /etc/hosts entries, "name:ip". */
+  addHosts?: string[];
+  /** Override the defaults (nofile 1024:1048576) or add limits. */
+  ulimits?: Ulimit[];
+  /** Bytes; the workload is OOM-killed above it (ContainerResult.oomKilled). */
+  memory?: number;
+  /** CPUs' worth of time, e.g. 0.5. */
+  cpus?: number;
+  /** Most processes at once; default DEFAULT_PIDS_LIMIT, 0 for none. */
+  pidsLimit?: number;
+  /** Sets no_new_privs: setuid binaries and file capabilities grant nothing. Off by default, as in Docker. */
+  noNewPrivileges?: boolean;
+  /** Kills the whole container after this many milliseconds (ContainerResult.timedOut). */
+  timeoutMs?: number;
   stdout?: NodeJS.WritableStream;
   stderr?: NodeJS.WritableStream;
   /** Abort kills the container's init with SIGKILL; the result then carries the signal. */
   signal?: AbortSignal;
 }
 
-/** e.g. {exitCode: 3, signal: null} or {exitCode: null, signal: 'SIGKILL'}. */
+/**
+ * e.g. {exitCode: 3, signal: null} or {exitCode: null, signal: 'SIGKILL'};
+ * `oomKilled` and `timedOut` are present only when true.
+ */
 export interface ContainerResult {
   exitCode: number | null;
   signal: string | null;
+  /** The kernel's OOM killer killed a process of the container (its memory limit was reached). */
+  oomKilled?: true;
+  timedOut?: true;
 }
+
+/** The sandbox options `tcbuild build` applies to every RUN step (--memory, --cpus, --pids-limit, --add-host, --ulimit). */
+export type SandboxLimits = Pick<ContainerRequest, 'memory' | 'cpus' | 'pidsLimit' | 'addHosts' | 'ulimits'>;

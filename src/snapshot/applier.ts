@@ -1,11 +1,11 @@
-import { closeSync, rmSync, write } from 'node:fs';
+import { closeSync, readdirSync, rmSync, write } from 'node:fs';
 import { promisify } from 'node:util';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
 import { InvalidInputError, TcbuildError, isErrno, messageOf } from '../errors.js';
 import { DigestingStream, type Digest } from '../image/digest.js';
 import type { LayerCompression } from '../image/media-types.js';
+import { createDecompressor } from './compression.js';
 import { fsOps, pathAt } from './native.js';
 import { ScopedDir } from './scoped-dir.js';
 import type { TarEntry } from './tar-format.js';
@@ -15,23 +15,32 @@ import { OPAQUE_WHITEOUT, OVERLAY_OPAQUE_XATTR, WHITEOUT_META_PREFIX, WHITEOUT_P
 const writeAsync = promisify(write);
 
 /**
- * Extracts an OCI layer into `targetDir` (normally empty: it becomes an overlay lower dir), turning
- * OCI whiteouts into overlay ones. Entries that would land outside `targetDir` are refused, and no
- * path is ever resolved through a symlink — not even one inside the target.
+ * How deletions are applied: as overlay's whiteouts (a 0/0 device, an opaque xattr) in a dir that
+ * becomes an overlay lower dir, or by removing files from a full copy of the parent.
  */
-export async function applyLayer(compressed: Readable, compression: LayerCompression, targetDir: string): Promise<{ diffId: Digest }> {
-  if (compression === 'zstd') {
-    throw new InvalidInputError('zstd-compressed layers are not supported yet', { hint: 'use gzip or uncompressed layers' });
-  }
+export type WhiteoutMode = 'overlay' | 'delete';
+
+/**
+ * Extracts an OCI layer into `targetDir`. Entries that would land outside `targetDir` are refused,
+ * and no path is ever resolved through a symlink — not even one inside the target. An archive
+ * that names a path twice is refused too: which of the two wins is up to each tool.
+ */
+export async function applyLayer(
+  compressed: Readable,
+  compression: LayerCompression,
+  targetDir: string,
+  options: { whiteouts?: WhiteoutMode } = {},
+): Promise<{ diffId: Digest }> {
   const diffId = new DigestingStream();
   const root = ScopedDir.open(targetDir);
   try {
     const extract = async (tar: AsyncIterable<Buffer>): Promise<void> => {
-      const extractor = new LayerExtractor(root);
+      const extractor = new LayerExtractor(root, options.whiteouts ?? 'overlay');
       for await (const { entry, body } of readTar(tar)) await extractor.apply(entry, body);
       extractor.finish();
     };
-    if (compression === 'gzip') await pipeline(compressed, createGunzip(), diffId, extract);
+    const decompressor = createDecompressor(compression);
+    if (decompressor) await pipeline(compressed, decompressor, diffId, extract);
     else await pipeline(compressed, diffId, extract);
   } finally {
     root.close();
@@ -42,8 +51,13 @@ export async function applyLayer(compressed: Readable, compression: LayerCompres
 class LayerExtractor {
   /** Directory mtimes are set last: creating their children changes them. */
   private readonly dirTimes: Array<{ path: string[]; mtime: number }> = [];
+  /** Paths this layer has written ('a/b'), markers included. */
+  private readonly seen = new Set<string>();
 
-  constructor(private readonly root: ScopedDir) {}
+  constructor(
+    private readonly root: ScopedDir,
+    private readonly whiteouts: WhiteoutMode,
+  ) {}
 
   async apply(entry: TarEntry, body: AsyncIterable<Buffer>): Promise<void> {
     try {
@@ -63,6 +77,7 @@ class LayerExtractor {
     const path = archivePath(entry.name);
     const name = path.at(-1);
     if (path.slice(0, -1).some((p) => p.startsWith(WHITEOUT_META_PREFIX))) return; // inside aufs bookkeeping
+    this.claim(path.join('/'));
     if (name === undefined) {
       if (entry.type !== 'dir') throw new InvalidInputError('the archive root must be a directory');
       this.atParent(path, false, (dirfd) => this.applyDir(dirfd, '.', path, entry));
@@ -82,11 +97,20 @@ class LayerExtractor {
     }
   }
 
+  /** Each path once: a second entry for it (a whiteout included) is an error. */
+  private claim(path: string): void {
+    if (this.seen.has(path)) throw new InvalidInputError(`"${path || '.'}" appears twice in the layer`);
+    this.seen.add(path);
+  }
+
   private applyWhiteout(path: string[], name: string): void {
     const ops = fsOps();
     const parent = path.slice(0, -1);
     if (name === OPAQUE_WHITEOUT) {
-      this.atParent([...parent, '.'], true, (dirfd, dir) => ops.lsetxattr(pathAt(dirfd, dir), OVERLAY_OPAQUE_XATTR, Buffer.from('y')));
+      this.atParent([...parent, '.'], true, (dirfd, dir) => {
+        if (this.whiteouts === 'overlay') ops.lsetxattr(pathAt(dirfd, dir), OVERLAY_OPAQUE_XATTR, Buffer.from('y'));
+        else this.removeOlderChildren(dirfd, parent);
+      });
       return;
     }
     if (name.startsWith(WHITEOUT_META_PREFIX)) return; // aufs bookkeeping, meaningless on overlay
@@ -94,10 +118,18 @@ class LayerExtractor {
     if (hidden === '' || hidden === '.' || hidden === '..') {
       throw new InvalidInputError(`"${name}" is not a valid whiteout: it must name a file in its own directory`);
     }
+    this.claim([...parent, hidden].join('/'));
     this.atParent([...parent, hidden], true, (dirfd, base) => {
       removeExisting(dirfd, base);
-      ops.mknodat(dirfd, base, ops.constants.S_IFCHR, 0, 0);
+      if (this.whiteouts === 'overlay') ops.mknodat(dirfd, base, ops.constants.S_IFCHR, 0, 0);
     });
+  }
+
+  /** An opaque directory on a full copy: what the parent had in it goes, this layer's entries stay. */
+  private removeOlderChildren(dirfd: number, dir: string[]): void {
+    for (const child of readdirSync(pathAt(dirfd, '.'))) {
+      if (!this.seen.has([...dir, child].join('/'))) removeExisting(dirfd, child);
+    }
   }
 
   private applyDir(dirfd: number, name: string, path: string[], entry: TarEntry): void {

@@ -1,21 +1,21 @@
-import { createReadStream } from 'node:fs';
-import { lstat, readdir, readlink } from 'node:fs/promises';
+import { createReadStream, readFileSync } from 'node:fs';
+import { readlink } from 'node:fs/promises';
 import type { BigIntStats } from 'node:fs';
-import { join } from 'node:path';
 import { Readable, pipeline } from 'node:stream';
-import { createGzip } from 'node:zlib';
-import { InvalidInputError, TcbuildError } from '../errors.js';
+import { TcbuildError } from '../errors.js';
 import { DigestingStream, type Digest } from '../image/digest.js';
-import { MediaType } from '../image/media-types.js';
+import type { LayerCompression } from '../image/media-types.js';
 import type { Descriptor } from '../image/types.js';
 import type { ContentStore } from '../content/store.js';
+import { createCompressor, layerMediaType } from './compression.js';
 import { fsOps } from './native.js';
 import { END_OF_ARCHIVE, compareBytes, encodeEntryHeader, paddingFor, tarEntry, type TarEntry } from './tar-format.js';
-import { OPAQUE_WHITEOUT, WHITEOUT_PREFIX, isOpaqueDir, isOverlayWhiteout, isOverlayXattr } from './whiteout.js';
+import { upperDirChanges, type Change, type ChangeSource } from './changes.js';
+import { OPAQUE_WHITEOUT, WHITEOUT_PREFIX, isOverlayXattr } from './whiteout.js';
 
 export interface WriteLayerOptions {
-  compression: 'gzip' | 'none';
-  /** gzip level 0-9 (default 6). */
+  compression: LayerCompression;
+  /** gzip 0-9 (default 6), zstd 1-22 (default 3). */
   level?: number;
   /** SOURCE_DATE_EPOCH: no entry gets a later mtime. */
   sourceDateEpoch?: number;
@@ -30,74 +30,66 @@ export interface WrittenLayer {
 
 /**
  * Turns a directory — an overlay upper dir, or a whole tree for a base layer — into an OCI layer in
- * `store`, in one streaming pass: tar → diffID hash → gzip → store (which hashes the digest).
+ * `store`, in one streaming pass: tar → diffID hash → compressor → store (which hashes the digest).
  */
-export async function writeLayer(dir: string, store: ContentStore, options: WriteLayerOptions): Promise<WrittenLayer> {
-  const level = options.level ?? 6;
-  if (!Number.isInteger(level) || level < 0 || level > 9) throw new InvalidInputError(`gzip level must be 0-9, not ${level}`);
+export function writeLayer(dir: string, store: ContentStore, options: WriteLayerOptions): Promise<WrittenLayer> {
+  return writeChangesLayer(upperDirChanges(dir), store, options);
+}
+
+/** writeLayer for any source of changes (an upper dir, or the difference of two trees). */
+export async function writeChangesLayer(changes: ChangeSource, store: ContentStore, options: WriteLayerOptions): Promise<WrittenLayer> {
+  const compressor = createCompressor(options.compression, options.level);
   const counter = { entries: 0 };
-  const tar = Readable.from(layerTar(dir, options.sourceDateEpoch, counter), { objectMode: false });
+  const tar = Readable.from(coalesce(layerTar(changes, options.sourceDateEpoch, counter)), { objectMode: false });
   const diffId = new DigestingStream();
   // pipeline() hands back its last stage and destroys every stage on a failure, so ingest() sees
   // errors from the walk too; its own callback has nothing left to do.
   const done = (): void => undefined;
-  const layer = options.compression === 'gzip' ? pipeline(tar, diffId, createGzip({ level }), done) : pipeline(tar, diffId, done);
+  const layer = compressor ? pipeline(tar, diffId, compressor, done) : pipeline(tar, diffId, done);
   const blob = await store.ingest(layer);
   return {
-    descriptor: {
-      mediaType: options.compression === 'gzip' ? MediaType.ociLayerGzip : MediaType.ociLayer,
-      digest: blob.digest,
-      size: blob.size,
-    },
+    descriptor: { mediaType: layerMediaType(options.compression), digest: blob.digest, size: blob.size },
     diffId: diffId.digest(),
     empty: counter.entries === 0,
   };
 }
 
 interface WalkContext {
-  root: string;
+  changes: ChangeSource;
   clampTo: number | undefined;
   counter: { entries: number };
   /** "dev:ino" → the archive path that first had it, for hard links. */
   firstPathOfInode: Map<string, string>;
 }
 
-async function* layerTar(root: string, clampTo: number | undefined, counter: { entries: number }): AsyncGenerator<Buffer> {
-  yield* walkDir({ root, clampTo, counter, firstPathOfInode: new Map() }, '');
+async function* layerTar(changes: ChangeSource, clampTo: number | undefined, counter: { entries: number }): AsyncGenerator<Buffer> {
+  yield* walkDir({ changes, clampTo, counter, firstPathOfInode: new Map() }, '');
   yield END_OF_ARCHIVE;
 }
 
-interface Child {
-  name: string;
-  stat: BigIntStats;
-  /** The child's name in the archive; siblings sorted by it give a bytewise-sorted archive. */
-  sortKey: string;
+/** A change's name in the archive; siblings sorted by it give a bytewise-sorted archive. */
+function archiveName(change: Change): string {
+  if (change.kind === 'opaque') return OPAQUE_WHITEOUT;
+  if (change.kind === 'whiteout') return WHITEOUT_PREFIX + change.name;
+  return change.stat.isDirectory() ? `${change.name}/` : change.name;
 }
 
 /** Entries under `relDir` ('' or ending in '/'), depth first, in bytewise order of archive path. */
 async function* walkDir(ctx: WalkContext, relDir: string): AsyncGenerator<Buffer> {
-  const absDir = join(ctx.root, relDir);
-  const children: Child[] = await Promise.all(
-    (await readdir(absDir)).map(async (name) => {
-      const stat = await lstat(join(absDir, name), { bigint: true });
-      const sortKey = isOverlayWhiteout(stat) ? WHITEOUT_PREFIX + name : stat.isDirectory() ? `${name}/` : name;
-      return { name, stat, sortKey };
-    }),
-  );
-  if (isOpaqueDir(absDir)) children.push({ name: OPAQUE_WHITEOUT, stat: await lstat(absDir, { bigint: true }), sortKey: OPAQUE_WHITEOUT });
+  const children = (await ctx.changes(relDir)).map((change) => ({ change, sortKey: archiveName(change) }));
   children.sort((a, b) => compareBytes(a.sortKey, b.sortKey));
 
-  for (const child of children) {
-    const path = relDir + child.sortKey;
-    if (child.sortKey === OPAQUE_WHITEOUT || isOverlayWhiteout(child.stat)) {
-      yield emit(ctx, markerEntry(path, child.stat, ctx.clampTo));
+  for (const { change, sortKey } of children) {
+    const path = relDir + sortKey;
+    if (change.kind !== 'entry') {
+      yield emit(ctx, markerEntry(path, change.stat, ctx.clampTo));
       continue;
     }
-    const entry = await entryFor(ctx, path, join(absDir, child.name), child.stat);
+    const entry = await entryFor(ctx, path, change.absPath, change.stat);
     if (!entry) continue;
     yield emit(ctx, entry);
     if (entry.type === 'dir') yield* walkDir(ctx, path);
-    if (entry.type === 'file' && entry.size > 0) yield* fileData(join(absDir, child.name), entry.size);
+    if (entry.type === 'file' && entry.size > 0) yield* fileData(change.absPath, entry.size);
   }
 }
 
@@ -163,12 +155,43 @@ function xattrsOf(absPath: string): Map<string, Buffer> {
   return xattrs;
 }
 
+/** Files up to this size are read in one synchronous call: cheaper than a stream for small files. */
+const SMALL_FILE = 256 * 1024;
+
 async function* fileData(absPath: string, size: number): AsyncGenerator<Buffer> {
   let read = 0;
-  for await (const chunk of createReadStream(absPath, { end: size - 1 }) as AsyncIterable<Buffer>) {
+  const chunks = size <= SMALL_FILE ? [readFileSync(absPath)] : (createReadStream(absPath, { end: size - 1, highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>);
+  for await (const chunk of chunks) {
     read += chunk.length;
+    if (read > size) break;
     yield chunk;
   }
   if (read !== size) throw new TcbuildError(`${absPath} changed while it was being archived (${read} of ${size} bytes)`);
   yield Buffer.alloc(paddingFor(size));
+}
+
+/**
+ * Joins the many small pieces of a tar (headers, small files, padding) into chunks of about
+ * `size`, so hashing, compression and the store see few large writes; large pieces pass as they are.
+ */
+async function* coalesce(pieces: AsyncIterable<Buffer>, size = 256 * 1024): AsyncGenerator<Buffer> {
+  let pending: Buffer[] = [];
+  let pendingSize = 0;
+  for await (const piece of pieces) {
+    if (piece.length >= size) {
+      if (pendingSize > 0) yield Buffer.concat(pending, pendingSize);
+      pending = [];
+      pendingSize = 0;
+      yield piece;
+      continue;
+    }
+    pending.push(piece);
+    pendingSize += piece.length;
+    if (pendingSize >= size) {
+      yield Buffer.concat(pending, pendingSize);
+      pending = [];
+      pendingSize = 0;
+    }
+  }
+  if (pendingSize > 0) yield Buffer.concat(pending, pendingSize);
 }

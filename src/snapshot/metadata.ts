@@ -12,6 +12,10 @@ export interface SnapshotRecord {
   kind: SnapshotKind;
   parent?: string;
   created: string;
+  /** Active snapshots and views: the process using them (see content/owner.ts). */
+  owner?: string;
+  /** Committed snapshots: bytes of disk their own files take. */
+  size?: number;
 }
 
 /** Snapshot records by key. Keys are opaque strings, so a Map (never a plain object). */

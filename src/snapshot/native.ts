@@ -43,19 +43,50 @@ export interface FsOps {
   };
 }
 
-let loaded: FsOps | undefined;
+/** The zstd streaming context of native/zstd_stream.cc: one run() at a time. */
+export interface NativeZstdStream {
+  run(input: Buffer, end: boolean, callback: (err: Error | null, result: ZstdStepResult) => void): void;
+  close(): void;
+}
+
+export interface ZstdStepResult {
+  output: Buffer;
+  /** Bytes of the input used; the rest must be passed again. */
+  consumed: number;
+  /** Compressing: the frame is complete. Decompressing: the input so far ends at a frame's end. */
+  finished: boolean;
+}
+
+interface Addon {
+  fsOps?: FsOps;
+  ZstdStream?: new (compress: boolean, level: number, workers: number) => NativeZstdStream;
+}
+
+let loaded: Addon | undefined;
 
 /** The addon built by node-gyp at the package root (build/Release), loaded on first use. */
-export function fsOps(): FsOps {
+function addon(): Addon {
   if (!loaded) {
     const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-    const addon = createRequire(import.meta.url)(join(packageRoot, 'build', 'Release', 'tcbuild_native.node')) as {
-      fsOps?: FsOps;
-    };
-    if (!addon.fsOps) throw new Error('the native addon has no fsOps: rebuild it with `npx node-gyp rebuild`');
-    loaded = addon.fsOps;
+    loaded = createRequire(import.meta.url)(join(packageRoot, 'build', 'Release', 'tcbuild_native.node')) as Addon;
   }
   return loaded;
+}
+
+function missing(what: string): Error {
+  return new Error(`the native addon has no ${what}: rebuild it with \`npm run build\``);
+}
+
+export function fsOps(): FsOps {
+  const ops = addon().fsOps;
+  if (!ops) throw missing('fsOps');
+  return ops;
+}
+
+export function newZstdStream(compress: boolean, level: number, workers: number): NativeZstdStream {
+  const ZstdStream = addon().ZstdStream;
+  if (!ZstdStream) throw missing('ZstdStream');
+  return new ZstdStream(compress, level, workers);
 }
 
 /** A path naming `name` inside the directory open as `dirfd`, for calls that have no *at form. */

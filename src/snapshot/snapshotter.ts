@@ -1,6 +1,8 @@
 import type { Readable } from 'node:stream';
 import type { Digest } from '../image/digest.js';
 import type { LayerCompression } from '../image/media-types.js';
+import type { ContentStore } from '../content/store.js';
+import type { WriteLayerOptions, WrittenLayer } from './differ.js';
 
 /**
  * A mount in OCI runtime-spec shape; `options` mixes flags ("rbind", "ro") and file-system data
@@ -17,12 +19,16 @@ export interface Mount {
 
 export type SnapshotKind = 'active' | 'view' | 'committed';
 
+export type SnapshotterName = 'overlay' | 'native';
+
 export interface SnapshotInfo {
   name: string;
   kind: SnapshotKind;
   parent?: string;
   /** ISO 8601. */
   created: string;
+  /** Committed snapshots: bytes of disk their own files take. */
+  size?: number;
 }
 
 export interface Usage {
@@ -36,6 +42,7 @@ export interface Usage {
  * immutable and can be parents; active ones are writable; views are read-only.
  */
 export interface Snapshotter {
+  readonly name: SnapshotterName;
   /** A new writable snapshot on top of the committed `parent` (or empty). */
   prepare(key: string, parent?: string): Promise<Mount[]>;
   /** A new read-only snapshot of the committed `parent` (or empty). */
@@ -46,14 +53,30 @@ export interface Snapshotter {
   commit(name: string, key: string): Promise<void>;
   /** Removes a snapshot that is no snapshot's parent. */
   remove(key: string): Promise<void>;
-  /** Removes every snapshot (prune), including directories a crash left behind. */
-  removeAll(): Promise<void>;
   stat(key: string): Promise<SnapshotInfo | undefined>;
+  list(): Promise<SnapshotInfo[]>;
+  /**
+   * Removes every committed snapshot that is neither in `keep` nor below one that is; active
+   * snapshots and views stay (their owners use them). Returns how many went and their size.
+   */
+  prune(keep: ReadonlySet<string>): Promise<{ removed: number; bytes: number }>;
+  /**
+   * Start-up recovery: removes active snapshots and views whose process died, and — when
+   * `othersAlive` is false — directories a crash left without a record.
+   */
+  recover(othersAlive: boolean): Promise<number>;
+  /** Told of every snapshot this process uses, so other processes' GC keeps it. */
+  lease: { holdSnapshot(key: string): void } | undefined;
   usage(key: string): Promise<Usage>;
-  /** The directory holding what an active snapshot changed (or a committed one added): for the differ. */
+  /**
+   * Where an active snapshot's files are written without mounting: overlay's upper dir (only what
+   * changed) or the native snapshotter's whole copy. Read the snapshot through layerDirs().
+   */
   upperDir(key: string): string;
   /** The directories that make up a snapshot, top first: for reading its files without mounting. */
   layerDirs(key: string): string[];
+  /** The layer of what the active snapshot `key` changed on its parent, into `store`. */
+  writeLayer(key: string, store: ContentStore, options: WriteLayerOptions): Promise<WrittenLayer>;
   /** Unpacks a layer into a new committed snapshot `name` on `parent`. */
   applyLayerAsSnapshot(
     name: string,

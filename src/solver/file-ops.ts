@@ -1,180 +1,224 @@
-import { createReadStream } from 'node:fs';
-import { chmod, copyFile, lchown, lutimes, mkdir, readlink, symlink, writeFile } from 'node:fs/promises';
-import { createHash } from 'node:crypto';
+import { chmod, lchown, lutimes, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import type { Stats } from 'node:fs';
+import { chmodSync, copyFileSync, lchownSync, lutimesSync, mkdirSync, readlinkSync, symlinkSync, type Stats } from 'node:fs';
 import { DockerfileError } from '../frontend/errors.js';
-import { hasGlobMeta, matchPathElement } from '../frontend/glob.js';
-import type { CopyVertex, StepDescription } from '../graph/vertex.js';
-import type { Digest } from '../image/digest.js';
+import type { CopyVertex } from '../graph/vertex.js';
 import { resolveUser } from '../sandbox/index.js';
 import { LayeredView } from '../snapshot/index.js';
-import type { CopySource } from './solver.js';
+import { parseChmod, type ModeSpec } from './chmod.js';
+import type { SourceTree } from './context-view.js';
+import { excludeMatcher, selectSources, walkTree } from './copy-sources.js';
+
+/** What a COPY reads: a filesystem tree (context, stage, image, download), or inline heredoc files. */
+export type CopySource =
+  | { kind: 'tree'; tree: SourceTree; keepOwners: boolean; unpack?: (path: string, hostPath: string) => Promise<SourceTree | undefined> }
+  | { kind: 'inline'; files: { name: string; content: string }[] };
 
 interface Owner {
   uid: number;
   gid: number;
 }
 
+const ROOT: Owner = { uid: 0, gid: 0 };
+
+/**
+ * Writes into a new snapshot's upper directory as if into the merged filesystem: every
+ * destination is resolved through the merged view (upper over the lower layers) with chroot
+ * semantics, so no symlink — in the base image or just copied — leads a write out of the root.
+ */
+class Destination {
+  readonly merged: LayeredView;
+
+  constructor(
+    readonly upper: string,
+    lowerDirs: readonly string[],
+  ) {
+    this.merged = new LayeredView([upper, ...lowerDirs]);
+  }
+
+  /** The host path of container path `path`, its parent made to exist (symlinks in it followed inside the root). */
+  async entry(path: string, parentOwner: Owner): Promise<{ host: string; path: string }> {
+    const parent = await this.directory(posix.dirname(path), parentOwner);
+    const resolved = posix.join(parent, posix.basename(path));
+    return { host: join(this.upper, resolved), path: resolved };
+  }
+
+  /**
+   * Makes the directory `path` exist (symlinks followed inside the root): components that exist
+   * below are recreated in the upper directory with their metadata, so the merged view is
+   * unchanged; new ones get `owner` and 0755. Returns the resolved path.
+   */
+  async directory(path: string, owner: Owner): Promise<string> {
+    const dir = this.merged.resolve(path, { followFinal: true });
+    let current = '/';
+    for (const part of dir.split('/').filter(Boolean)) {
+      current = posix.join(current, part);
+      const existing = this.merged.lstat(current);
+      if (existing && !existing.isDirectory()) {
+        throw new Error(`cannot create directory ${current}: a file is in the way`);
+      }
+      const host = join(this.upper, current);
+      const created = await mkdir(host).then(
+        () => true,
+        (err: NodeJS.ErrnoException) => {
+          if (err.code !== 'EEXIST') throw err;
+          return false;
+        },
+      );
+      if (!created) continue;
+      const meta = existing ?? undefined;
+      await chmod(host, meta ? meta.mode & 0o7777 : 0o755);
+      await lchown(host, meta?.uid ?? owner.uid, meta?.gid ?? owner.gid);
+      if (meta) await lutimes(host, meta.atime, meta.mtime);
+    }
+    return dir;
+  }
+}
+
 /** WORKDIR: creates the directory (and parents) as root with mode 0755 unless it exists. */
-export async function makeDirectory(upper: string, below: LayeredView, path: string): Promise<void> {
-  await ensureDirectory(upper, below, below.resolve(path, { followFinal: true }), { uid: 0, gid: 0 });
-}
-
-/** COPY/ADD of local files: writes the copied files into `upper`, the new layer's directory. */
-export async function copyFiles(v: CopyVertex, upper: string, below: LayeredView, from: CopySource): Promise<void> {
-  const fail = (message: string): never => {
-    throw new DockerfileError(v.description.file, v.description.line, message);
-  };
-  const owner = v.chown !== undefined ? chownOwner(v.chown, below, fail) : undefined;
-  const mode = v.chmod !== undefined ? parseChmod(v.chmod, fail) : undefined;
-
-  if (from.kind === 'inline') {
-    const destIsDir = v.dest.endsWith('/') || from.files.length > 1 || below.lstat(v.dest)?.isDirectory() === true;
-    for (const file of from.files) {
-      const target = destIsDir ? posix.join(v.dest, file.name) : v.dest;
-      const parent = await ensureDirectory(upper, below, below.resolve(posix.dirname(target), { followFinal: true }), owner ?? { uid: 0, gid: 0 });
-      const path = join(upper, parent, posix.basename(target));
-      await writeFile(path, file.content);
-      await chmod(path, mode ?? 0o644);
-      await lchown(path, owner?.uid ?? 0, owner?.gid ?? 0);
-    }
-    return;
-  }
-
-  const matches = v.sources.flatMap((s) => expandSource(from.view, s, v.description));
-  const destIsDir = v.dest.endsWith('/') || matches.length > 1 || v.sources.some(hasGlobMeta) || below.lstat(v.dest)?.isDirectory() === true;
-  const fromContext = v.source.op === 'context';
-  for (const src of matches) {
-    const st = from.view.lstat(src)!;
-    if (st.isDirectory()) {
-      const dir = await ensureDirectory(upper, below, below.resolve(v.dest, { followFinal: true }), owner ?? { uid: 0, gid: 0 });
-      await copyTree(from.view, src, join(upper, dir), { owner, mode, fromContext });
-      continue;
-    }
-    const target = destIsDir ? posix.join(v.dest, posix.basename(src)) : v.dest;
-    const parent = await ensureDirectory(upper, below, below.resolve(posix.dirname(target), { followFinal: true }), owner ?? { uid: 0, gid: 0 });
-    await copyEntry(from.view, src, st, join(upper, parent, posix.basename(target)), { owner, mode, fromContext });
-  }
-}
-
-interface CopyOptions {
-  owner: Owner | undefined;
-  mode: number | undefined;
-  fromContext: boolean;
-}
-
-async function copyTree(view: LayeredView, src: string, targetDir: string, opts: CopyOptions): Promise<void> {
-  for (const name of view.readdir(src).sort()) {
-    const path = posix.join(src, name);
-    const st = view.lstat(path)!;
-    const target = join(targetDir, name);
-    await copyEntry(view, path, st, target, opts);
-    if (st.isDirectory()) await copyTree(view, path, target, opts);
-  }
-}
-
-async function copyEntry(view: LayeredView, src: string, st: Stats, target: string, opts: CopyOptions): Promise<void> {
-  const uid = opts.owner?.uid ?? (opts.fromContext ? 0 : st.uid);
-  const gid = opts.owner?.gid ?? (opts.fromContext ? 0 : st.gid);
-  if (st.isSymbolicLink()) {
-    await symlink(await readlink(view.hostPath(src)!), target);
-  } else if (st.isDirectory()) {
-    await mkdir(target, { recursive: true });
-    await chmod(target, opts.mode ?? st.mode & 0o7777);
-  } else if (st.isFile()) {
-    await copyFile(view.hostPath(src)!, target);
-    await chmod(target, opts.mode ?? st.mode & 0o7777);
-  } else {
-    return;
-  }
-  await lchown(target, uid, gid);
-  await lutimes(target, st.atime, st.mtime);
+export async function makeDirectory(upper: string, lowerDirs: readonly string[], path: string): Promise<void> {
+  await new Destination(upper, lowerDirs).directory(path, ROOT);
 }
 
 /**
- * Makes `dir` (a resolved container path) exist in the upper directory: components that exist
- * below are recreated with their metadata (so the merged view is unchanged), new ones get `owner`
- * and 0755. Returns the path relative to the upper directory.
+ * COPY/ADD: writes the copied files into `upper`, the new layer's directory. `lowerDirs` are the
+ * layers the copy lands on (none with --link); `base` is the stage's filesystem, where --chown
+ * names are looked up.
  */
-async function ensureDirectory(upper: string, below: LayeredView, dir: string, owner: Owner): Promise<string> {
-  let current = '/';
-  for (const part of dir.split('/').filter(Boolean)) {
-    current = posix.join(current, part);
-    const target = join(upper, current);
-    const existing = below.lstat(current);
-    await mkdir(target).catch((err: NodeJS.ErrnoException) => {
-      if (err.code !== 'EEXIST') throw err;
-    });
-    if (existing?.isDirectory()) {
-      await chmod(target, existing.mode & 0o7777);
-      await lchown(target, existing.uid, existing.gid);
-      await lutimes(target, existing.atime, existing.mtime);
-    } else {
-      await chmod(target, 0o755);
-      await lchown(target, owner.uid, owner.gid);
-    }
-  }
-  return current;
-}
-
-/** Context-relative source paths, wildcards expanded (Go filepath.Match per element), never above the root. */
-function expandSource(view: LayeredView, source: string, at: StepDescription): string[] {
-  const clean = posix.normalize(`/${source}`);
-  if (!hasGlobMeta(clean)) {
-    if (!view.lstat(clean)) {
-      throw new DockerfileError(at.file, at.line, `${at.text}: "${source}" not found in the build context`, {
-        hint: 'check the path (it is relative to the context directory) and that .dockerignore does not exclude it',
-      });
-    }
-    return [clean];
-  }
-  let paths = ['/'];
-  for (const part of clean.split('/').filter(Boolean)) {
-    paths = paths.flatMap((dir) => {
-      if (!hasGlobMeta(part)) return view.lstat(posix.join(dir, part)) ? [posix.join(dir, part)] : [];
-      if (!view.lstat(dir)?.isDirectory()) return [];
-      return view.readdir(dir).filter((name) => matchPathElement(part, name)).sort().map((name) => posix.join(dir, name));
-    });
-  }
-  if (paths.length === 0) {
-    throw new DockerfileError(at.file, at.line, `${at.text}: no files in the build context match "${source}"`);
-  }
-  return paths;
-}
-
-/** A digest of everything a COPY reads from the context: names, types, modes and contents. */
-export async function contextChecksum(dir: string, sources: string[], at: StepDescription): Promise<Digest> {
-  const view = new LayeredView([dir]);
-  const hash = createHash('sha256');
-  const visit = async (path: string): Promise<void> => {
-    const st = view.lstat(path)!;
-    hash.update(`${path}\0${st.mode}\0`);
-    if (st.isSymbolicLink()) hash.update(await readlink(view.hostPath(path)!));
-    else if (st.isFile()) {
-      for await (const chunk of createReadStream(view.hostPath(path)!)) hash.update(chunk as Buffer);
-    } else if (st.isDirectory()) {
-      for (const name of view.readdir(path).sort()) await visit(posix.join(path, name));
-    }
-    hash.update('\0');
+export async function copyFiles(v: CopyVertex, upper: string, lowerDirs: readonly string[], base: LayeredView, from: CopySource): Promise<void> {
+  const fail = (message: string): never => {
+    throw new DockerfileError(v.description.file, v.description.line, `${v.description.text}: ${message}`);
   };
-  for (const source of sources) {
-    for (const path of expandSource(view, source, at)) await visit(path);
+  const dest = new Destination(upper, lowerDirs);
+  const owner = v.chown !== undefined ? chownOwner(v.chown, base, fail) : undefined;
+  const mode = v.chmod !== undefined ? (parseChmod(v.chmod) ?? fail(`--chmod=${v.chmod}: expected an octal mode (755) or symbolic clauses (u+x,g=r)`)) : undefined;
+  const dirOwner = owner ?? ROOT;
+  const destIsDir = (count: number) =>
+    v.dest.endsWith('/') || count > 1 || dest.merged.lstat(dest.merged.resolve(v.dest, { followFinal: true }))?.isDirectory() === true;
+
+  if (from.kind === 'inline') {
+    const intoDir = destIsDir(from.files.length);
+    for (const file of from.files) {
+      const target = await dest.entry(intoDir ? posix.join(v.dest, file.name) : v.dest, dirOwner);
+      await rm(target.host, { force: true });
+      await writeFile(target.host, file.content);
+      setMetadata(target.host, { mode: mode?.(0o644, false) ?? 0o644, owner: dirOwner });
+    }
+    return;
   }
-  return `sha256:${hash.digest('hex')}`;
+
+  const excludes = excludeMatcher(v.excludes);
+  const matches = selectSources(from.tree, v.sources, { parents: v.parents, excludes, at: v.description });
+  const intoDir = destIsDir(matches.length);
+  const options: EntryOptions = { owner, mode, keepOwners: from.keepOwners };
+  const dirTimes: { host: string; st: Stats }[] = [];
+  try {
+    for (const { path, keep } of matches) {
+      const st = from.tree.lstat(path)!;
+      const unpacked = from.unpack && st.isFile() ? await from.unpack(path, from.tree.hostPath(path)!) : undefined;
+      if (unpacked) {
+        await copyTree(unpacked, '/', await dest.directory(v.dest, dirOwner), { ...options, keepOwners: true }, undefined, dest, dirTimes);
+        continue;
+      }
+      if (st.isDirectory()) {
+        const target = keep !== undefined ? posix.join(v.dest, keep) : v.dest;
+        const dir = await dest.directory(target, dirOwner);
+        if (keep !== undefined) await copyEntry(from.tree, path, st, join(upper, dir), options);
+        await copyTree(from.tree, path, dir, options, excludes, dest, dirTimes);
+        if (keep !== undefined) dirTimes.push({ host: join(upper, dir), st });
+        continue;
+      }
+      const name = keep ?? posix.basename(path);
+      const target = await dest.entry(intoDir || keep !== undefined ? posix.join(v.dest, name) : v.dest, dirOwner);
+      await replaceNonDirectory(dest, target.path, target.host);
+      await copyEntry(from.tree, path, st, target.host, options);
+    }
+    for (const { host, st } of dirTimes.reverse()) await lutimes(host, st.atime, st.mtime);
+  } catch (err) {
+    if (err instanceof DockerfileError) throw err;
+    fail(err instanceof Error ? err.message : String(err));
+  }
 }
 
-function chownOwner(spec: string, below: LayeredView, fail: (m: string) => never): Owner {
+interface EntryOptions {
+  owner: Owner | undefined;
+  mode: ModeSpec | undefined;
+  /** Files from a stage or image keep their owners; files from the context belong to root. */
+  keepOwners: boolean;
+}
+
+async function copyTree(
+  tree: SourceTree,
+  src: string,
+  targetDir: string,
+  opts: EntryOptions,
+  excludes: ReturnType<typeof excludeMatcher>,
+  dest: Destination,
+  dirTimes: { host: string; st: Stats }[],
+): Promise<void> {
+  /** Target directories this copy created: nothing can be in the way below them, so they need no lookups. */
+  const fresh = new Set<string>();
+  for (const { path, rel } of walkTree(tree, src, excludes)) {
+    const st = tree.lstat(path)!;
+    const targetPath = posix.join(targetDir, rel);
+    const host = join(dest.upper, targetPath);
+    const inFreshDir = fresh.has(posix.dirname(targetPath));
+    if (st.isDirectory()) {
+      const existing = inFreshDir ? undefined : dest.merged.lstat(targetPath);
+      if (existing && !existing.isDirectory()) throw new Error(`cannot copy directory ${path} over ${targetPath}, which is not a directory`);
+      if (!existing) fresh.add(targetPath);
+      await copyEntry(tree, path, st, host, opts);
+      dirTimes.push({ host, st });
+    } else {
+      if (!inFreshDir) await replaceNonDirectory(dest, targetPath, host);
+      await copyEntry(tree, path, st, host, opts);
+    }
+  }
+}
+
+/** A file replaces whatever non-directory is at its target (in the upper directory: below, it is simply hidden). */
+async function replaceNonDirectory(dest: Destination, path: string, host: string): Promise<void> {
+  const existing = dest.merged.lstat(path);
+  if (existing?.isDirectory()) throw new Error(`cannot copy a file over the directory ${path}`);
+  await rm(host, { force: true });
+}
+
+/**
+ * One entry, its owner, mode and times. Synchronous on purpose: a COPY of thousands of small
+ * files is dominated by round trips to the thread pool otherwise.
+ */
+async function copyEntry(tree: SourceTree, src: string, st: Stats, target: string, opts: EntryOptions): Promise<void> {
+  const host = tree.hostPath(src)!;
+  const owner = opts.owner ?? (opts.keepOwners ? { uid: st.uid, gid: st.gid } : ROOT);
+  if (st.isSymbolicLink()) {
+    symlinkSync(readlinkSync(host), target);
+    lchownSync(target, owner.uid, owner.gid);
+    lutimesSync(target, st.atime, st.mtime);
+    return;
+  }
+  if (st.isDirectory()) {
+    mkdirSync(target, { recursive: true });
+  } else if (st.isFile()) {
+    copyFileSync(host, target);
+  } else {
+    return;
+  }
+  setMetadata(target, { mode: opts.mode?.(st.mode, st.isDirectory()) ?? st.mode & 0o7777, owner });
+  lutimesSync(target, st.atime, st.mtime);
+}
+
+/** Owner, then mode: chown clears setuid bits. */
+function setMetadata(path: string, m: { mode: number; owner: Owner }): void {
+  lchownSync(path, m.owner.uid, m.owner.gid);
+  chmodSync(path, m.mode);
+}
+
+function chownOwner(spec: string, base: LayeredView, fail: (m: string) => never): Owner {
   try {
-    const text = (path: string) => below.readFile(path)?.toString('utf8') ?? null;
+    const text = (path: string) => base.readFile(path)?.toString('utf8') ?? null;
     const { uid, gid } = resolveUser(spec, text('/etc/passwd'), text('/etc/group'));
     return { uid, gid };
   } catch (err) {
     return fail(`--chown=${spec}: ${err instanceof Error ? err.message : String(err)}`);
   }
-}
-
-function parseChmod(spec: string, fail: (m: string) => never): number {
-  if (!/^[0-7]{3,4}$/.test(spec)) fail(`--chmod=${spec}: expected an octal mode such as 755 or 0644`);
-  return parseInt(spec, 8);
 }

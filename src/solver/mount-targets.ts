@@ -4,21 +4,23 @@ import { MOUNT_TARGETS } from '../sandbox/index.js';
 import type { LayeredView } from '../snapshot/index.js';
 
 /**
- * Removes from a RUN's upper directory what the sandbox created only to mount over (/proc,
- * /etc/hosts, … when the image lacks them), and the parent directories that holds them when
- * nothing else changed there — so a RUN's layer holds only what the command did, as with BuildKit.
+ * Removes from a RUN's upper directory what was created only to mount over — the sandbox's own
+ * mount points (/proc, /etc/hosts, … when the image lacks them) and the RUN's --mount targets —
+ * and the parent directories that hold them when nothing else changed there, so a RUN's layer
+ * holds only what the command did, as with BuildKit.
  */
-export async function removeMountTargets(upper: string, below: LayeredView): Promise<void> {
+export async function removeMountTargets(upper: string, below: LayeredView, runMounts: readonly string[] = []): Promise<void> {
+  const targets = [...new Set([...MOUNT_TARGETS, ...runMounts].map((t) => posix.normalize(t)))];
   const parents = new Set<string>();
-  for (const target of [...MOUNT_TARGETS].sort().reverse()) {
-    if (posix.dirname(target) !== '/') parents.add(posix.dirname(target));
+  for (const target of targets.sort().reverse()) {
+    for (let dir = posix.dirname(target); dir !== '/'; dir = posix.dirname(dir)) parents.add(dir);
     if (below.lstat(target)) continue;
     const st = await lstat(join(upper, target)).catch(() => undefined);
     if (!st) continue;
     if (st.isFile() && st.size === 0) await unlink(join(upper, target));
     else if (st.isDirectory() && (await readdir(join(upper, target))).length === 0) await rmdir(join(upper, target));
   }
-  for (const dir of parents) {
+  for (const dir of [...parents].sort().reverse()) {
     const st = await lstat(join(upper, dir)).catch(() => undefined);
     if (!st?.isDirectory() || (await readdir(join(upper, dir))).length > 0) continue;
     const original = below.lstat(dir);

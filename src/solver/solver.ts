@@ -10,22 +10,31 @@ import { TcbuildError } from '../errors.js';
 import { DockerfileError } from '../frontend/errors.js';
 import { canonicalJson, vertexDigest, type CopyVertex, type ExecVertex, type ImageVertex, type MkdirVertex, type StepDescription, type Vertex } from '../graph/vertex.js';
 import { sha256, type Digest } from '../image/digest.js';
-import { layerCompressionOf, MediaType } from '../image/media-types.js';
+import { MediaType, type LayerCompression } from '../image/media-types.js';
 import type { Progress } from '../progress/progress.js';
-import { resolveUser, runContainer } from '../sandbox/index.js';
-import { LayeredView, writeLayer, type OverlaySnapshotter } from '../snapshot/index.js';
+import { describeExit, resolveUser, runContainer, type ContainerRequest, type SandboxLimits } from '../sandbox/index.js';
+import { LayeredView, layerMediaType, type Snapshotter } from '../snapshot/index.js';
 import { BuildCache, type LayerRecord } from './cache.js';
-import { contextChecksum, copyFiles, makeDirectory } from './file-ops.js';
+import { CacheMountLocks } from './cache-mount-locks.js';
+import { copyFiles, makeDirectory } from './file-ops.js';
 import { removeMountTargets } from './mount-targets.js';
+import { EMPTY_SESSION, prepareRunMounts, type BuildSession } from './run-mounts.js';
+import { StepSources } from './sources.js';
+import { unpackImageLayers } from './unpack-image.js';
 
 export interface SolverOptions {
   root: string;
+  /** Secrets and ssh agents RUN --mount may use. */
+  session?: BuildSession;
   blobs: ContentStore;
-  snapshotter: OverlaySnapshotter;
+  snapshotter: Snapshotter;
   progress: Progress;
   noCache: boolean;
   sourceDateEpoch: number | undefined;
+  compression?: LayerCompression;
   compressionLevel: number | undefined;
+  /** Limits and /etc/hosts entries for every RUN step's sandbox. */
+  sandbox?: SandboxLimits;
 }
 
 /** A solved vertex: the snapshot holding its filesystem and the image layers that make it up. */
@@ -44,12 +53,15 @@ const OUTPUT_TAIL_LINES = 10;
 export class Solver {
   private readonly solving = new Map<Digest, Promise<Solved>>();
   private readonly cache: BuildCache;
+  private readonly sources: StepSources;
+  private readonly cacheMountLocks = new CacheMountLocks();
   /** Layer export is CPU-bound (tar, hashing, compression): at most one per core. Waiting RUN steps are not limited. */
   private readonly exportLimit = pLimit(availableParallelism());
   private nextStep = 1;
 
   constructor(private readonly opts: SolverOptions) {
     this.cache = new BuildCache(opts.root);
+    this.sources = new StepSources({ root: opts.root, snapshotter: opts.snapshotter, solve: (v) => this.solve(v) });
   }
 
   solve(v: Vertex): Promise<Solved> {
@@ -80,35 +92,38 @@ export class Solver {
     const found = await storeImageOrIndex(this.opts.blobs, { mediaType: MediaType.ociManifest, digest: v.manifest, size: 0 });
     if (found.kind !== 'image') throw new TcbuildError(`${v.ref}: expected an image manifest at ${v.manifest}`);
     const layers = await found.image.layers();
-    let parent: string | undefined;
-    let chainId: string | undefined;
-    const records: LayerRecord[] = [];
-    for (const layer of layers) {
-      chainId = chainId === undefined ? layer.diffId : sha256(`${chainId} ${layer.diffId}`);
-      const name = `layer-${chainId.slice('sha256:'.length)}`;
-      if (!(await this.opts.snapshotter.stat(name))) {
-        await this.opts.snapshotter
-          .applyLayerAsSnapshot(name, parent, await layer.open(), layerCompressionOf(layer.descriptor.mediaType), { expectedDiffId: layer.diffId })
-          .catch((err: unknown) => {
-            throw new TcbuildError(`cannot unpack layer ${layer.descriptor.digest} of ${v.ref}: ${err instanceof Error ? err.message : String(err)}`);
-          });
-      }
-      parent = name;
-      records.push({ descriptor: layer.descriptor, diffId: layer.diffId });
-    }
+    const parent = await unpackImageLayers(this.opts.snapshotter, layers, v.ref);
+    const records: LayerRecord[] = layers.map((layer) => ({ descriptor: layer.descriptor, diffId: layer.diffId }));
     return { cacheKey: v.manifest, snapshot: parent, layers: records };
   }
 
   private async solveStep(v: ExecVertex | CopyVertex | MkdirVertex): Promise<Solved> {
-    const [input, source] = await Promise.all([this.solve(v.input), v.op === 'copy' ? this.solveSource(v) : undefined]);
+    const [input, source, mountKeys] = await Promise.all([
+      this.solve(v.input),
+      v.op === 'copy' ? this.sources.copySource(v) : undefined,
+      v.op === 'exec' && v.mounts.length > 0 ? this.sources.mountKeys(v) : undefined,
+    ]);
+    try {
+      return await this.solveStepWith(v, input, source, mountKeys);
+    } finally {
+      await source?.release();
+    }
+  }
+
+  private async solveStepWith(
+    v: ExecVertex | CopyVertex | MkdirVertex,
+    input: Solved,
+    source: Awaited<ReturnType<StepSources['copySource']>> | undefined,
+    mountKeys: Digest[] | undefined,
+  ): Promise<Solved> {
     const cacheKey = sha256(
-      canonicalJson({ vertex: vertexDigest(v), input: input.cacheKey, source: source?.cacheKey ?? null }),
+      canonicalJson({ vertex: vertexDigest(v), input: input.cacheKey, source: source?.cacheKey ?? null, ...(mountKeys ? { mounts: mountKeys } : {}) }),
     );
     const id = this.nextStep++;
     const name = stepName(v.description);
     if (!this.opts.noCache) {
       const hit = await this.cache.get(cacheKey);
-      if (hit && (await this.opts.snapshotter.stat(hit.snapshot)) && (await this.opts.blobs.has(hit.layer.descriptor.digest))) {
+      if (hit && (await this.opts.snapshotter.stat(hit.snapshot)) && (await this.opts.blobs.has(hit.layer.descriptor.digest)) && hit.layer.descriptor.mediaType === layerMediaType(this.opts.compression ?? 'gzip')) {
         this.opts.progress.emit({ kind: 'step-cached', id, name });
         return { cacheKey, snapshot: hit.snapshot, layers: [...input.layers, hit.layer] };
       }
@@ -118,21 +133,23 @@ export class Solver {
     const key = `active-${randomBytes(8).toString('hex')}`;
     const mounts = await this.opts.snapshotter.prepare(key, input.snapshot);
     try {
-      const below = new LayeredView(input.snapshot ? this.opts.snapshotter.layerDirs(input.snapshot) : []);
+      const lowerDirs = input.snapshot ? this.opts.snapshotter.layerDirs(input.snapshot) : [];
+      const below = new LayeredView(lowerDirs);
       const upper = this.opts.snapshotter.upperDir(key);
       if (v.op === 'exec') {
-        await this.runStep(v, id, mounts, below, key);
-        await removeMountTargets(upper, below);
+        const mountTargets = await this.runStep(v, id, mounts, below, key);
+        // On a native snapshotter's whole copy, removing "unchanged" empty dirs would delete real ones.
+        if (this.opts.snapshotter.name === 'overlay') await removeMountTargets(upper, below, mountTargets);
       }
-      else if (v.op === 'mkdir') await makeDirectory(upper, below, v.path);
-      else await copyFiles(v, upper, below, source!.from);
-      const written = await this.exportLimit(() => writeLayer(upper, this.opts.blobs, {
-        compression: 'gzip',
+      else if (v.op === 'mkdir') await makeDirectory(upper, lowerDirs, v.path);
+      else await copyFiles(v, upper, v.link ? [] : lowerDirs, below, source!.from);
+      const written = await this.exportLimit(() => this.opts.snapshotter.writeLayer(key, this.opts.blobs, {
+        compression: this.opts.compression ?? 'gzip',
         ...(this.opts.compressionLevel !== undefined ? { level: this.opts.compressionLevel } : {}),
         ...(this.opts.sourceDateEpoch !== undefined ? { sourceDateEpoch: this.opts.sourceDateEpoch } : {}),
       }));
-      const snapshot = `step-${cacheKey.slice('sha256:'.length)}`;
-      await this.opts.snapshotter.remove(snapshot).catch(() => undefined);
+      // A rebuild under --no-cache may meet the same key while the earlier snapshot still has children.
+      const snapshot = `step-${cacheKey.slice('sha256:'.length, 'sha256:'.length + 24)}-${randomBytes(6).toString('hex')}`;
       await this.opts.snapshotter.commit(snapshot, key);
       const layer: LayerRecord = { descriptor: written.descriptor, diffId: written.diffId };
       await this.cache.set(cacheKey, { snapshot, layer });
@@ -144,18 +161,8 @@ export class Solver {
     }
   }
 
-  /** What a COPY reads from: the context directory, inline files, or another vertex's filesystem. */
-  private async solveSource(v: CopyVertex): Promise<{ cacheKey: Digest; from: CopySource }> {
-    const src = v.source;
-    if (src.op === 'context') {
-      return { cacheKey: await contextChecksum(src.dir, v.sources, v.description), from: { kind: 'dir', view: new LayeredView([src.dir]) } };
-    }
-    if (src.op === 'inline') return { cacheKey: sha256(canonicalJson(src)), from: { kind: 'inline', files: src.files } };
-    const solved = await this.solve(src);
-    return { cacheKey: solved.cacheKey, from: { kind: 'dir', view: new LayeredView(solved.snapshot ? this.opts.snapshotter.layerDirs(solved.snapshot) : []) } };
-  }
-
-  private async runStep(v: ExecVertex, id: number, mounts: Awaited<ReturnType<OverlaySnapshotter['prepare']>>, below: LayeredView, key: string): Promise<void> {
+  /** Runs an exec step's command; returns its --mount targets. */
+  private async runStep(v: ExecVertex, id: number, mounts: Awaited<ReturnType<Snapshotter['prepare']>>, below: LayeredView, key: string): Promise<string[]> {
     const user = (() => {
       try {
         const text = (path: string) => below.readFile(path)?.toString('utf8') ?? null;
@@ -166,6 +173,13 @@ export class Solver {
     })();
     const mountpoint = join(this.opts.root, 'run', key);
     await mkdir(mountpoint, { recursive: true });
+    const runMounts = await prepareRunMounts(v, {
+      root: this.opts.root,
+      runDir: `${mountpoint}.d`,
+      sources: this.sources,
+      session: this.opts.session ?? EMPTY_SESSION,
+      locks: this.cacheMountLocks,
+    });
     const tail: string[] = [];
     const capture = (stream: 'stdout' | 'stderr') => {
       const pass = new PassThrough();
@@ -178,20 +192,23 @@ export class Solver {
       return pass;
     };
     try {
-      const result = await runContainer({
+      const request: ContainerRequest = {
         rootfs: mounts,
         mountpoint,
+        mounts: runMounts.mounts,
         args: v.args,
-        env: v.env,
+        env: [...v.env, ...runMounts.env],
         cwd: v.cwd,
         user,
         hostname: 'buildkitsandbox',
         network: v.network,
+        ...this.opts.sandbox,
         stdout: capture('stdout'),
         stderr: capture('stderr'),
-      });
+      };
+      const result = await runContainer(request);
       if (result.exitCode !== 0) {
-        const how = result.signal ? `was killed by ${result.signal}` : `exited with code ${result.exitCode}`;
+        const how = describeExit(result, request);
         const output = tail.length ? `\nlast lines of its output:\n${tail.map((l) => `  ${l}`).join('\n')}` : '';
         throw new DockerfileError(v.description.file, v.description.line, `${v.description.text}: the command ${JSON.stringify(v.args)} ${how}${output}`);
       }
@@ -200,11 +217,12 @@ export class Solver {
       throw new DockerfileError(v.description.file, v.description.line, `${v.description.text}: ${err instanceof Error ? err.message : String(err)}`);
     } finally {
       await rm(mountpoint, { recursive: true, force: true });
+      await runMounts.release();
     }
+    return runMounts.targets;
   }
 }
 
-export type CopySource = { kind: 'dir'; view: LayeredView } | { kind: 'inline'; files: { name: string; content: string }[] };
 
 function stepName(d: StepDescription): string {
   return `[${d.file}:${d.line}] ${d.text}`;

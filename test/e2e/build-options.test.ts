@@ -5,14 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadFixture } from '../../scripts/fixtures.js';
 import { NEEDS_ROOT, tcbuild, tempRoot } from '../helpers/cli.js';
-
-/** Steps a plain-progress build ran (not CACHED), by their Dockerfile line. */
-function ranLines(stderr: string): number[] {
-  const names = new Map<string, number>();
-  for (const m of stderr.matchAll(/^#(\d+) \[[^\]]*:(\d+)\]/gm)) names.set(m[1]!, Number(m[2]));
-  const cached = new Set([...stderr.matchAll(/^#(\d+) CACHED$/gm)].map((m) => m[1]!));
-  return [...names].filter(([id]) => !cached.has(id)).map(([, line]) => line).sort((a, b) => a - b);
-}
+import { ranLines } from '../helpers/context.js';
 
 describe('build options and caching through bin/tcbuild', { skip: NEEDS_ROOT }, () => {
   let root: string;
@@ -77,6 +70,10 @@ describe('build options and caching through bin/tcbuild', { skip: NEEDS_ROOT }, 
     assert.deepEqual(ranLines((await buildIt()).stderr), [6, 7], 'only the steps after the changed file run');
 
     assert.deepEqual(ranLines((await buildIt('--build-arg', 'V=2')).stderr), [5, 6, 7], 'only the steps that see the arg run');
+
+    const uncached = await buildIt('--build-arg', 'V=2', '--no-cache');
+    assert.equal(uncached.code, 0, uncached.stderr);
+    assert.deepEqual(ranLines(uncached.stderr), [2, 3, 5, 6, 7], '--no-cache reruns every step, over snapshots it made before');
   });
 
   it('adds --label, writes --metadata-file and --iidfile, names several -t, and prints only the digest with -q', async () => {

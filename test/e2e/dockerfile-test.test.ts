@@ -75,6 +75,18 @@ describe('Dockerfile.test: every supported instruction, built and checked from t
     assert.deepEqual([owned.uid, owned.gid], [1, 1]);
   });
 
+  it('copies with --parents, symbolic --chmod, --link and --exclude, and runs RUN --mount cache, bind, tmpfs and optional secret', async () => {
+    assert.equal(await file('parents/data/message.txt'), 'greetings from the build context\n');
+    assert.equal((await stat(join(rootfs, 'parents/data/message.txt'))).mode & 0o777, 0o744);
+    assert.equal(await file('linked/data/message.txt'), 'greetings from the build context\n');
+    await assert.rejects(stat(join(rootfs, 'linked/hello.sh')), /ENOENT/);
+    assert.equal(await file('added/message.txt'), 'greetings from the build context\n');
+    assert.equal(await file('cache-used.txt'), 'cached\n');
+    assert.equal(await file('bound.txt'), 'greetings from the build context\n');
+    assert.equal(await file('secret-optional.txt'), 'optional secret skipped\n');
+    for (const gone of ['var/cache/t', 'mnt/data', 'scratch', 'run/secrets']) await assert.rejects(stat(join(rootfs, gone)), /ENOENT/, `${gone} is not in the image`);
+  });
+
   it('writes the config of every metadata instruction', () => {
     const c = config.config;
     assert.equal(config.author, 'tcbuild tests');

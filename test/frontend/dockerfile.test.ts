@@ -26,7 +26,7 @@ function options(overrides: Partial<ConvertOptions> = {}): ConvertOptions & { wa
     target: undefined,
     platform: { os: 'linux', architecture: 'arm64', variant: 'v8' },
     buildPlatform: { os: 'linux', architecture: 'amd64' },
-    context: { op: 'context', name: 'context', dir: '/ctx' },
+    context: { op: 'context', name: 'context', dir: '/ctx', excludes: [] },
     sourceDateEpoch: 0,
     warn: (m) => warnings.push(m),
     resolveImage: async (ref, platform) => {

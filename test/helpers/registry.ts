@@ -7,23 +7,35 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { Agent, fetch as undiciFetch } from 'undici';
+import { testCertificates } from './test-ca.js';
+import { startTokenServer } from './token-server.js';
 
 const REGISTRY_BIN = '/usr/bin/docker-registry';
 const START_TIMEOUT_MS = 15_000;
 
 export interface TestRegistry {
   host: string; // "127.0.0.1:PORT"
-  url: string; // "http://127.0.0.1:PORT"
+  url: string; // "http://127.0.0.1:PORT" (https with tls)
   stop(): Promise<void>;
   username?: string;
   password?: string;
+  /** With tls: a certs.d root holding HOST/ca.crt for this registry. */
+  certsDir?: string;
+}
+
+export interface RegistrySetup {
+  /** htpasswd: Basic credentials; token: a JWT token server of the harness (auth: token). */
+  auth?: 'htpasswd' | 'token';
+  /** Serve HTTPS with a certificate of a test CA, installed in a temp certs.d (TestRegistry.certsDir). */
+  tls?: boolean;
 }
 
 /**
  * Starts Debian's CNCF distribution registry on a free loopback port, storing into a fresh temp
  * dir (removed by stop()). With `auth: 'htpasswd'` it requires Basic credentials, returned here.
  */
-export async function startRegistry(opts: { auth?: 'htpasswd' } = {}): Promise<TestRegistry> {
+export async function startRegistry(opts: RegistrySetup = {}): Promise<TestRegistry> {
   try {
     await access(REGISTRY_BIN);
   } catch {
@@ -31,25 +43,31 @@ export async function startRegistry(opts: { auth?: 'htpasswd' } = {}): Promise<T
   }
   const dir = await mkdtemp(join(tmpdir(), 'tcbuild-registry-'));
   try {
-    const credentials = opts.auth === 'htpasswd' ? { username: 'tcbuild', password: randomBytes(9).toString('base64url') } : undefined;
-    if (credentials) await writeFile(join(dir, 'htpasswd'), `${credentials.username}:${await bcrypt(credentials.password)}\n`);
+    const credentials = opts.auth ? { username: 'tcbuild', password: randomBytes(9).toString('base64url') } : undefined;
+    if (opts.auth === 'htpasswd') await writeFile(join(dir, 'htpasswd'), `${credentials!.username}:${await bcrypt(credentials!.password)}\n`);
+    const tokenServer = opts.auth === 'token' ? await startTokenServer(dir, credentials!) : undefined;
     const port = await freeLoopbackPort();
     const host = `127.0.0.1:${port}`;
-    await writeFile(join(dir, 'config.yml'), registryConfig(dir, host, credentials !== undefined));
+    const tls = opts.tls ? await testCertificates(dir, host) : undefined;
+    const auth = opts.auth === 'htpasswd' ? htpasswdAuth(dir) : tokenServer ? tokenServer.config : [];
+    await writeFile(join(dir, 'config.yml'), registryConfig(dir, host, [...(tls?.config ?? []), ...auth]));
     const child = await spawnLogged(REGISTRY_BIN, ['serve', join(dir, 'config.yml')], join(dir, 'registry.log'));
-    const url = `http://${host}`;
+    const url = `${tls ? 'https' : 'http'}://${host}`;
     try {
-      await waitUntilServing(`${url}/v2/`, child, join(dir, 'registry.log'));
+      await waitUntilServing(`${url}/v2/`, child, join(dir, 'registry.log'), tls?.ca);
     } catch (err) {
       await kill(child);
+      await tokenServer?.stop();
       throw err;
     }
     return {
       host,
       url,
       ...credentials,
+      ...(tls ? { certsDir: tls.certsDir } : {}),
       async stop() {
         await kill(child);
+        await tokenServer?.stop();
         await rm(dir, { recursive: true, force: true });
       },
     };
@@ -59,7 +77,7 @@ export async function startRegistry(opts: { auth?: 'htpasswd' } = {}): Promise<T
   }
 }
 
-function registryConfig(dir: string, addr: string, htpasswd: boolean): string {
+function registryConfig(dir: string, addr: string, extra: string[]): string {
   return [
     'version: 0.1',
     'log:',
@@ -74,9 +92,13 @@ function registryConfig(dir: string, addr: string, htpasswd: boolean): string {
     'http:',
     `  addr: ${addr}`,
     `  secret: ${randomBytes(16).toString('hex')}`,
-    ...(htpasswd ? ['auth:', '  htpasswd:', '    realm: tcbuild-test', `    path: ${join(dir, 'htpasswd')}`] : []),
+    ...extra,
     '',
   ].join('\n');
+}
+
+function htpasswdAuth(dir: string): string[] {
+  return ['auth:', '  htpasswd:', '    realm: tcbuild-test', `    path: ${join(dir, 'htpasswd')}`];
 }
 
 /** Binds port 0 on loopback and releases it, so the registry can take it. */
@@ -97,16 +119,17 @@ async function spawnLogged(bin: string, args: string[], logPath: string): Promis
   }
 }
 
-async function waitUntilServing(url: string, child: ChildProcess, logPath: string): Promise<void> {
+async function waitUntilServing(url: string, child: ChildProcess, logPath: string, ca?: string): Promise<void> {
+  const dispatcher = ca ? new Agent({ connect: { ca } }) : undefined;
   const deadline = Date.now() + START_TIMEOUT_MS;
   const failure = async (why: string) =>
     new Error(`docker-registry ${why}; its log:\n${await readFile(logPath, 'utf8').catch(() => '(no log)')}`);
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) throw await failure(`exited (${child.exitCode ?? child.signalCode})`);
     try {
-      const res = await fetch(url);
+      const res = await undiciFetch(url, dispatcher ? { dispatcher } : {});
       await res.arrayBuffer();
-      if (res.status === 200 || res.status === 401) return;
+      if (res.status === 200 || res.status === 401) return void (await dispatcher?.close());
     } catch {
       // not listening yet
     }

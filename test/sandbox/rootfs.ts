@@ -2,6 +2,7 @@
 // static busybox, and an overlay over it. Shared by other tests that run containers.
 import { execFileSync } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { after, afterEach, before, beforeEach } from 'node:test';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -60,6 +61,23 @@ export async function makeOverlay(lower: string): Promise<Overlay> {
     ],
     remove: () => rm(dir, { recursive: true, force: true }),
   };
+}
+
+/**
+ * Registers hooks of the enclosing suite: one busybox rootfs for it, and a
+ * fresh overlay over that for each test. Read the fields inside tests.
+ */
+export function busyboxOverlayPerTest(): { readonly lower: string; readonly overlay: Overlay } {
+  const fixture = {} as { lower: string; overlay: Overlay };
+  before(async () => {
+    fixture.lower = await makeBusyboxRootfs();
+  });
+  after(() => rm(fixture.lower, { recursive: true, force: true }));
+  beforeEach(async () => {
+    fixture.overlay = await makeOverlay(fixture.lower);
+  });
+  afterEach(() => fixture.overlay.remove());
+  return fixture;
 }
 
 /** Entries of a directory, sorted; [] if it does not exist. */

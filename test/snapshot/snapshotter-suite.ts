@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { ContentStore } from '../../src/content/store.js';
 import { AlreadyExistsError, InvalidInputError, NotFoundError } from '../../src/errors.js';
-import { MOUNT_DATA_LIMIT, mountDataSize, writeLayer, type Snapshotter } from '../../src/snapshot/index.js';
+import { LayeredView, MOUNT_DATA_LIMIT, mountDataSize, writeLayer, type Snapshotter } from '../../src/snapshot/index.js';
 import { inMountNamespace, needsRoot, run } from './helpers.js';
 
 /** Writes `files` into a new snapshot on `parent` and commits it as `name` (no mount needed). */
@@ -22,9 +22,9 @@ export async function commitFiles(sn: Snapshotter, name: string, parent: string 
   await sn.commit(name, key);
 }
 
-/** The entry names of a stored layer, as GNU tar lists them. */
-async function layerNames(store: ContentStore, dir: string): Promise<string[]> {
-  const layer = await writeLayer(dir, store, { compression: 'none' });
+/** The entry names of the layer of active snapshot `key`, as GNU tar lists them. */
+export async function layerNames(sn: Snapshotter, key: string, store: ContentStore): Promise<string[]> {
+  const layer = await sn.writeLayer(key, store, { compression: 'none' });
   const { stdout } = await run('tar', ['-tf', store.path(layer.descriptor.digest)]);
   return stdout.trim().split('\n').filter(Boolean);
 }
@@ -69,30 +69,29 @@ export function snapshotterSuite(name: string, create: (root: string) => Snapsho
       assert.equal(info?.parent, 'base');
     });
 
-    test('a prepared overlay shows the parent chain and writes land in the upper dir', async () => {
+    test('a prepared snapshot shows the parent chain, and its layer holds only what changed', async () => {
       await commitFiles(sn, 'l1', undefined, { 'a.txt': 'one', 'shared.txt': 'from l1' });
       await commitFiles(sn, 'l2', 'l1', { 'b.txt': 'two', 'shared.txt': 'from l2' });
       const mounts = await sn.prepare('work', 'l2');
-      assert.equal(mounts[0]?.type, 'overlay');
       const out = await inMountNamespace(mounts, target, `cat ${target}/a.txt ${target}/b.txt ${target}/shared.txt; echo new > ${target}/c.txt; echo changed > ${target}/a.txt`);
       assert.equal(out, 'onetwofrom l2');
-      assert.deepEqual((await readdir(sn.upperDir('work'))).sort(), ['a.txt', 'c.txt']);
-      assert.equal(await readFile(join(sn.upperDir('work'), 'a.txt'), 'utf8'), 'changed\n');
-      assert.equal(await readFile(join(sn.layerDirs('l1')[0]!, 'a.txt'), 'utf8'), 'one', 'the lower layer is untouched');
+      assert.deepEqual(await layerNames(sn, 'work', store), ['a.txt', 'c.txt']);
+      assert.equal(new LayeredView(sn.layerDirs('work')).readFile('/a.txt')?.toString(), 'changed\n');
+      assert.equal(new LayeredView(sn.layerDirs('l2')).readFile('/a.txt')?.toString(), 'one', 'the parent is untouched');
     });
 
     test('deleting a lower file in the mount gives a .wh. entry in the layer', async () => {
       await commitFiles(sn, 'base', undefined, { 'etc/motd': 'hi', 'etc/keep': 'k' });
       const mounts = await sn.prepare('work', 'base');
       await inMountNamespace(mounts, target, `rm ${target}/etc/motd`);
-      assert.deepEqual(await layerNames(store, sn.upperDir('work')), ['etc/', 'etc/.wh.motd']);
+      assert.deepEqual(await layerNames(sn, 'work', store), ['etc/', 'etc/.wh.motd']);
     });
 
     test('replacing a directory (rm -rf + mkdir) gives an opaque whiteout', async () => {
       await commitFiles(sn, 'base', undefined, { 'app/old.js': 'old', 'app/lib/x.js': 'x' });
       const mounts = await sn.prepare('work', 'base');
       await inMountNamespace(mounts, target, `rm -rf ${target}/app && mkdir ${target}/app && echo n > ${target}/app/new.js`);
-      assert.deepEqual(await layerNames(store, sn.upperDir('work')), ['app/', 'app/.wh..wh..opq', 'app/new.js']);
+      assert.deepEqual(await layerNames(sn, 'work', store), ['app/', 'app/.wh..wh..opq', 'app/new.js']);
     });
 
     test('a view is read-only and shows the whole chain', async () => {
@@ -136,13 +135,19 @@ export function snapshotterSuite(name: string, create: (root: string) => Snapsho
       await assert.rejects(stat(fsDir), { code: 'ENOENT' });
     });
 
-    test('removeAll deletes every snapshot', async () => {
+    test('prune keeps what it is told to, their parents and active snapshots; recover drops abandoned ones', async () => {
       await commitFiles(sn, 'base', undefined, { f: 'x' });
-      await sn.prepare('work', 'base');
-      await sn.removeAll();
-      assert.equal(await sn.stat('base'), undefined);
-      assert.equal(await sn.stat('work'), undefined);
-      await sn.prepare('again');
+      await commitFiles(sn, 'kept', 'base', { g: 'y' });
+      await commitFiles(sn, 'dropped', 'base', { h: 'z' });
+      await commitFiles(sn, 'other', undefined, { i: 'w' });
+      await sn.prepare('work', 'other');
+      const { removed, bytes } = await sn.prune(new Set(['kept']));
+      assert.equal(removed, 1);
+      assert.ok(bytes > 0);
+      assert.deepEqual((await sn.list()).map((s) => s.name).sort(), ['base', 'kept', 'other', 'work']);
+      assert.equal(await sn.recover(true), 0, 'the active snapshot\'s owner (this process) is alive');
+      await mkdir(join(dir, 'snapshots', 'snapshots', 'leftover'));
+      assert.equal(await sn.recover(false), 1, 'a directory with no record, alone on the root');
     });
 
     test('usage counts disk blocks and inodes, hard links once', async () => {
@@ -156,15 +161,33 @@ export function snapshotterSuite(name: string, create: (root: string) => Snapsho
       assert.ok(usage.size >= 64 * 1024 && usage.size < 3 * 64 * 1024, `size ${usage.size}`);
     });
 
-    test('layerDirs lists the chain top first', async () => {
+    test('layerDirs, read as a layered view, show the snapshot without mounting it', async () => {
       await commitFiles(sn, 'l1', undefined, { a: '1' });
       await commitFiles(sn, 'l2', 'l1', { b: '2' });
       await sn.prepare('work', 'l2');
-      const dirs = sn.layerDirs('work');
-      assert.equal(dirs.length, 3);
-      assert.equal(dirs[0], sn.upperDir('work'));
-      assert.deepEqual(dirs.slice(1), [...sn.layerDirs('l2')]);
-      assert.deepEqual(await readdir(dirs[2]!), ['a']);
+      await writeFile(join(sn.upperDir('work'), 'c'), '3');
+      assert.equal(sn.layerDirs('work')[0], sn.upperDir('work'), 'the writable dir comes first');
+      assert.deepEqual(new LayeredView(sn.layerDirs('work')).readdir('/'), ['a', 'b', 'c']);
+      assert.deepEqual(new LayeredView(sn.layerDirs('l2')).readdir('/'), ['a', 'b']);
+    });
+
+    test('unpacked layers delete what whiteouts name and hide what opaque dirs had', async () => {
+      const tree = join(dir, 'tree');
+      await mkdir(join(tree, 'app/lib'), { recursive: true });
+      await mkdir(join(tree, 'etc'));
+      for (const f of ['app/old.js', 'app/lib/x.js', 'etc/motd', 'etc/keep']) await writeFile(join(tree, f), f);
+      const base = await writeLayer(tree, store, { compression: 'gzip' });
+      await sn.applyLayerAsSnapshot('base', undefined, await store.read(base.descriptor.digest), 'gzip');
+      await commitFiles(sn, 'unused', 'base', {});
+      const mounts = await sn.prepare('work', 'base');
+      await inMountNamespace(mounts, target, `rm ${target}/etc/motd; rm -rf ${target}/app; mkdir ${target}/app; echo n > ${target}/app/new.js`);
+      const change = await sn.writeLayer('work', store, { compression: 'zstd' });
+      await sn.applyLayerAsSnapshot('applied', 'base', await store.read(change.descriptor.digest), 'zstd', { expectedDiffId: change.diffId });
+      const view = new LayeredView(sn.layerDirs('applied'));
+      assert.deepEqual(view.readdir('/etc'), ['keep']);
+      assert.deepEqual(view.readdir('/app'), ['new.js']);
+      const out = await inMountNamespace(await sn.view('v', 'applied'), target, `ls ${target}/app ${target}/etc`);
+      assert.deepEqual(out.trim().split('\n').filter(Boolean), [`${target}/app:`, 'new.js', '', `${target}/etc:`, 'keep'].filter(Boolean));
     });
 
     test('applyLayerAsSnapshot unpacks a layer into a committed snapshot', async () => {
@@ -200,7 +223,6 @@ export function snapshotterSuite(name: string, create: (root: string) => Snapsho
       }
       const mounts = await sn.prepare('work', parent);
       assert.equal(mounts.length, 1);
-      assert.equal(mounts[0]!.type, 'overlay');
       const out = await inMountNamespace(mounts, target, `ls ${target} | wc -l; cat ${target}/top; cat ${target}/layer0`);
       assert.deepEqual(out.trim().split('\n'), ['21', '19', '0']);
     });

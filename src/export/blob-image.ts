@@ -1,0 +1,101 @@
+import type { Readable } from 'node:stream';
+import { InvalidInputError } from '../errors.js';
+import type { Image, ImageIndex, ImageOrIndex, Layer } from '../image/image.js';
+import { isIndexMediaType, isManifestMediaType } from '../image/media-types.js';
+import type { Descriptor, ImageConfig, Index, Manifest } from '../image/types.js';
+import { readLimited } from '../registry/transport.js';
+
+/** Opens blobs of an untrusted source (an archive, a layout), each verified against its descriptor as it streams. */
+export interface BlobReader {
+  /** Names the source in messages: "oci-archive:/tmp/app.tar". */
+  readonly what: string;
+  open(descriptor: Descriptor): Promise<Readable>;
+}
+
+const MAX_JSON_BYTES = 16 * 1024 * 1024;
+
+async function readJson<T>(blobs: BlobReader, d: Descriptor): Promise<{ raw: Buffer; value: T }> {
+  const raw = await readLimited(await blobs.open(d), MAX_JSON_BYTES, `${d.digest} of ${blobs.what}`);
+  try {
+    return { raw, value: JSON.parse(raw.toString('utf8')) as T };
+  } catch {
+    throw new InvalidInputError(`${d.digest} of ${blobs.what} is not valid JSON`);
+  }
+}
+
+/** An image whose manifest, config and layers come from a BlobReader, read once and kept. */
+export class BlobImage implements Image {
+  private manifestP: Promise<{ raw: Buffer; value: Manifest }> | undefined;
+  private configP: Promise<{ raw: Buffer; value: ImageConfig }> | undefined;
+
+  constructor(
+    private readonly blobs: BlobReader,
+    readonly descriptor: Descriptor,
+  ) {}
+
+  private readManifest(): Promise<{ raw: Buffer; value: Manifest }> {
+    this.manifestP ??= readJson<Manifest>(this.blobs, this.descriptor);
+    return this.manifestP;
+  }
+
+  private async readConfig(): Promise<{ raw: Buffer; value: ImageConfig }> {
+    const config = (await this.manifest()).config;
+    this.configP ??= readJson<ImageConfig>(this.blobs, config);
+    return this.configP;
+  }
+
+  async rawManifest(): Promise<Buffer> {
+    return (await this.readManifest()).raw;
+  }
+
+  async manifest(): Promise<Manifest> {
+    return (await this.readManifest()).value;
+  }
+
+  async rawConfig(): Promise<Buffer> {
+    return (await this.readConfig()).raw;
+  }
+
+  async config(): Promise<ImageConfig> {
+    return (await this.readConfig()).value;
+  }
+
+  async layers(): Promise<Layer[]> {
+    const [manifest, config] = await Promise.all([this.manifest(), this.config()]);
+    const diffIds = config.rootfs?.diff_ids ?? [];
+    if (diffIds.length !== manifest.layers.length) {
+      throw new InvalidInputError(`image ${this.descriptor.digest} of ${this.blobs.what} is inconsistent: ${manifest.layers.length} layers but ${diffIds.length} diff_ids`);
+    }
+    return manifest.layers.map((descriptor, i) => ({ descriptor, diffId: diffIds[i]!, open: () => this.blobs.open(descriptor) }));
+  }
+}
+
+export class BlobIndex implements ImageIndex {
+  private readonly indexP: Promise<{ raw: Buffer; value: Index }>;
+
+  constructor(
+    private readonly blobs: BlobReader,
+    readonly descriptor: Descriptor,
+  ) {
+    this.indexP = readJson<Index>(blobs, descriptor);
+    this.indexP.catch(() => undefined);
+  }
+
+  async rawIndex(): Promise<Buffer> {
+    return (await this.indexP).raw;
+  }
+
+  async manifests(): Promise<Descriptor[]> {
+    return (await this.indexP).value.manifests ?? [];
+  }
+
+  async image(descriptor: Descriptor): Promise<Image> {
+    return new BlobImage(this.blobs, descriptor);
+  }
+}
+
+export function blobImageOrIndex(blobs: BlobReader, descriptor: Descriptor): ImageOrIndex {
+  if (isIndexMediaType(descriptor.mediaType)) return { kind: 'index', index: new BlobIndex(blobs, descriptor) };
+  if (isManifestMediaType(descriptor.mediaType)) return { kind: 'image', image: new BlobImage(blobs, descriptor) };
+  throw new InvalidInputError(`${descriptor.digest} of ${blobs.what} is a ${descriptor.mediaType}, not an image manifest or index`);
+}

@@ -1,0 +1,124 @@
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { InvalidInputError, NotFoundError } from '../errors.js';
+import { sha256, type Digest } from '../image/digest.js';
+import type { Image } from '../image/image.js';
+import { MediaType } from '../image/media-types.js';
+import type { Descriptor, Index, Manifest } from '../image/types.js';
+import { verified } from '../registry/verify-stream.js';
+import { addBlob, addFile, blobPath, writeTar } from './archive-writer.js';
+import { BlobImage, type BlobReader } from './blob-image.js';
+import { imageBlobs } from './image-blobs.js';
+import { OCI_LAYOUT_FILE } from './oci-archive.js';
+import { REF_NAME } from './oci-index.js';
+import { TarIndex } from './tar-index.js';
+
+/** One entry of a docker-archive's manifest.json. */
+interface DockerManifestEntry {
+  Config: string;
+  RepoTags: string[] | null;
+  Layers: string[];
+}
+
+export interface NamedImage {
+  image: Image;
+  /** "name:tag" as docker writes them (familiar names). */
+  tags: string[];
+}
+
+/**
+ * Writes images as `docker save` (docker 25+) does: an OCI layout plus manifest.json naming
+ * each image's config and layers by path, so both docker load and OCI tools read it. Layers
+ * are written as they are (compressed); docker load accepts that.
+ */
+export async function writeDockerArchive(path: string, images: NamedImage[]): Promise<void> {
+  const entries: DockerManifestEntry[] = [];
+  const index: Index = { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [] };
+  const written = new Set<string>();
+  await writeTar(path, async (archive) => {
+    await addFile(archive, 'oci-layout', OCI_LAYOUT_FILE);
+    for (const { image, tags } of images) {
+      for (const blob of await imageBlobs({ kind: 'image', image })) {
+        if (written.has(blob.descriptor.digest)) continue;
+        written.add(blob.descriptor.digest);
+        await addBlob(archive, blob);
+      }
+      const manifest = await image.manifest();
+      entries.push({ Config: blobPath({ descriptor: manifest.config }), RepoTags: tags, Layers: manifest.layers.map((d) => blobPath({ descriptor: d })) });
+      const { mediaType, digest, size } = image.descriptor;
+      for (const name of tags.length ? tags : [undefined]) {
+        index.manifests.push({ mediaType, digest, size, ...(name ? { annotations: { 'io.containerd.image.name': name, [REF_NAME]: name.slice(name.lastIndexOf(':') + 1) } } : {}) });
+      }
+    }
+    await addFile(archive, 'manifest.json', JSON.stringify(entries));
+    await addFile(archive, 'index.json', JSON.stringify(index));
+  });
+}
+
+const GZIP_MAGIC = Buffer.from([0x1f, 0x8b]);
+const ZSTD_MAGIC = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);
+
+/** The layer's compression from its first bytes (docker archives hold plain or compressed tars), and its digest and size. */
+async function describeLayer(tar: TarIndex, path: string): Promise<Descriptor> {
+  const named = /^blobs\/sha256\/([a-f0-9]{64})$/.exec(path);
+  const hash = createHash('sha256');
+  let head = Buffer.alloc(0);
+  const source = tar.read(path);
+  for await (const chunk of source as AsyncIterable<Buffer>) {
+    if (head.length < 4) head = Buffer.concat([head, chunk]).subarray(0, 4);
+    if (named) {
+      source.destroy(); // the name says the digest; reads verify it later
+      break;
+    }
+    hash.update(chunk);
+  }
+  const mediaType = head.subarray(0, 2).equals(GZIP_MAGIC) ? MediaType.ociLayerGzip : head.equals(ZSTD_MAGIC) ? MediaType.ociLayerZstd : MediaType.ociLayer;
+  const digest: Digest = named ? `sha256:${named[1]!}` : `sha256:${hash.digest('hex')}`;
+  return { mediaType, digest, size: tar.sizeOf(path)! };
+}
+
+function entryName(tags: string[] | null, wanted: string): boolean {
+  return (tags ?? []).some((t) => t === wanted || t === `${wanted}:latest`);
+}
+
+/** The image named `ref` (or the only one) of a docker-archive, read through a synthesized OCI manifest. */
+export async function readDockerArchive(path: string, ref?: string): Promise<NamedImage> {
+  return (await readDockerArchiveImages(path, ref))[0]!;
+}
+
+/** Every image of a docker-archive (or the one named `ref`), as `docker load` reads them. */
+export async function readDockerArchiveImages(path: string, ref?: string): Promise<NamedImage[]> {
+  const what = `docker-archive:${path}`;
+  const tar = await TarIndex.open(path);
+  let entries: DockerManifestEntry[];
+  try {
+    entries = JSON.parse((await tar.readBuffer('manifest.json', 16 * 1024 * 1024)).toString('utf8')) as DockerManifestEntry[];
+  } catch (err) {
+    if (err instanceof NotFoundError) throw err;
+    throw new InvalidInputError(`${what}: manifest.json is not valid JSON`);
+  }
+  const chosen = ref === undefined ? entries : entries.filter((e) => entryName(e.RepoTags, ref));
+  if (chosen.length === 0) throw new NotFoundError(`${what} has no image named "${ref}"; it has ${entries.flatMap((e) => e.RepoTags ?? []).join(', ') || 'no named images'}`);
+  return Promise.all(chosen.map((entry) => dockerArchiveImage(tar, entry, what)));
+}
+
+async function dockerArchiveImage(tar: TarIndex, entry: DockerManifestEntry, what: string): Promise<NamedImage> {
+  const rawConfig = await tar.readBuffer(entry.Config, 16 * 1024 * 1024);
+  const config: Descriptor = { mediaType: MediaType.ociConfig, digest: sha256(rawConfig), size: rawConfig.length };
+  const layers = await Promise.all(entry.Layers.map((p) => describeLayer(tar, p)));
+  const paths = new Map<string, string>(entry.Layers.map((p, i) => [layers[i]!.digest, p]));
+  const manifest: Manifest = { schemaVersion: 2, mediaType: MediaType.ociManifest, config, layers };
+  const rawManifest = Buffer.from(JSON.stringify(manifest));
+  const descriptor: Descriptor = { mediaType: MediaType.ociManifest, digest: sha256(rawManifest), size: rawManifest.length };
+  const inMemory = new Map<string, Buffer>([[config.digest, rawConfig], [descriptor.digest, rawManifest]]);
+  const blobs: BlobReader = {
+    what,
+    open: async (d) => {
+      const held = inMemory.get(d.digest);
+      const path = paths.get(d.digest);
+      if (!held && !path) throw new NotFoundError(`${what} has no blob ${d.digest}`);
+      return verified(held ? Readable.from([held]) : tar.read(path!), d, `${what} (${d.digest})`);
+    },
+  };
+  return { image: new BlobImage(blobs, descriptor), tags: entry.RepoTags ?? [] };
+}

@@ -1,0 +1,132 @@
+import { createReadStream } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+import { posix } from 'node:path';
+import { Readable } from 'node:stream';
+import { InvalidInputError, NotFoundError } from '../errors.js';
+
+const BLOCK = 512;
+
+interface TarEntry {
+  offset: number;
+  size: number;
+  /** For a symlink or hard link: the entry it points at. */
+  link?: string;
+}
+
+function field(block: Buffer, start: number, length: number): string {
+  const raw = block.subarray(start, start + length);
+  const end = raw.indexOf(0);
+  return raw.subarray(0, end < 0 ? length : end).toString('utf8');
+}
+
+function numeric(block: Buffer, start: number, length: number): number {
+  if (block[start]! & 0x80) return Number(block.subarray(start + 1, start + length).readBigUInt64BE(length - 9));
+  const text = field(block, start, length).trim();
+  return text === '' ? 0 : parseInt(text, 8);
+}
+
+/** The header checksum: the sum of its bytes with the checksum field counted as spaces. */
+function checksumOk(block: Buffer): boolean {
+  let sum = 0;
+  for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : block[i]!;
+  return numeric(block, 148, 8) === sum;
+}
+
+function paxRecords(data: Buffer): Record<string, string> {
+  const records: Record<string, string> = {};
+  for (let at = 0; at < data.length; ) {
+    const space = data.indexOf(0x20, at);
+    const length = Number(data.subarray(at, space).toString());
+    if (space < 0 || !Number.isSafeInteger(length) || length <= 0) break;
+    const record = data.subarray(space + 1, at + length - 1).toString('utf8');
+    const eq = record.indexOf('=');
+    records[record.slice(0, eq)] = record.slice(eq + 1);
+    at += length;
+  }
+  return records;
+}
+
+function normalize(name: string): string {
+  return posix.normalize(name).replace(/^(\.\/)+/, '').replace(/\/$/, '');
+}
+
+/**
+ * The entries of an uncompressed tar file by name, read from its headers alone: each entry's
+ * bytes are then streamed straight from the file, with no extraction (what an oci-archive or
+ * docker-archive needs: random access to blobs).
+ */
+export class TarIndex {
+  private constructor(
+    readonly path: string,
+    private readonly entries: Map<string, TarEntry>,
+  ) {}
+
+  static async open(path: string): Promise<TarIndex> {
+    const fh = await open(path, 'r');
+    try {
+      return new TarIndex(path, await scan(fh, path));
+    } finally {
+      await fh.close();
+    }
+  }
+
+  has(name: string): boolean {
+    return this.resolve(name) !== undefined;
+  }
+
+  sizeOf(name: string): number | undefined {
+    return this.resolve(name)?.size;
+  }
+
+  /** The entry's bytes (following links), unverified: callers check them against a digest. */
+  read(name: string): Readable {
+    const entry = this.resolve(name);
+    if (!entry) throw new NotFoundError(`${this.path} has no entry "${name}"`, { hint: 'is it an archive of the kind you named (oci-archive, docker-archive)?' });
+    return entry.size === 0 ? Readable.from([]) : createReadStream(this.path, { start: entry.offset, end: entry.offset + entry.size - 1 });
+  }
+
+  async readBuffer(name: string, limit: number): Promise<Buffer> {
+    const entry = this.resolve(name);
+    if (entry && entry.size > limit) throw new InvalidInputError(`${this.path}: "${name}" is ${entry.size} bytes, more than the ${limit} allowed`);
+    const chunks: Buffer[] = [];
+    for await (const chunk of this.read(name) as AsyncIterable<Buffer>) chunks.push(chunk);
+    return Buffer.concat(chunks);
+  }
+
+  private resolve(name: string, depth = 0): TarEntry | undefined {
+    const entry = this.entries.get(normalize(name));
+    if (!entry?.link || depth > 8) return entry;
+    return this.resolve(entry.link, depth + 1);
+  }
+}
+
+async function scan(fh: FileHandle, path: string): Promise<Map<string, TarEntry>> {
+  const entries = new Map<string, TarEntry>();
+  const block = Buffer.alloc(BLOCK);
+  let pending: { path?: string; linkpath?: string; size?: string } = {};
+  for (let offset = 0; ; ) {
+    const { bytesRead } = await fh.read(block, 0, BLOCK, offset);
+    if (bytesRead < BLOCK || block.every((b) => b === 0)) return entries;
+    if (!checksumOk(block)) {
+      throw new InvalidInputError(`${path} is not a tar archive (or is compressed)`, { hint: 'decompress it first (gunzip, zstd -d)' });
+    }
+    const type = String.fromCharCode(block[156]!);
+    const size = pending.size !== undefined ? Number(pending.size) : numeric(block, 124, 12);
+    const dataAt = offset + BLOCK;
+    offset = dataAt + Math.ceil(size / BLOCK) * BLOCK;
+    if (type === 'x' || type === 'L' || type === 'K') {
+      const data = Buffer.alloc(size);
+      await fh.read(data, 0, size, dataAt);
+      if (type === 'x') pending = { ...pending, ...paxRecords(data) };
+      else pending = { ...pending, [type === 'L' ? 'path' : 'linkpath']: field(data, 0, size) };
+      continue;
+    }
+    const prefix = field(block, 345, 155);
+    const name = pending.path ?? (prefix ? `${prefix}/${field(block, 0, 100)}` : field(block, 0, 100));
+    const linkname = pending.linkpath ?? field(block, 157, 100);
+    pending = {};
+    if (type === '0' || type === '\0' || type === '7') entries.set(normalize(name), { offset: dataAt, size });
+    else if (type === '1') entries.set(normalize(name), { offset: 0, size: 0, link: linkname });
+    else if (type === '2') entries.set(normalize(name), { offset: 0, size: 0, link: posix.join(posix.dirname(normalize(name)), linkname) });
+  }
+}

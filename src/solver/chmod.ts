@@ -1,0 +1,35 @@
+/** A COPY --chmod value: an octal mode, or symbolic clauses (`u+x,g=r`) applied to each file's own mode. */
+export type ModeSpec = (current: number, isDir: boolean) => number;
+
+const CLAUSE = /^([ugoa]*)([-+=])([rwxXst]*)$/;
+const WHO_BITS: Record<string, number> = { u: 0o4700, g: 0o2070, o: 0o1007 };
+
+export function parseChmod(spec: string): ModeSpec | undefined {
+  if (/^[0-7]{1,4}$/.test(spec)) {
+    const mode = parseInt(spec, 8);
+    return () => mode;
+  }
+  const clauses = spec.split(',').map((c) => CLAUSE.exec(c));
+  if (clauses.some((c) => c === null)) return undefined;
+  return (current, isDir) => {
+    let mode = current & 0o7777;
+    for (const [, whoText, op, permText] of clauses as RegExpExecArray[]) {
+      const who = (whoText || 'a').replace('a', 'ugo');
+      let mask = 0;
+      for (const w of who) mask |= WHO_BITS[w]!;
+      let perm = 0;
+      for (const p of permText!) {
+        if (p === 'r') perm |= 0o444;
+        else if (p === 'w') perm |= 0o222;
+        else if (p === 'x' || (p === 'X' && (isDir || (mode & 0o111) !== 0))) perm |= 0o111;
+        else if (p === 's') perm |= 0o6000;
+        else if (p === 't') perm |= 0o1000;
+      }
+      perm &= mask;
+      if (op === '+') mode |= perm;
+      else if (op === '-') mode &= ~perm;
+      else mode = (mode & ~mask) | perm;
+    }
+    return mode;
+  };
+}

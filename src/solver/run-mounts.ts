@@ -1,0 +1,189 @@
+import { chmod, chown, cp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { lstatSync, readFileSync } from 'node:fs';
+import { join, posix } from 'node:path';
+import { DockerfileError } from '../frontend/errors.js';
+import type { ExecMount, ExecVertex } from '../graph/vertex.js';
+import { sha256 } from '../image/digest.js';
+import type { Mount } from '../sandbox/index.js';
+import { isOpaqueDir } from '../snapshot/whiteout.js';
+import type { StepSources } from './sources.js';
+import { CacheMountLocks } from './cache-mount-locks.js';
+
+/** Where a secret's value comes from (`--secret id=x,src=FILE` or `env=VAR`). */
+export type SecretSource = { file: string } | { env: string };
+
+/** What the client lends a build and never stores: secrets and ssh agent sockets, by id. */
+export interface BuildSession {
+  secrets: ReadonlyMap<string, SecretSource>;
+  ssh: ReadonlyMap<string, string>;
+}
+
+export const EMPTY_SESSION: BuildSession = { secrets: new Map(), ssh: new Map() };
+
+/** The sandbox mounts and environment of one RUN's --mount flags, and what to undo after it. */
+export interface PreparedMounts {
+  mounts: Mount[];
+  env: string[];
+  /** Mount points, for removing the stubs the sandbox made for them from the layer. */
+  targets: string[];
+  release(): Promise<void>;
+}
+
+/**
+ * Turns a RUN's mounts into sandbox mounts. Secrets are written to a private directory under
+ * `runDir` that is removed after the command; cache directories live under the store root
+ * (`cache-mounts/`) from build to build.
+ */
+export async function prepareRunMounts(
+  v: ExecVertex,
+  ctx: { root: string; runDir: string; sources: StepSources; session: BuildSession; locks: CacheMountLocks },
+): Promise<PreparedMounts> {
+  const mounts: Mount[] = [];
+  const env: string[] = [];
+  const releases: (() => Promise<void> | void)[] = [];
+  const fail = (message: string): never => {
+    throw new DockerfileError(v.description.file, v.description.line, `${v.description.text}: ${message}`);
+  };
+  const scratch = async (name: string) => {
+    const dir = join(ctx.runDir, 'mounts', name);
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    return dir;
+  };
+  try {
+    for (const [i, m] of v.mounts.entries()) {
+      switch (m.type) {
+        case 'bind':
+          mounts.push(...(await bindMount(m, ctx.sources, v, () => scratch(`bind-${i}`))));
+          break;
+        case 'cache': {
+          const { dir, release } = await cacheDirectory(m, ctx, v);
+          releases.push(release);
+          mounts.push({ type: 'bind', source: dir, destination: m.target, options: ['rbind', m.readonly ? 'ro' : 'rw'] });
+          break;
+        }
+        case 'tmpfs':
+          mounts.push({ type: 'tmpfs', source: 'tmpfs', destination: m.target, options: ['nosuid', 'nodev', ...(m.size !== undefined ? [`size=${m.size}`] : [])] });
+          break;
+        case 'secret': {
+          const value = secretValue(ctx.session, m.id, fail);
+          if (value === undefined) {
+            if (m.required) fail(`secret ${m.id}: not found (give it with --secret id=${m.id},src=FILE or env=VAR)`);
+            break;
+          }
+          if (m.env) env.push(`${m.env}=${value.toString('utf8')}`);
+          if (m.target === '') break;
+          const file = join(await scratch('secrets'), String(i));
+          await writeFile(file, value, { mode: 0o600 });
+          await chown(file, m.uid, m.gid);
+          await chmod(file, m.mode);
+          mounts.push({ type: 'bind', source: file, destination: m.target, options: ['rbind', 'ro', 'nosuid', 'nodev', 'noexec'] });
+          break;
+        }
+        case 'ssh': {
+          const socket = ctx.session.ssh.get(m.id);
+          if (socket === undefined) {
+            if (m.required) fail(`no SSH agent for id "${m.id}" (give one with --ssh ${m.id === 'default' ? 'default' : `${m.id}=SOCKET`})`);
+            break;
+          }
+          mounts.push({ type: 'bind', source: socket, destination: m.target, options: ['rbind', 'nosuid', 'nodev', 'noexec'] });
+          if (!env.some((e) => e.startsWith('SSH_AUTH_SOCK=')) && !v.env.some((e) => e.startsWith('SSH_AUTH_SOCK='))) env.push(`SSH_AUTH_SOCK=${m.target}`);
+          break;
+        }
+      }
+    }
+  } catch (err) {
+    await Promise.all(releases.map((r) => r()));
+    await rm(join(ctx.runDir, 'mounts'), { recursive: true, force: true });
+    throw err;
+  }
+  return {
+    mounts,
+    env,
+    targets: mounts.map((m) => m.destination),
+    release: async () => {
+      await Promise.all(releases.map((r) => r()));
+      await rm(join(ctx.runDir, 'mounts'), { recursive: true, force: true });
+    },
+  };
+}
+
+function secretValue(session: BuildSession, id: string, fail: (m: string) => never): Buffer | undefined {
+  const source = session.secrets.get(id);
+  if (source === undefined) return undefined;
+  if ('env' in source) {
+    const value = process.env[source.env];
+    return value === undefined ? fail(`secret ${id}: the environment variable ${source.env} is not set`) : Buffer.from(value);
+  }
+  try {
+    return readFileSync(source.file);
+  } catch (err) {
+    return fail(`secret ${id}: cannot read ${source.file}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+/**
+ * A bind mount of a path in a context, stage or image: read-only, or writable through an overlay
+ * whose upper directory is thrown away after the command.
+ */
+async function bindMount(m: Extract<ExecMount, { type: 'bind' }>, sources: StepSources, v: ExecVertex, scratch: () => Promise<string>): Promise<Mount[]> {
+  const source = await sources.mountSource(m.source, m.path, v.description);
+  const st = source.tree.lstat(m.path);
+  if (!st) throw new DockerfileError(v.description.file, v.description.line, `${v.description.text}: mount source "${m.path}" does not exist`);
+  const lowers = st.isDirectory() ? layerDirsOf(source.dirs, source.tree.hostPath(m.path)!, m.path) : [source.tree.hostPath(m.path)!];
+  if (!st.isDirectory() || (lowers.length === 1 && !m.readwrite)) {
+    return [{ type: 'bind', source: lowers[0]!, destination: m.target, options: ['rbind', m.readwrite ? 'rw' : 'ro'] }];
+  }
+  if (!m.readwrite) return [{ type: 'overlay', source: 'overlay', destination: m.target, options: [`lowerdir=${lowers.join(':')}`] }];
+  const dir = await scratch();
+  await mkdir(join(dir, 'upper'));
+  await mkdir(join(dir, 'work'));
+  return [{ type: 'overlay', source: 'overlay', destination: m.target, options: [`lowerdir=${lowers.join(':')}`, `upperdir=${join(dir, 'upper')}`, `workdir=${join(dir, 'work')}`] }];
+}
+
+/** The host directories that make up directory `path` of a layered filesystem, top first (overlay's rules of what hides what). */
+function layerDirsOf(dirs: readonly string[], visible: string, path: string): string[] {
+  if (dirs.length <= 1) return [visible];
+  const found: string[] = [];
+  for (const dir of dirs) {
+    const host = join(dir, path);
+    const st = lstatSync(host, { throwIfNoEntry: false });
+    if (!st) continue;
+    if (!st.isDirectory()) break;
+    found.push(host);
+    if (isOpaqueDir(host)) break;
+  }
+  return found;
+}
+
+/**
+ * The directory of a cache mount under the store root: created with the mount's mode and owner
+ * (and seeded from `from=` when given) the first time; `locked` waits for other users of the id,
+ * `private` takes a fresh directory when the id is busy.
+ */
+async function cacheDirectory(
+  m: Extract<ExecMount, { type: 'cache' }>,
+  ctx: { root: string; sources: StepSources; locks: CacheMountLocks },
+  v: ExecVertex,
+): Promise<{ dir: string; release: () => void }> {
+  const { slot, release } = await ctx.locks.acquire(m.id, m.sharing);
+  const dir = join(ctx.root, 'cache-mounts', sha256(m.id).slice('sha256:'.length, 'sha256:'.length + 32) + (slot > 0 ? `-${slot}` : ''));
+  try {
+    const created = await mkdir(dir, { recursive: true });
+    if (created !== undefined) {
+      if (m.source) await seedCache(m, ctx.sources, v, dir);
+      await chown(dir, m.uid, m.gid);
+      await chmod(dir, m.mode);
+    }
+  } catch (err) {
+    release();
+    throw err;
+  }
+  return { dir, release };
+}
+
+async function seedCache(m: Extract<ExecMount, { type: 'cache' }>, sources: StepSources, v: ExecVertex, dir: string): Promise<void> {
+  const source = await sources.mountSource(m.source!, m.path, v.description);
+  for (const layer of [...source.dirs].reverse()) {
+    await cp(posix.join(layer, m.path), dir, { recursive: true, force: true, preserveTimestamps: true, verbatimSymlinks: true }).catch(() => undefined);
+  }
+}

@@ -1,0 +1,136 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
+import { pipeline } from 'node:stream/promises';
+import { describe, test } from 'node:test';
+import { constants, deflateRawSync, gunzipSync } from 'node:zlib';
+import { InvalidInputError } from '../../src/errors.js';
+import { compressionLevel, createCompressor, createDecompressor } from '../../src/snapshot/compression.js';
+import { newZstdStream } from '../../src/snapshot/native.js';
+import { GZIP_BLOCK_SIZE } from '../../src/snapshot/parallel-gzip.js';
+import { run, withTempDir } from './helpers.js';
+
+/** Half random, half zeros: what layers look like to a compressor (binaries and padding). */
+function sample(size: number): Buffer {
+  const data = Buffer.alloc(size);
+  randomBytes(Math.floor(size / 2)).copy(data);
+  return data;
+}
+
+async function through(compression: 'gzip' | 'zstd', direction: 'compress' | 'decompress', data: Buffer, chunk = 64 * 1024, level?: number): Promise<Buffer> {
+  const chunks = Array.from({ length: Math.ceil(data.length / chunk) }, (_, i) => data.subarray(i * chunk, (i + 1) * chunk));
+  const transform = direction === 'compress' ? createCompressor(compression, level)! : createDecompressor(compression)!;
+  const [out] = await Promise.all([buffer(transform), pipeline(Readable.from(chunks), transform)]);
+  return out;
+}
+
+/** What the block-parallel gzip must produce: each block deflated alone, primed with the 32 KiB before it. */
+function sequentialReference(data: Buffer, level: number): Buffer {
+  const parts: Buffer[] = [];
+  for (let start = 0; ; start += GZIP_BLOCK_SIZE) {
+    const last = start + GZIP_BLOCK_SIZE >= data.length;
+    const dictionary = start === 0 ? undefined : data.subarray(start - 32 * 1024, start);
+    parts.push(deflateRawSync(data.subarray(start, start + GZIP_BLOCK_SIZE), {
+      level,
+      finishFlush: last ? constants.Z_FINISH : constants.Z_SYNC_FLUSH,
+      ...(dictionary ? { dictionary } : {}),
+    }));
+    if (last) return Buffer.concat(parts);
+  }
+}
+
+describe('block-parallel gzip', () => {
+  for (const size of [0, 1, GZIP_BLOCK_SIZE, GZIP_BLOCK_SIZE + 1, 5 * GZIP_BLOCK_SIZE + 12345]) {
+    test(`${size} bytes: gunzip gives them back, and the bytes are the sequential reference's`, async () => {
+      const data = sample(size);
+      const gz = await through('gzip', 'compress', data);
+      assert.deepEqual(gunzipSync(gz), data);
+      assert.deepEqual(gz.subarray(10, -8), sequentialReference(data, 6));
+      assert.deepEqual(await through('gzip', 'decompress', gz), data);
+    });
+  }
+
+  test('the bytes do not depend on how the input is chunked', async () => {
+    const data = sample(3 * GZIP_BLOCK_SIZE + 777);
+    const [a, b, c] = await Promise.all([1000, 64 * 1024, data.length].map((chunk) => through('gzip', 'compress', data, chunk)));
+    assert.deepEqual(a, b);
+    assert.deepEqual(b, c);
+  });
+
+  test('GNU gzip accepts the stream', () =>
+    withTempDir(async (dir) => {
+      const data = sample(2 * GZIP_BLOCK_SIZE + 5);
+      await writeFile(join(dir, 'x.gz'), await through('gzip', 'compress', data, 64 * 1024, 9));
+      const { stdout } = await run('gzip', ['-dc', join(dir, 'x.gz')], { encoding: 'buffer', maxBuffer: 1 << 24 });
+      assert.deepEqual(stdout, data);
+    }));
+});
+
+describe('zstd', () => {
+  test('round trip, and the zstd CLI reads what we write and we read what it writes', () =>
+    withTempDir(async (dir) => {
+      const data = sample(3 * 1024 * 1024 + 3);
+      const ours = await through('zstd', 'compress', data);
+      assert.deepEqual(await through('zstd', 'decompress', ours), data);
+      await writeFile(join(dir, 'ours.zst'), ours);
+      await writeFile(join(dir, 'plain'), data);
+      const { stdout } = await run('zstd', ['-dc', join(dir, 'ours.zst')], { encoding: 'buffer', maxBuffer: 1 << 24 });
+      assert.deepEqual(stdout, data);
+      await run('zstd', ['-q', '-19', join(dir, 'plain'), '-o', join(dir, 'cli.zst')]);
+      const cli = await import('node:fs/promises').then((fs) => fs.readFile(join(dir, 'cli.zst')));
+      assert.deepEqual(await through('zstd', 'decompress', cli, 1000), data);
+    }));
+
+  test('a small input that expands to a lot comes out in bounded pieces', async () => {
+    const zeros = Buffer.alloc(64 * 1024 * 1024);
+    const compressed = await through('zstd', 'compress', zeros);
+    assert.ok(compressed.length < 64 * 1024);
+    const decompressor = createDecompressor('zstd')!;
+    let largest = 0;
+    let total = 0;
+    decompressor.on('data', (chunk: Buffer) => {
+      largest = Math.max(largest, chunk.length);
+      total += chunk.length;
+    });
+    await pipeline(Readable.from([compressed]), decompressor);
+    assert.equal(total, zeros.length);
+    assert.ok(largest <= 2 * 1024 * 1024, `largest piece ${largest}`);
+  });
+
+  test('the bytes are the same for any number of worker threads', async () => {
+    const data = sample(24 * 1024 * 1024);
+    const compressWith = (workers: number): Promise<Buffer> =>
+      new Promise((resolve, reject) => {
+        const stream = newZstdStream(true, 3, workers);
+        const parts: Buffer[] = [];
+        const step = (rest: Buffer): void =>
+          stream.run(rest, true, (err, r) => {
+            if (err) return reject(err);
+            parts.push(r.output);
+            if (r.finished && r.consumed === rest.length) return resolve(Buffer.concat(parts));
+            step(rest.subarray(r.consumed));
+          });
+        step(data);
+      });
+    const [one, two, four] = [await compressWith(1), await compressWith(2), await compressWith(4)];
+    assert.deepEqual(one, two);
+    assert.deepEqual(one, four);
+  });
+
+  test('truncated and corrupt streams are refused', async () => {
+    const compressed = await through('zstd', 'compress', sample(1024 * 1024));
+    await assert.rejects(through('zstd', 'decompress', compressed.subarray(0, compressed.length - 10)), /truncated/);
+    await assert.rejects(through('zstd', 'decompress', Buffer.from('definitely not zstd')), InvalidInputError);
+  });
+});
+
+test('compression levels are checked per algorithm', () => {
+  assert.equal(compressionLevel('gzip', undefined), 6);
+  assert.equal(compressionLevel('zstd', undefined), 3);
+  assert.equal(compressionLevel('zstd', 19), 19);
+  assert.throws(() => compressionLevel('gzip', 10), /gzip compression level must be 0-9, not 10/);
+  assert.throws(() => compressionLevel('zstd', 0), /1-22/);
+});
