@@ -1,10 +1,12 @@
 /**
- * The README's demo: loads the offline busybox base image into the local store and builds
- * fixtures/hello into demo:latest — no registry, no internet.
+ * The README's demo: loads the offline busybox base image into the local store, builds
+ * fixtures/hello into demo:latest and runs it in the sandbox — no registry, no internet.
  */
 import { join } from 'node:path';
 import { build } from '../src/api/build.js';
 import { inspect } from '../src/api/images.js';
+import { run } from '../src/api/run.js';
+import { TcbuildError } from '../src/errors.js';
 import { reportError } from '../src/cli/action.js';
 import { PlainProgress } from '../src/progress/progress.js';
 import { FIXTURE_REPO, loadFixture } from './fixtures.js';
@@ -23,10 +25,13 @@ async function demo(): Promise<void> {
       `  layers: ${manifest!.layers.length} (${manifest!.layers.reduce((n, l) => n + l.size, 0)} bytes compressed)`,
       `  entrypoint: ${JSON.stringify(config!.config.Entrypoint)}  cmd: ${JSON.stringify(config!.config.Cmd)}`,
       `  user: ${config!.config.User}  workdir: ${config!.config.WorkingDir}  ports: ${Object.keys(config!.config.ExposedPorts ?? {}).join(', ')}`,
-      'try: bin/tcbuild images; bin/tcbuild inspect demo:latest',
+      'running it in the sandbox (tcbuild run demo:latest):',
       '',
     ].join('\n'),
   );
+  const ran = await run('demo:latest', { stdout: process.stdout, stderr: process.stderr });
+  if (ran.exitCode !== 0) throw new TcbuildError(`the demo image exited with ${ran.exitCode ?? ran.signal}`);
+  process.stdout.write('try: bin/tcbuild images; bin/tcbuild inspect demo:latest; bin/tcbuild run demo:latest you\n');
 }
 
 demo().catch((err: unknown) => {

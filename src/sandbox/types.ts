@@ -1,16 +1,6 @@
-/**
- * A mount in OCI runtime-spec style: e.g. {type: 'bind', source: '/host/dir',
- * options: ['rbind', 'ro']}, {type: 'tmpfs', source: 'tmpfs', options:
- * ['size=64m', 'mode=1777']}, or an overlay. With `cwd`, relative paths in the
- * options (an overlay's lowerdir, upperdir, workdir) are relative to it.
- */
-export interface Mount {
-  type: string;
-  source: string;
-  destination: string;
-  options: string[];
-  cwd?: string;
-}
+import type { Mount } from '../snapshot/snapshotter.js';
+
+export type { Mount };
 
 /** A resource limit as `docker run --ulimit` sets it, e.g. {name: 'nofile', soft: 1024, hard: 4096}. */
 export interface Ulimit {

@@ -1,26 +1,17 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, stat, utimes, writeFile, mkdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm, stat, utimes, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { loadFixture } from '../../scripts/fixtures.js';
-import { NEEDS_ROOT, tcbuild, tempRoot } from '../helpers/cli.js';
-import { ranLines } from '../helpers/context.js';
+import { before, describe, it } from 'node:test';
+import { NEEDS_ROOT, tcbuild } from '../helpers/cli.js';
+import { buildWorkspace, ranLines } from '../helpers/context.js';
 
 describe('build options and caching through bin/tcbuild', { skip: NEEDS_ROOT }, () => {
-  let root: string;
+  const workspace = buildWorkspace();
   let context: string;
-  const env = () => ({ TCBUILD_ROOT: root });
+  const env = () => ({ TCBUILD_ROOT: workspace.root() });
 
   before(async () => {
-    root = await tempRoot();
-    await loadFixture('busybox:latest', root);
-    context = await mkdtemp(join(tmpdir(), 'tcbuild-ctx-'));
-  });
-
-  after(async () => {
-    await rm(root, { recursive: true, force: true });
-    await rm(context, { recursive: true, force: true });
+    context = await workspace.context({});
   });
 
   it('runs independent stages at the same time (two stages that meet over loopback)', { timeout: 60_000 }, async () => {

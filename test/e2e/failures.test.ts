@@ -1,25 +1,17 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { loadFixture } from '../../scripts/fixtures.js';
-import { NEEDS_ROOT, tcbuild, tempRoot } from '../helpers/cli.js';
+import { before, describe, it } from 'node:test';
+import { NEEDS_ROOT, tcbuild } from '../helpers/cli.js';
+import { buildWorkspace } from '../helpers/context.js';
 
 describe('failed builds: a clear error naming the file and line, exit ≠ 0, nothing tagged', { skip: NEEDS_ROOT }, () => {
-  let root: string;
+  const workspace = buildWorkspace();
   let context: string;
-  const env = () => ({ TCBUILD_ROOT: root });
+  const env = () => ({ TCBUILD_ROOT: workspace.root() });
 
   before(async () => {
-    root = await tempRoot();
-    await loadFixture('busybox:latest', root);
-    context = await mkdtemp(join(tmpdir(), 'tcbuild-ctx-'));
-  });
-
-  after(async () => {
-    await rm(root, { recursive: true, force: true });
-    await rm(context, { recursive: true, force: true });
+    context = await workspace.context({});
   });
 
   const buildWith = async (dockerfile: string) => {

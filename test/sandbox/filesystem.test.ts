@@ -91,14 +91,17 @@ describe('container filesystem', { skip: skipUnlessRoot }, () => {
     assert.deepEqual(await listDir(join(fx.overlay.upper, 'etc')), ['hostname', 'hosts', 'resolv.conf']);
   });
 
-  test('a rootfs whose /dev and /etc/hosts are symlinks to host paths leaves those paths alone', async () => {
+  test('a rootfs whose /dev, /proc and /etc/hosts are symlinks to host paths leaves those paths alone', async () => {
     const hostDir = await mkdtemp(join(tmpdir(), 'tcbuild-host-'));
     const hostDev = join(hostDir, 'dev');
+    const hostProc = join(hostDir, 'proc');
     const hostHosts = join(hostDir, 'hosts');
     try {
       await mkdir(hostDev);
+      await mkdir(hostProc);
       await writeFile(hostHosts, 'host file\n');
       await symlink(hostDev, join(fx.overlay.upper, 'dev'));
+      await symlink(hostProc, join(fx.overlay.upper, 'proc'));
       await mkdir(join(fx.overlay.upper, 'etc'));
       await symlink(hostHosts, join(fx.overlay.upper, 'etc', 'hosts'));
       const before = await mountinfo();
@@ -106,6 +109,7 @@ describe('container filesystem', { skip: skipUnlessRoot }, () => {
       assert.deepEqual(result, { exitCode: 0, signal: null });
       assert.equal(stdout, `${hostDev}\n/dev/null\n1\n`);
       assert.deepEqual(await listDir(hostDev), []);
+      assert.deepEqual(await listDir(hostProc), []);
       assert.equal(await readFile(hostHosts, 'utf8'), 'host file\n');
       assert.equal(await mountinfo(), before);
       // What the container saw at those paths was made inside the root filesystem.
