@@ -1,7 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { resolve as resolvePath, join, relative } from 'node:path';
 import { TcbuildError, isErrno, messageOf } from '../errors.js';
+import { writeDockerArchive } from '../export/docker-archive.js';
 import { exportRootfs } from '../export/local.js';
+import { writeOciArchive } from '../export/oci-archive.js';
 import { writeImage, writeIndex } from '../export/store.js';
 import { allVertices } from '../graph/walk.js';
 import { requireEmulation } from '../sandbox/binfmt.js';
@@ -16,7 +18,7 @@ import type { LayerCompression } from '../image/media-types.js';
 import type { SnapshotterName } from '../snapshot/index.js';
 import type { Descriptor, ImageConfig, Platform } from '../image/types.js';
 import { silentProgress, type Progress } from '../progress/progress.js';
-import { formatReference, parseReference, Registry, type RegistryOptions } from '../registry/index.js';
+import { familiarName, formatReference, parseReference, Registry, type RegistryOptions } from '../registry/index.js';
 import { defaultRoot, openRoot } from '../root.js';
 import type { SecretSource } from '../solver/run-mounts.js';
 import { openBuildContexts, type BuildContexts } from './build-context.js';
@@ -60,13 +62,14 @@ export interface BuildOptions {
   compressionLevel?: number;
   /** Labels added to the image config (`--label`). */
   labels?: Record<string, string>;
-  /** Extra outputs besides the local store (`-o type=local,dest=DIR`; one folder per platform when there are several). */
+  /** Extra outputs besides the local store. */
   outputs?: BuildOutput[];
   /** Limits and /etc/hosts entries for every RUN (`--memory`, `--cpus`, `--pids-limit`, `--add-host`, `--ulimit`). */
   sandbox?: SandboxLimits;
 }
 
-export type BuildOutput = { type: 'local'; dest: string };
+/** `-o`: the final filesystem (type=local, one folder per platform), or the image as an oci-archive or docker-archive tarball. */
+export type BuildOutput = { type: 'local' | 'oci' | 'docker'; dest: string };
 
 export interface PlatformImage {
   platform: Platform;
@@ -170,15 +173,21 @@ async function buildInContexts(opts: BuildOptions, contexts: BuildContexts): Pro
     }
     const descriptor = images.length === 1 ? images[0]!.descriptor : await writeIndex(store.layout, images.map((i) => i.descriptor));
     for (const ref of tags) await store.layout.tag(formatReference(ref), descriptor, ref.tag);
+    const source = await storeImageOrIndex(store.layout.blobs, descriptor);
     for (const output of opts.outputs ?? []) {
-      for (const [i, { solved }] of solvedPlans.entries()) {
-        const dest = platforms.length === 1 ? output.dest : join(output.dest, formatPlatform(platforms[i]!).replaceAll('/', '_'));
-        progress.emit({ kind: 'message', text: `exporting the filesystem to ${dest}` });
-        await exportRootfs(new LayeredView(solved.snapshot ? store.snapshotter.layerDirs(solved.snapshot) : []), dest);
+      progress.emit({ kind: 'message', text: `exporting ${output.type} output to ${output.dest}` });
+      if (output.type === 'oci') await writeOciArchive(output.dest, source, tags[0]?.tag);
+      else if (output.type === 'docker') {
+        if (source.kind !== 'image') throw new TcbuildError('-o type=docker holds one platform\'s image; use -o type=oci for several platforms');
+        await writeDockerArchive(output.dest, [{ image: source.image, tags: tags.map(familiarName) }]);
+      } else {
+        for (const [i, { solved }] of solvedPlans.entries()) {
+          const dest = platforms.length === 1 ? output.dest : join(output.dest, formatPlatform(platforms[i]!).replaceAll('/', '_'));
+          await exportRootfs(new LayeredView(solved.snapshot ? store.snapshotter.layerDirs(solved.snapshot) : []), dest);
+        }
       }
     }
     if (opts.push) {
-      const source = await storeImageOrIndex(store.layout.blobs, descriptor);
       for (const ref of tags) {
         progress.emit({ kind: 'message', text: `pushing ${formatReference(ref)}` });
         await getRegistry().push(ref, source);

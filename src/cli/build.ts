@@ -138,6 +138,9 @@ function parseKeyValues(list: string[], flag: string): Record<string, string> {
 
 function parseOutput(spec: string): BuildOutput {
   const fields = Object.fromEntries(spec.split(',').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
-  if (fields['type'] === 'local' && fields['dest']) return { type: 'local', dest: fields['dest'] };
-  throw new TcbuildError(`-o "${spec}": supported outputs are type=local,dest=DIR`, { hint: 'images always go to the local store; add --push to push them' });
+  const type = fields['type'];
+  if ((type === 'local' || type === 'oci' || type === 'docker') && fields['dest']) return { type, dest: fields['dest'] };
+  throw new TcbuildError(`-o "${spec}": supported outputs are type=local,dest=DIR, type=oci,dest=FILE.tar and type=docker,dest=FILE.tar`, {
+    hint: 'images always go to the local store too; add --push to push them',
+  });
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFile, rm, stat, utimes, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { NEEDS_ROOT, tcbuild } from '../helpers/cli.js';
+import { NEEDS_ROOT, run, tcbuild } from '../helpers/cli.js';
 import { buildWorkspace, ranLines } from '../helpers/context.js';
 
 describe('build options and caching through bin/tcbuild', { skip: NEEDS_ROOT }, () => {
@@ -77,6 +77,12 @@ describe('build options and caching through bin/tcbuild', { skip: NEEDS_ROOT }, 
     const metadata = JSON.parse(await readFile(meta, 'utf8')) as Record<string, string>;
     assert.equal(metadata['containerimage.digest'], digest);
     assert.equal(metadata['image.name'], 'docker.io/library/one:1,docker.io/library/two:2');
+    const saved = join(context, 'saved.tar');
+    const docker = await tcbuild(['build', '-q', '-t', 'one:1', '-o', `type=docker,dest=${saved}`, context], env());
+    assert.equal(docker.code, 0, docker.stderr);
+    const fromArchive = await run('skopeo', ['inspect', `docker-archive:${saved}`]);
+    assert.equal(fromArchive.code, 0, fromArchive.stderr);
+    assert.equal((JSON.parse(fromArchive.stdout) as { Labels: Record<string, string> }).Labels['from.dockerfile'], 'yes');
     const inspected = await tcbuild(['inspect', 'two:2'], env());
     const info = JSON.parse(inspected.stdout) as { descriptor: { digest: string }; config: { config: { Labels: Record<string, string> } } };
     assert.equal(info.descriptor.digest, digest);

@@ -33,10 +33,23 @@ describe('multi-platform builds: emulated RUN, cross-compilation stages, one ind
   it('runs each platform\'s RUN under its own architecture and pushes one index that skopeo reads and copies whole', async () => {
     await writeFile(join(context, 'Dockerfile'), `FROM ${base}\nRUN uname -m > /arch\n`);
     const image = `${registry.host}/multi:1`;
-    const r = await tcbuild(['build', '--platform', 'linux/amd64,linux/arm64', '-t', image, '--push', '-o', `type=local,dest=${join(context, 'out')}`, context], env());
+    const archive = join(context, 'multi.tar');
+    const r = await tcbuild(
+      ['build', '--platform', 'linux/amd64,linux/arm64', '-t', image, '--push', '-o', `type=local,dest=${join(context, 'out')}`, '-o', `type=oci,dest=${archive}`, context],
+      env(),
+    );
     assert.equal(r.code, 0, r.stderr);
     assert.equal(await file('linux_amd64', 'arch'), 'x86_64\n');
     assert.equal(await file('linux_arm64', 'arch'), 'aarch64\n');
+    const fromArchive = await run('skopeo', ['inspect', '--raw', `oci-archive:${archive}`]);
+    assert.equal(fromArchive.code, 0, fromArchive.stderr);
+    assert.equal((JSON.parse(fromArchive.stdout) as { manifests: unknown[] }).manifests.length, 2);
+
+    const emulated = await tcbuild(['run', '--platform', 'linux/arm64', image, 'cat', '/arch'], env());
+    assert.equal(emulated.code, 0, emulated.stderr);
+    assert.equal(emulated.stdout, 'aarch64\n');
+    const unameArm = await tcbuild(['run', '--platform', 'linux/arm64', image, 'uname', '-m'], env());
+    assert.equal(unameArm.stdout, 'aarch64\n', 'tcbuild run --platform runs the arm64 image under emulation');
 
     const raw = await run('skopeo', ['inspect', '--tls-verify=false', '--raw', `docker://${image}`]);
     assert.equal(raw.code, 0, raw.stderr);
