@@ -10,4 +10,4 @@ dpkg --print-foreign-architectures | grep -qx arm64 || dpkg --add-architecture a
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
   docker-registry skopeo umoci runc busybox-static qemu-user-static binfmt-support \
-  ca-certificates >/dev/null
+  ca-certificates zstd >/dev/null

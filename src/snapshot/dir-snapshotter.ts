@@ -3,21 +3,20 @@ import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { currentOwner, isOwnerAlive } from '../content/owner.js';
+import type { ContentStore } from '../content/store.js';
 import { AlreadyExistsError, InvalidInputError, NotFoundError, isErrno } from '../errors.js';
 import type { Digest } from '../image/digest.js';
 import type { LayerCompression } from '../image/media-types.js';
-import { applyLayer } from './applier.js';
+import { applyLayer, type WhiteoutMode } from './applier.js';
+import type { WriteLayerOptions, WrittenLayer } from './differ.js';
 import { diskUsage } from './disk-usage.js';
 import { MetadataStore, type SnapshotRecord, type Snapshots } from './metadata.js';
-import type { ContentStore } from '../content/store.js';
-import type { WriteLayerOptions, WrittenLayer } from './differ.js';
-import type { WhiteoutMode } from './applier.js';
 import type { Mount, SnapshotInfo, SnapshotKind, Snapshotter, SnapshotterName, Usage } from './snapshotter.js';
 
 /**
  * What every snapshotter here shares, containerd-style. On disk, under `root`:
  *
- *     metadata.json           keys → { id, kind, parent }   (metadata.json.lock guards changes)
+ *     metadata.json           keys → { id, kind, parent, owner, size }   (metadata.json.lock guards changes)
  *     snapshots/<id>/fs       the snapshot's files (what a subclass makes of them is its own)
  *     snapshots/<id>/work     scratch space (overlay's work dir)
  *

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Transform, type TransformCallback } from 'node:stream';
-import { InvalidInputError } from '../errors.js';
+import { InvalidInputError, TcbuildError, messageOf } from '../errors.js';
 import { newZstdStream, type NativeZstdStream, type ZstdStepResult } from './native.js';
 
 /**
@@ -15,7 +15,11 @@ class ZstdTransform extends Transform {
 
   constructor(private readonly compress: boolean, level: number) {
     super();
-    this.native = newZstdStream(compress, level, availableParallelism());
+    try {
+      this.native = newZstdStream(compress, level, availableParallelism());
+    } catch (err) {
+      throw new TcbuildError(`zstd is not available: ${messageOf(err)}`, { hint: 'install Debian\'s libzstd1, or use --compression gzip' });
+    }
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {

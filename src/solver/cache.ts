@@ -1,4 +1,4 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isErrno } from '../errors.js';
 import { writeFileAtomic } from '../content/atomic-file.js';
@@ -31,6 +31,12 @@ export class BuildCache {
       if (isErrno(err, 'ENOENT')) return undefined;
       throw err;
     }
+  }
+
+  /** Marks a record as just used: the GC drops the least recently used records first. */
+  async touch(key: Digest): Promise<void> {
+    const now = new Date();
+    await utimes(join(this.dir, digestHex(key)), now, now).catch(() => undefined);
   }
 
   async set(key: Digest, record: CacheRecord): Promise<void> {

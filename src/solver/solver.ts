@@ -124,6 +124,7 @@ export class Solver {
     if (!this.opts.noCache) {
       const hit = await this.cache.get(cacheKey);
       if (hit && (await this.opts.snapshotter.stat(hit.snapshot)) && (await this.opts.blobs.has(hit.layer.descriptor.digest)) && hit.layer.descriptor.mediaType === layerMediaType(this.opts.compression ?? 'gzip')) {
+        await this.cache.touch(cacheKey);
         this.opts.progress.emit({ kind: 'step-cached', id, name });
         return { cacheKey, snapshot: hit.snapshot, layers: [...input.layers, hit.layer] };
       }

@@ -20,7 +20,8 @@ describe('build options and caching through bin/tcbuild', { skip: NEEDS_ROOT }, 
       join(context, 'Dockerfile'),
       [
         'FROM busybox AS server',
-        `RUN nc -l -p ${port} > /received.txt`,
+        // nc gives up on a connection when its stdin ends: keep stdin open with a fifo until it has read.
+        `RUN mkfifo /in && (sleep 60 > /in &) && nc -l -p ${port} < /in > /received.txt; killall sleep; test -s /received.txt`,
         'FROM busybox AS client',
         `RUN for i in $(seq 1 100); do echo hello-from-client | nc 127.0.0.1 ${port} && exit 0; sleep 0.1; done; exit 1`,
         'FROM busybox',
