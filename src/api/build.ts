@@ -5,7 +5,7 @@ import { writeDockerArchive } from '../export/docker-archive.js';
 import { exportRootfs } from '../export/local.js';
 import { writeOciArchive } from '../export/oci-archive.js';
 import { writeImage, writeIndex } from '../export/store.js';
-import { allVertices } from '../graph/walk.js';
+import { allVertices, formatGraph } from '../graph/walk.js';
 import { requireEmulation } from '../sandbox/binfmt.js';
 import { LayeredView } from '../snapshot/index.js';
 import { convert } from '../frontend/convert.js';
@@ -62,6 +62,8 @@ export interface BuildOptions {
   compressionLevel?: number;
   /** Labels added to the image config (`--label`). */
   labels?: Record<string, string>;
+  /** Called with the build graph (`formatGraph`) before it runs: `--print-graph`. */
+  onGraph?: (text: string) => void;
   /** Extra outputs besides the local store. */
   outputs?: BuildOutput[];
   /** Limits and /etc/hosts entries for every RUN (`--memory`, `--cpus`, `--pids-limit`, `--add-host`, `--ulimit`). */
@@ -146,6 +148,7 @@ async function buildInContexts(opts: BuildOptions, contexts: BuildContexts): Pro
         }),
       ),
     );
+    opts.onGraph?.(formatGraph(plans.map((p) => p.vertex)));
     await requireEmulation(allVertices(plans.map((p) => p.vertex)).flatMap((v) => (v.op === 'exec' ? [v.platform] : [])));
     const solver = new Solver({
       root: store.root,

@@ -26,6 +26,7 @@ interface BuildFlags extends RegistryFlags, SandboxLimitFlags {
   metadataFile?: string;
   label?: string[];
   output?: string[];
+  printGraph?: boolean;
   compression: string;
   compressionLevel?: string;
   snapshotter?: string;
@@ -50,6 +51,7 @@ export function buildCommand(): Command {
     .option('-q, --quiet', 'print only the image digest')
     .option('--iidfile <file>', 'write the image digest to this file')
     .option('--metadata-file <file>', 'write the build result (image digest, config digest, names) as JSON to this file')
+    .option('--print-graph', 'print the build graph (one vertex per line, dependencies first) before building')
     .option('--label <key=value>', 'add a label to the image (repeatable)', collect)
     .option('-o, --output <spec>', 'also export the result: type=local,dest=DIR (repeatable)', collect)
     .option('--compression <type>', 'layer compression: gzip, zstd or none', 'gzip')
@@ -73,6 +75,7 @@ export function buildCommand(): Command {
       const result = await build({
         labels: parseKeyValues(flags.label ?? [], '--label'),
         outputs: (flags.output ?? []).map(parseOutput),
+        ...(flags.printGraph ? { onGraph: (text: string) => process.stdout.write(text) } : {}),
         context,
         ...(stdin?.dockerfile !== undefined ? { dockerfile: stdin.dockerfile } : flags.file === '-' ? { dockerfile: readFileSync(0, 'utf8') } : flags.file ? { file: flags.file } : {}),
         secrets: parseSecrets(flags.secret ?? []),
