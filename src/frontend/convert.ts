@@ -1,16 +1,18 @@
 import { posix } from 'node:path';
-import type { ContextSource, ExecMount, HttpSource, Source, Vertex } from '../graph/vertex.js';
+import type { ContextSource, ExecMount, HttpSource, Source, StepDescription, Vertex } from '../graph/vertex.js';
 import { formatPlatform } from '../image/platform.js';
-import type { ContainerConfig, History, ImageConfig, Platform } from '../image/types.js';
+import type { ContainerConfig, HealthConfig, History, ImageConfig, Platform } from '../image/types.js';
 import { DockerfileError } from './errors.js';
 import type { CommandForm, DockerfileStages, Instruction, InstructionOf, Stage } from './instructions.js';
 import { typeInstruction } from './instructions.js';
-import { parseDockerfile } from './parse.js';
+import { parseDockerfile, type Heredoc } from './parse.js';
 import { MountSyntaxError, parseMount, type MountSpec } from './run-mount.js';
-import { ExpansionError, expandWord, type Env } from './shell-lexer.js';
+import { ExpansionError, expandWord, type Env, type ExpandOptions } from './shell-lexer.js';
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const HISTORY_COMMENT = 'buildkit.dockerfile.v0';
+/** Where a RUN heredoc that starts with `#!` is mounted to be run as a file. */
+const HEREDOC_PIPES = '/dev/pipes';
 const PROXY_ARGS = ['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'FTP_PROXY', 'ftp_proxy', 'NO_PROXY', 'no_proxy', 'ALL_PROXY', 'all_proxy'];
 
 export type NamedContext = { kind: 'dir'; source: ContextSource } | { kind: 'image'; ref: string };
@@ -62,12 +64,15 @@ export async function convert(parsed: DockerfileStages, opts: ConvertOptions): P
   const file = parsed.file;
   const created = new Date((opts.sourceDateEpoch ?? Date.now() / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
   const usedArgs = new Set<string>();
+  const lexing: ExpandOptions = { used: usedArgs, escapeToken: parsed.escape };
   const platformArgs = platformArgValues(opts.platform, opts.buildPlatform);
 
   const globalArgs = new Map<string, string>(platformArgs);
+  const declaredGlobals = new Set<string>();
   for (const arg of parsed.globalArgs) {
     for (const { name, defaultValue } of arg.args) {
-      const value = opts.buildArgs.get(name) ?? (defaultValue === undefined ? undefined : expand(defaultValue, globalArgs, file, arg.line, usedArgs));
+      declaredGlobals.add(name);
+      const value = opts.buildArgs.get(name) ?? (defaultValue === undefined ? undefined : expand(defaultValue, globalArgs, file, arg.line, lexing));
       if (opts.buildArgs.has(name)) usedArgs.add(name);
       if (value !== undefined) globalArgs.set(name, value);
     }
@@ -121,8 +126,8 @@ export async function convert(parsed: DockerfileStages, opts: ConvertOptions): P
   const runStage = async (stage: Stage): Promise<StageState> => {
     const from = stage.from;
     const fromEnv = new Map(globalArgs);
-    const imageName = expand(from.image, fromEnv, file, from.line, usedArgs);
-    const platform = from.platform ? parsePlatformFlag(expand(from.platform, fromEnv, file, from.line, usedArgs), file, from.line) : opts.platform;
+    const imageName = expand(from.image, fromEnv, file, from.line, lexing);
+    const platform = from.platform ? parsePlatformFlag(expand(from.platform, fromEnv, file, from.line, lexing), file, from.line) : opts.platform;
     const state = await startStage(stage, imageName, platform);
     const triggers = state.config.OnBuild ?? [];
     state.config.OnBuild = null;
@@ -167,7 +172,7 @@ export async function convert(parsed: DockerfileStages, opts: ConvertOptions): P
 
   const dispatch = async (s: StageState, ins: Instruction): Promise<void> => {
     const env = () => expansionEnv(s);
-    const ex = (word: string) => expand(word, env(), file, ins.line, usedArgs);
+    const ex = (word: string) => expand(word, env(), file, ins.line, lexing);
     const commit = (createdBy: string, emptyLayer: boolean) => {
       s.history.push({ created, created_by: createdBy, comment: HISTORY_COMMENT, ...(emptyLayer ? { empty_layer: true } : {}) });
     };
@@ -175,8 +180,8 @@ export async function convert(parsed: DockerfileStages, opts: ConvertOptions): P
     switch (ins.kind) {
       case 'ENV': {
         const before = env();
-        const set = ins.pairs.map(({ key, value }) => [expand(key, before, file, ins.line, usedArgs), expand(value, before, file, ins.line, usedArgs)] as const);
-        for (const [key, value] of set) s.config.Env = [...(s.config.Env ?? []).filter((e) => !e.startsWith(`${key}=`)), `${key}=${value}`];
+        const set = ins.pairs.map(({ key, value }) => [expand(key, before, file, ins.line, lexing), expand(value, before, file, ins.line, lexing)] as const);
+        for (const [key, value] of set) s.config.Env = setEnv(s.config.Env ?? [], key, value);
         commit(`ENV ${set.map(([k, v]) => `${k}=${v}`).join(' ')}`, true);
         return;
       }
@@ -188,7 +193,9 @@ export async function convert(parsed: DockerfileStages, opts: ConvertOptions): P
           value ??= defaultValue !== undefined ? ex(defaultValue) : globalArgs.get(name);
           if (value !== undefined) s.args.set(name, value);
           else s.args.delete(name);
-          commitStrs.push(defaultValue !== undefined ? `${name}=${value}` : name);
+          // BuildKit records the value an ARG takes, except a predefined platform ARG's.
+          const implicit = defaultValue === undefined && !opts.buildArgs.has(name) && !declaredGlobals.has(name);
+          commitStrs.push(value === undefined || implicit ? name : `${name}=${value}`);
         }
         commit(`ARG ${commitStrs.join(' ')}`, true);
         return;
@@ -208,7 +215,7 @@ export async function convert(parsed: DockerfileStages, opts: ConvertOptions): P
         const ports = ins.ports.flatMap((p) => ex(p).split(/\s+/).filter(Boolean)).map((p) => normalizePort(p, file, ins.line));
         s.config.ExposedPorts = { ...(s.config.ExposedPorts ?? {}) };
         for (const port of ports) s.config.ExposedPorts[port] = {};
-        commit(`EXPOSE map[${ports.map((p) => `${p}:{}`).join(' ')}]`, true);
+        commit(`EXPOSE map[${[...new Set(ports)].sort().map((p) => `${p}:{}`).join(' ')}]`, true);
         return;
       }
       case 'USER': {
@@ -220,7 +227,7 @@ export async function convert(parsed: DockerfileStages, opts: ConvertOptions): P
       case 'WORKDIR': {
         const dir = posix.resolve(s.config.WorkingDir || '/', ex(ins.path));
         s.config.WorkingDir = dir;
-        if (dir !== '/') s.vertex = { op: 'mkdir', input: s.vertex, path: dir, description: step };
+        if (dir !== '/') s.vertex = { op: 'mkdir', input: s.vertex, path: dir, user: s.config.User ?? '', description: step };
         commit(`WORKDIR ${dir}`, dir === '/');
         return;
       }
@@ -244,6 +251,7 @@ export async function convert(parsed: DockerfileStages, opts: ConvertOptions): P
         return;
       case 'CMD': {
         s.config.Cmd = commandArgs(ins.command, s.shell);
+        s.config.ArgsEscaped = true;
         s.cmdSet = true;
         commit(`CMD ${goQuoteList(s.config.Cmd)}`, true);
         return;
@@ -267,20 +275,20 @@ export async function convert(parsed: DockerfileStages, opts: ConvertOptions): P
             ...(o.retries ? { Retries: retries(o.retries, file, ins.line) } : {}),
           };
         }
-        commit(`HEALTHCHECK ${JSON.stringify(s.config.Healthcheck)}`, true);
+        commit(`HEALTHCHECK ${goHealthcheck(s.config.Healthcheck)}`, true);
         return;
       }
       case 'ONBUILD':
         s.config.OnBuild = [...(s.config.OnBuild ?? []), ins.trigger];
-        commit(`ONBUILD ${ins.trigger}`, true);
         return;
       case 'RUN': {
-        const args = runArgs(ins, s.shell);
+        const script = shebangScript(ins, s.platform);
+        const args = runArgs(ins, s.shell, script);
         const network = ins.network ?? 'default';
         if (!['default', 'host', 'none'].includes(network)) {
           throw new DockerfileError(file, ins.line, `unsupported RUN --network=${network}: use default, host or none`);
         }
-        const mounts = await execMounts(ins.mounts, ex, s, ins.line);
+        const mounts = [...(script ? [scriptMount(script, step)] : []), ...(await execMounts(ins.mounts, ex, s, ins.line))];
         const buildArgEnv = [...s.args].filter(([k]) => !envHas(s.config.Env, k)).map(([k, v]) => `${k}=${v}`);
         s.vertex = {
           op: 'exec',
@@ -332,8 +340,10 @@ export async function convert(parsed: DockerfileStages, opts: ConvertOptions): P
           excludes: ins.excludes.map(ex),
           description: step,
         };
-        const flags = [ins.from !== undefined ? `--from=${ins.from}` : '', chown ? `--chown=${chown}` : '', chmod ? `--chmod=${chmod}` : ''].filter(Boolean);
-        commit(`${ins.kind} ${[...flags, ...names, dest].join(' ')} # buildkit`, false);
+        // As BuildKit's dispatchCopy writes it: no --from, --link or --exclude; heredocs as <<NAME.
+        const flags = [ins.parents ? '--parents' : '', chown ? `--chown=${chown}` : '', chmod ? `--chmod=${chmod}` : ''].filter(Boolean);
+        const shownSources = ins.heredocs.length > 0 ? ins.heredocs.map((h) => `<<${h.name}`) : sources;
+        commit(`${ins.kind} ${[...flags, ...shownSources, dest].join(' ')} # buildkit`, false);
         return;
       }
       case 'FROM':
@@ -419,9 +429,9 @@ function expansionEnv(s: StageState): Env {
   return env;
 }
 
-function expand(word: string, env: Env, file: string, line: number, used: Set<string>): string {
+function expand(word: string, env: Env, file: string, line: number, lexing: ExpandOptions): string {
   try {
-    return expandWord(word, env, { used });
+    return expandWord(word, env, lexing);
   } catch (err) {
     if (err instanceof ExpansionError) throw new DockerfileError(file, line, `failed to expand "${word}": ${err.message}`);
     throw err;
@@ -465,9 +475,45 @@ function commandArgs(command: CommandForm, shell: string[]): string[] {
   return command.form === 'exec' ? command.args : [...shell, command.command];
 }
 
-function runArgs(ins: InstructionOf<'RUN'>, shell: string[]): string[] {
+/** The heredoc a RUN consists of alone (`RUN <<EOF`), if it does. */
+function soleHeredoc(ins: InstructionOf<'RUN'>): Heredoc | undefined {
   const only = ins.heredocs.length === 1 && ins.command.form === 'shell' && /^<<-?\s*["']?[A-Za-z_][\w.-]*["']?$/.test(ins.command.command.trim());
-  if (only) return [...shell, ins.heredocs[0]!.content];
+  return only ? ins.heredocs[0] : undefined;
+}
+
+/** A sole heredoc that starts with `#!` is run as a file, through its interpreter (BuildKit's dispatchRun; not on Windows). */
+function shebangScript(ins: InstructionOf<'RUN'>, platform: Platform): Heredoc | undefined {
+  const sole = soleHeredoc(ins);
+  return sole?.content.startsWith('#!') && platform.os !== 'windows' ? sole : undefined;
+}
+
+/**
+ * The script as an executable file in HEREDOC_PIPES, read-only: a one-file filesystem mounted for
+ * the command only, as BuildKit mounts an llb.Mkfile on scratch. The content is part of the
+ * mount's source, so of the step's cache key.
+ */
+function scriptMount(script: Heredoc, step: StepDescription): ExecMount {
+  const files: Vertex = {
+    op: 'copy',
+    input: { op: 'scratch' },
+    source: { op: 'inline', files: [{ name: script.name, content: script.content }] },
+    sources: [script.name],
+    dest: '/',
+    chown: undefined,
+    chmod: '0755',
+    unpack: false,
+    link: false,
+    parents: false,
+    excludes: [],
+    description: { ...step, text: 'preparing inline document' },
+  };
+  return { type: 'bind', target: HEREDOC_PIPES, source: files, path: '/', readwrite: false };
+}
+
+function runArgs(ins: InstructionOf<'RUN'>, shell: string[], script: Heredoc | undefined): string[] {
+  if (script) return [...shell, posix.join(HEREDOC_PIPES, script.name)];
+  const sole = soleHeredoc(ins);
+  if (sole) return [...shell, sole.content];
   if (ins.heredocs.length > 0 && ins.command.form === 'shell') {
     const bodies = ins.heredocs.map((h) => `${h.content}${h.name}`).join('\n');
     return [...shell, `${ins.command.command}\n${bodies}`];
@@ -505,4 +551,38 @@ function retries(value: string, file: string, line: number): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new DockerfileError(file, line, `invalid --retries "${value}": expected a whole number`);
   return n;
+}
+
+/** Sets an Env entry, replacing an existing one in place as BuildKit does. */
+function setEnv(env: string[], key: string, value: string): string[] {
+  const entry = `${key}=${value}`;
+  const at = env.findIndex((e) => e.startsWith(`${key}=`));
+  return at < 0 ? [...env, entry] : env.map((e, i) => (i === at ? entry : e));
+}
+
+/** Go's time.Duration String(): 1h2m3.5s, 1m0s, 30s, 500ms, 0s. */
+function goDuration(ns: number): string {
+  if (ns === 0) return '0s';
+  if (ns < 1e9) {
+    const [unit, size] = ns < 1e3 ? ['ns', 1] : ns < 1e6 ? ['µs', 1e3] : ['ms', 1e6];
+    return `${Number((ns / size).toFixed(9))}${unit}`;
+  }
+  const hours = Math.floor(ns / 3600e9);
+  const minutes = Math.floor((ns % 3600e9) / 60e9);
+  const seconds = Number(((ns % 60e9) / 1e9).toFixed(9));
+  return hours ? `${hours}h${minutes}m${seconds}s` : minutes ? `${minutes}m${seconds}s` : `${seconds}s`;
+}
+
+/** Go's %q of an int: a quoted rune, e.g. '\x04' or 'A'. */
+function goQuoteRune(n: number): string {
+  const escapes: Record<number, string> = { 7: '\\a', 8: '\\b', 9: '\\t', 10: '\\n', 11: '\\v', 12: '\\f', 13: '\\r', 39: "\\'", 92: '\\\\' };
+  if (escapes[n]) return `'${escapes[n]}'`;
+  if (n >= 32 && n < 127) return `'${String.fromCharCode(n)}'`;
+  return n < 256 ? `'\\x${n.toString(16).padStart(2, '0')}'` : `'\\u${n.toString(16).padStart(4, '0')}'`;
+}
+
+/** HEALTHCHECK history as BuildKit writes it: Go's %q of its HealthcheckConfig struct. */
+function goHealthcheck(h: HealthConfig | undefined): string {
+  const durations = [h?.Interval, h?.Timeout, h?.StartPeriod, h?.StartInterval].map((d) => JSON.stringify(goDuration(d ?? 0)));
+  return `&{${goQuoteList(h?.Test ?? [])} ${durations.join(' ')} ${goQuoteRune(h?.Retries ?? 0)}}`;
 }

@@ -83,6 +83,8 @@ export interface MkdirVertex {
   op: 'mkdir';
   input: Vertex;
   path: string;
+  /** The USER in effect: directories WORKDIR creates belong to it, as in BuildKit ('' = root). */
+  user: string;
   description: StepDescription;
 }
 

@@ -1,11 +1,12 @@
 /** A COPY --chmod value: an octal mode, or symbolic clauses (`u+x,g=r`) applied to each file's own mode. */
 export type ModeSpec = (current: number, isDir: boolean) => number;
 
+const OCTAL = /^[0-7]{1,4}$/;
 const CLAUSE = /^([ugoa]*)([-+=])([rwxXst]*)$/;
 const WHO_BITS: Record<string, number> = { u: 0o4700, g: 0o2070, o: 0o1007 };
 
 export function parseChmod(spec: string): ModeSpec | undefined {
-  if (/^[0-7]{1,4}$/.test(spec)) {
+  if (OCTAL.test(spec)) {
     const mode = parseInt(spec, 8);
     return () => mode;
   }
@@ -32,4 +33,12 @@ export function parseChmod(spec: string): ModeSpec | undefined {
     }
     return mode;
   };
+}
+
+/**
+ * The mode of the directories a COPY creates on the way to its destination (fsutil's MkdirAll):
+ * an octal --chmod's permission bits, else 0755.
+ */
+export function createdDirectoryMode(spec: string | undefined): number {
+  return spec !== undefined && OCTAL.test(spec) ? parseInt(spec, 8) & 0o777 : 0o755;
 }

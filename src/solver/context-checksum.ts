@@ -26,9 +26,9 @@ export interface ChecksumRequest {
 export async function contextChecksum(tree: SourceTree, req: ChecksumRequest, hashes: FileHashCache): Promise<Digest> {
   const excludes = excludeMatcher(req.excludes);
   const entries: { path: string; st: Stats; header?: string }[] = [];
-  for (const { path, keep } of selectSources(tree, req.sources, { parents: req.parents, excludes, at: req.at })) {
+  for (const { named, path, keep } of selectSources(tree, req.sources, { parents: req.parents, excludes, at: req.at })) {
     const st = tree.lstat(path)!;
-    entries.push({ path, st, header: `source ${path} ${keep ?? ''}\n` });
+    entries.push({ path, st, header: `source ${named} ${path} ${keep ?? ''}\n` });
     if (st.isDirectory()) {
       for (const entry of walkTree(tree, path, excludes)) entries.push({ path: entry.path, st: tree.lstat(entry.path)! });
     }

@@ -10,6 +10,8 @@ export interface SourceTree {
   /** The host path of the entry `path` names (a final symlink not followed). */
   hostPath(path: string): string | undefined;
   readdir(path: string): string[];
+  /** The path `path` leads to once symlinks are followed inside the tree (the last one only with `followFinal`). */
+  resolve(path: string, options: { followFinal: boolean }): string;
 }
 
 /** Linux's limit on symlinks followed while resolving one path. */
@@ -35,17 +37,17 @@ export class ContextView implements SourceTree {
   }
 
   lstat(path: string): Stats | undefined {
-    const real = this.resolve(path, false);
+    const real = this.realPath(path, false);
     return this.visible(real) ? this.lstatReal(real) : undefined;
   }
 
   hostPath(path: string): string | undefined {
-    const real = this.resolve(path, false);
+    const real = this.realPath(path, false);
     return this.visible(real) && this.lstatReal(real) ? this.dir + real : undefined;
   }
 
   readdir(path: string): string[] {
-    const real = this.resolve(path, true);
+    const real = this.realPath(path, true);
     if (!this.lstatReal(real)?.isDirectory()) throw new TcbuildError(`${path} is not a directory in the build context`);
     const prefix = real === '/' ? '' : real;
     return readdirSync(this.dir + real)
@@ -53,8 +55,12 @@ export class ContextView implements SourceTree {
       .sort();
   }
 
+  resolve(path: string, options: { followFinal: boolean }): string {
+    return this.realPath(path, options.followFinal);
+  }
+
   /** The real path (no symlinks; the final one followed only with `followFinal`) that `path` names inside the context. */
-  private resolve(path: string, followFinal: boolean, depth = 0): string {
+  private realPath(path: string, followFinal: boolean, depth = 0): string {
     const clean = posix.normalize(`/${path}`);
     if (clean === '/') return '/';
     const parent = this.resolveDir(posix.dirname(clean), depth);
@@ -66,7 +72,7 @@ export class ContextView implements SourceTree {
   private resolveDir(dir: string, depth: number): string {
     let real = this.resolvedDirs.get(dir);
     if (real === undefined) {
-      real = this.resolve(dir, true, depth);
+      real = this.realPath(dir, true, depth);
       this.resolvedDirs.set(dir, real);
     }
     return real;
@@ -75,7 +81,7 @@ export class ContextView implements SourceTree {
   private followLink(link: string, parent: string, depth: number): string {
     if (depth >= MAX_SYMLINKS) throw new TcbuildError(`too many levels of symbolic links resolving ${link} in the build context`);
     const target = readlinkSync(this.dir + link);
-    return this.resolve(target.startsWith('/') ? target : posix.join(parent, target), true, depth + 1);
+    return this.realPath(target.startsWith('/') ? target : posix.join(parent, target), true, depth + 1);
   }
 
   private lstatReal(real: string): Stats | undefined {

@@ -7,7 +7,9 @@ import type { SourceTree } from './context-view.js';
 
 /** One path a COPY source names, after wildcard expansion. */
 export interface SelectedSource {
-  /** Absolute inside the source tree. */
+  /** Absolute inside the source tree, as named (or matched). */
+  named: string;
+  /** What is read: `named` with a final symlink followed inside the tree (BuildKit's FollowSymlinks). */
   path: string;
   /** With --parents: the path it keeps under the destination (from the `/./` pivot, else the whole path). */
   keep: string | undefined;
@@ -17,7 +19,7 @@ export interface SelectedSource {
  * Expands COPY sources in a tree: wildcards (Go filepath.Match per element), `..` never above
  * the root, --exclude patterns dropping whole matches. A missing literal source is an error; a
  * wildcard may match nothing (BuildKit's AllowEmptyWildcard), and with --parents every source is
- * a pattern.
+ * a pattern. A symlink a source names is followed; symlinks below a copied directory are not.
  */
 export function selectSources(
   tree: SourceTree,
@@ -28,9 +30,11 @@ export function selectSources(
   for (const source of sources) {
     const pivot = opts.parents ? source.indexOf('/./') : -1;
     const base = pivot < 0 ? '/' : posix.normalize(`/${source.slice(0, pivot)}`);
-    for (const path of expand(tree, source, opts.parents, opts.at)) {
-      if (opts.excludes?.matches(path.slice(1))) continue;
-      selected.push({ path, keep: opts.parents ? posix.relative(base, path) : undefined });
+    for (const named of expand(tree, source, opts.parents, opts.at)) {
+      if (opts.excludes?.matches(named.slice(1))) continue;
+      const path = tree.resolve(named, { followFinal: true });
+      if (!tree.lstat(path)) throw notFound(source, opts.at, `${named} is a symlink to ${path}, which is not in it`);
+      selected.push({ named, path, keep: opts.parents ? posix.relative(base, named) : undefined });
     }
   }
   return selected;
@@ -41,9 +45,7 @@ function expand(tree: SourceTree, source: string, lenient: boolean, at: StepDesc
   if (!hasGlobMeta(clean)) {
     if (tree.lstat(clean)) return [clean];
     if (lenient) return [];
-    throw new DockerfileError(at.file, at.line, `${at.text}: "${source}" not found in the build context`, {
-      hint: 'check the path (it is relative to the context directory) and that .dockerignore does not exclude it',
-    });
+    throw notFound(source, at, 'check the path (it is relative to the context directory) and that .dockerignore does not exclude it');
   }
   let paths = ['/'];
   for (const part of clean.split('/').filter(Boolean)) {
@@ -58,6 +60,10 @@ function expand(tree: SourceTree, source: string, lenient: boolean, at: StepDesc
     });
   }
   return paths;
+}
+
+function notFound(source: string, at: StepDescription, hint: string): DockerfileError {
+  return new DockerfileError(at.file, at.line, `${at.text}: "${source}" not found in the build context`, { hint });
 }
 
 /** --exclude patterns, or undefined when there are none. */

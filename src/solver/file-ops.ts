@@ -5,7 +5,7 @@ import { DockerfileError } from '../frontend/errors.js';
 import type { CopyVertex } from '../graph/vertex.js';
 import { resolveUser } from '../sandbox/index.js';
 import { LayeredView } from '../snapshot/index.js';
-import { parseChmod, type ModeSpec } from './chmod.js';
+import { createdDirectoryMode, parseChmod, type ModeSpec } from './chmod.js';
 import type { SourceTree } from './context-view.js';
 import { excludeMatcher, selectSources, walkTree } from './copy-sources.js';
 
@@ -20,6 +20,14 @@ interface Owner {
 }
 
 const ROOT: Owner = { uid: 0, gid: 0 };
+
+/** Owner and mode of the directories a step creates on the way to its destination. */
+interface NewDirectory {
+  owner: Owner;
+  mode: number;
+}
+
+const ROOT_DIRECTORY: NewDirectory = { owner: ROOT, mode: 0o755 };
 
 /**
  * Writes into a new snapshot's upper directory as if into the merged filesystem: every
@@ -37,8 +45,8 @@ class Destination {
   }
 
   /** The host path of container path `path`, its parent made to exist (symlinks in it followed inside the root). */
-  async entry(path: string, parentOwner: Owner): Promise<{ host: string; path: string }> {
-    const parent = await this.directory(posix.dirname(path), parentOwner);
+  async entry(path: string, newParents: NewDirectory): Promise<{ host: string; path: string }> {
+    const parent = await this.directory(posix.dirname(path), newParents);
     const resolved = posix.join(parent, posix.basename(path));
     return { host: join(this.upper, resolved), path: resolved };
   }
@@ -46,9 +54,9 @@ class Destination {
   /**
    * Makes the directory `path` exist (symlinks followed inside the root): components that exist
    * below are recreated in the upper directory with their metadata, so the merged view is
-   * unchanged; new ones get `owner` and 0755. Returns the resolved path.
+   * unchanged; new ones get `fresh`'s owner and mode. Returns the resolved path.
    */
-  async directory(path: string, owner: Owner): Promise<string> {
+  async directory(path: string, fresh: NewDirectory): Promise<string> {
     const dir = this.merged.resolve(path, { followFinal: true });
     let current = '/';
     for (const part of dir.split('/').filter(Boolean)) {
@@ -67,8 +75,8 @@ class Destination {
       );
       if (!created) continue;
       const meta = existing ?? undefined;
-      await chmod(host, meta ? meta.mode & 0o7777 : 0o755);
-      await lchown(host, meta?.uid ?? owner.uid, meta?.gid ?? owner.gid);
+      await chmod(host, meta ? meta.mode & 0o7777 : fresh.mode);
+      await lchown(host, meta?.uid ?? fresh.owner.uid, meta?.gid ?? fresh.owner.gid);
       if (meta) await lutimes(host, meta.atime, meta.mtime);
     }
     return dir;
@@ -76,8 +84,9 @@ class Destination {
 }
 
 /** WORKDIR: creates the directory (and parents) as root with mode 0755 unless it exists. */
-export async function makeDirectory(upper: string, lowerDirs: readonly string[], path: string): Promise<void> {
-  await new Destination(upper, lowerDirs).directory(path, ROOT);
+export async function makeDirectory(upper: string, lowerDirs: readonly string[], path: string, user: string, fail: (m: string) => never): Promise<void> {
+  const owner = user === '' ? ROOT : resolveOwner(user, new LayeredView([...lowerDirs]), (m) => fail(`USER ${user}: ${m}`));
+  await new Destination(upper, lowerDirs).directory(path, { ...ROOT_DIRECTORY, owner });
 }
 
 /**
@@ -90,19 +99,19 @@ export async function copyFiles(v: CopyVertex, upper: string, lowerDirs: readonl
     throw new DockerfileError(v.description.file, v.description.line, `${v.description.text}: ${message}`);
   };
   const dest = new Destination(upper, lowerDirs);
-  const owner = v.chown !== undefined ? chownOwner(v.chown, base, fail) : undefined;
+  const owner = v.chown !== undefined ? resolveOwner(v.chown, base, (m) => fail(`--chown=${v.chown}: ${m}`)) : undefined;
   const mode = v.chmod !== undefined ? (parseChmod(v.chmod) ?? fail(`--chmod=${v.chmod}: expected an octal mode (755) or symbolic clauses (u+x,g=r)`)) : undefined;
-  const dirOwner = owner ?? ROOT;
+  const newDirs: NewDirectory = { owner: owner ?? ROOT, mode: createdDirectoryMode(v.chmod) };
   const destIsDir = (count: number) =>
     v.dest.endsWith('/') || count > 1 || dest.merged.lstat(dest.merged.resolve(v.dest, { followFinal: true }))?.isDirectory() === true;
 
   if (from.kind === 'inline') {
     const intoDir = destIsDir(from.files.length);
     for (const file of from.files) {
-      const target = await dest.entry(intoDir ? posix.join(v.dest, file.name) : v.dest, dirOwner);
+      const target = await dest.entry(intoDir ? posix.join(v.dest, file.name) : v.dest, newDirs);
       await rm(target.host, { force: true });
       await writeFile(target.host, file.content);
-      setMetadata(target.host, { mode: mode?.(0o644, false) ?? 0o644, owner: dirOwner });
+      setMetadata(target.host, { mode: mode?.(0o644, false) ?? 0o644, owner: owner ?? ROOT });
     }
     return;
   }
@@ -113,23 +122,23 @@ export async function copyFiles(v: CopyVertex, upper: string, lowerDirs: readonl
   const options: EntryOptions = { owner, mode, keepOwners: from.keepOwners };
   const dirTimes: { host: string; st: Stats }[] = [];
   try {
-    for (const { path, keep } of matches) {
+    for (const { named, path, keep } of matches) {
       const st = from.tree.lstat(path)!;
       const unpacked = from.unpack && st.isFile() ? await from.unpack(path, from.tree.hostPath(path)!) : undefined;
       if (unpacked) {
-        await copyTree(unpacked, '/', await dest.directory(v.dest, dirOwner), { ...options, keepOwners: true }, undefined, dest, dirTimes);
+        await copyTree(unpacked, '/', await dest.directory(v.dest, newDirs), { ...options, keepOwners: true }, undefined, dest, dirTimes);
         continue;
       }
       if (st.isDirectory()) {
         const target = keep !== undefined ? posix.join(v.dest, keep) : v.dest;
-        const dir = await dest.directory(target, dirOwner);
+        const dir = await dest.directory(target, newDirs);
         if (keep !== undefined) await copyEntry(from.tree, path, st, join(upper, dir), options);
         await copyTree(from.tree, path, dir, options, excludes, dest, dirTimes);
         if (keep !== undefined) dirTimes.push({ host: join(upper, dir), st });
         continue;
       }
-      const name = keep ?? posix.basename(path);
-      const target = await dest.entry(intoDir || keep !== undefined ? posix.join(v.dest, name) : v.dest, dirOwner);
+      const name = keep ?? posix.basename(named);
+      const target = await dest.entry(intoDir || keep !== undefined ? posix.join(v.dest, name) : v.dest, newDirs);
       await replaceNonDirectory(dest, target.path, target.host);
       await copyEntry(from.tree, path, st, target.host, options);
     }
@@ -213,12 +222,13 @@ function setMetadata(path: string, m: { mode: number; owner: Owner }): void {
   chmodSync(path, m.mode);
 }
 
-function chownOwner(spec: string, base: LayeredView, fail: (m: string) => never): Owner {
+/** A USER-style spec resolved in the image's /etc/passwd and /etc/group; `fail` gets the reason. */
+function resolveOwner(spec: string, base: LayeredView, fail: (m: string) => never): Owner {
   try {
     const text = (path: string) => base.readFile(path)?.toString('utf8') ?? null;
     const { uid, gid } = resolveUser(spec, text('/etc/passwd'), text('/etc/group'));
     return { uid, gid };
   } catch (err) {
-    return fail(`--chown=${spec}: ${err instanceof Error ? err.message : String(err)}`);
+    return fail(err instanceof Error ? err.message : String(err));
   }
 }

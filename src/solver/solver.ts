@@ -142,7 +142,11 @@ export class Solver {
         // On a native snapshotter's whole copy, removing "unchanged" empty dirs would delete real ones.
         if (this.opts.snapshotter.name === 'overlay') await removeMountTargets(upper, below, mountTargets);
       }
-      else if (v.op === 'mkdir') await makeDirectory(upper, lowerDirs, v.path);
+      else if (v.op === 'mkdir') {
+        await makeDirectory(upper, lowerDirs, v.path, v.user, (message) => {
+          throw new DockerfileError(v.description.file, v.description.line, `${v.description.text}: ${message}`);
+        });
+      }
       else await copyFiles(v, upper, v.link ? [] : lowerDirs, below, source!.from);
       const written = await this.exportLimit(() => this.opts.snapshotter.writeLayer(key, this.opts.blobs, {
         compression: this.opts.compression ?? 'gzip',

@@ -134,9 +134,11 @@ describe('COPY and ADD through bin/tcbuild: .dockerignore, flags, symlinks, arch
         'COPY evil.txt /up/tmp/up.txt',
         'COPY tree/ /real/',
         'COPY tree/ /real/',
+        'COPY up-to-hostname /followed/',
         '',
       ].join('\n'),
       'link-to-root': { symlink: '/' },
+      'up-to-hostname': { symlink: '../../../etc/hostname' },
       'etc/hostname': 'context hostname\n',
       'evil.txt': 'evil\n',
       'tree/dirlink': { symlink: '/tmp' },
@@ -150,6 +152,7 @@ describe('COPY and ADD through bin/tcbuild: .dockerignore, flags, symlinks, arch
     assert.equal(await readFile(join(r.out, 'tmp/up.txt'), 'utf8'), 'evil\n');
     assert.equal(await readlink(join(r.out, 'real/dirlink')), '/tmp');
     assert.ok((await lstat(join(r.out, 'real/dirlink'))).isSymbolicLink());
+    assert.equal(await readFile(join(r.out, 'followed/up-to-hostname'), 'utf8'), 'context hostname\n', 'a symlink named as source is followed inside the context');
   });
 
   it('ADD unpacks local tarballs (plain, gzip, zstd) by content, copies other files as they are', async () => {

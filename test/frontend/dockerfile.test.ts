@@ -4,7 +4,7 @@ import { convert, type ConvertOptions } from '../../src/frontend/convert.js';
 import { DockerfileError } from '../../src/frontend/errors.js';
 import { toStages } from '../../src/frontend/instructions.js';
 import { parseDockerfile } from '../../src/frontend/parse.js';
-import type { ExecVertex, Vertex } from '../../src/graph/vertex.js';
+import { vertexDigest, type ExecVertex, type Vertex } from '../../src/graph/vertex.js';
 import { sha256 } from '../../src/image/digest.js';
 import type { ImageConfig } from '../../src/image/types.js';
 
@@ -110,6 +110,22 @@ describe('Dockerfile to graph and image config', () => {
     const plan = await convert(stagesOf('FROM scratch\nARG TARGETARCH\nARG BUILDARCH\nENV T=$TARGETARCH B=$BUILDARCH\nENTRYPOINT ["x"]\n'), options());
     assert.deepEqual(plan.config.config.Env?.slice(1), ['T=arm64', 'B=amd64']);
     assert.equal(plan.config.config.Cmd, null);
+  });
+
+  it('expands with the escape character of the # escape= directive', async () => {
+    const plan = await convert(stagesOf('# escape=`\nFROM scratch\nENV P=C:\\path\\to Q=a`$b R="x`"y"\n'), options());
+    assert.deepEqual(plan.config.config.Env?.slice(1), ['P=C:\\path\\to', 'Q=a$b', 'R=x"y']);
+  });
+
+  it('runs a RUN heredoc that starts with #! as a file mounted in /dev/pipes, its text in the cache key', async () => {
+    const execOf = async (script: string) => (await convert(stagesOf(`FROM a\nRUN <<EOF\n${script}EOF\n`), options())).vertex as ExecVertex;
+    const exec = await execOf('#!/bin/sh\necho $0\n');
+    assert.deepEqual(exec.args, ['/bin/sh', '-c', '/dev/pipes/EOF']);
+    const [mount] = exec.mounts;
+    assert.ok(mount?.type === 'bind' && mount.target === '/dev/pipes' && !mount.readwrite && mount.source.op === 'copy');
+    assert.deepEqual(mount.source.op === 'copy' && [mount.source.source, mount.source.chmod], [{ op: 'inline', files: [{ name: 'EOF', content: '#!/bin/sh\necho $0\n' }] }, '0755']);
+    assert.notEqual(vertexDigest(exec), vertexDigest(await execOf('#!/bin/sh\necho other\n')));
+    assert.deepEqual((await execOf('echo $0\n')).args, ['/bin/sh', '-c', 'echo $0\n'], 'without #! the text goes to the shell');
   });
 
   it('builds only what the target stage needs and wires COPY --from', async () => {
