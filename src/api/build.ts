@@ -47,6 +47,8 @@ export interface BuildOptions {
   /** Target platforms, comma-separated (`linux/amd64,linux/arm64`); default: this host's. */
   platform?: string;
   noCache?: boolean;
+  /** Stages (names or indexes) to build without the cache. */
+  noCacheFilter?: string[];
   /** Always resolve base images from their registry, not the local store. */
   pull?: boolean;
   push?: boolean;
@@ -156,6 +158,7 @@ async function buildInContexts(opts: BuildOptions, contexts: BuildContexts): Pro
       snapshotter: store.snapshotter,
       progress,
       noCache: opts.noCache ?? false,
+      noCacheStages: new Set((opts.noCacheFilter ?? []).map((stage) => stage.toLowerCase())),
       sourceDateEpoch: opts.sourceDateEpoch,
       ...(opts.compression !== undefined ? { compression: opts.compression } : {}),
       compressionLevel: opts.compressionLevel,

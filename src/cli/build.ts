@@ -27,6 +27,7 @@ interface BuildFlags extends RegistryFlags, SandboxLimitFlags {
   label?: string[];
   output?: string[];
   printGraph?: boolean;
+  cacheFilter?: string[] | boolean;
   compression: string;
   compressionLevel?: string;
   snapshotter?: string;
@@ -45,6 +46,11 @@ export function buildCommand(): Command {
     .option('--target <stage>', 'build this stage and stop')
     .option('--platform <os/arch,...>', 'the platforms to build for, comma-separated (default: this host); several make an image index')
     .option('--no-cache', 'do not use the build cache')
+    // commander reads a --no-* option as the negation of --cache-filter: its value lands in `cacheFilter`.
+    .option('--no-cache-filter <stages>', 'do not use the build cache for these stages (comma-separated names or indexes; repeatable)', (v: string, previous: unknown) => [
+      ...(Array.isArray(previous) ? (previous as string[]) : []),
+      v,
+    ])
     .option('--pull', 'always get base images from their registry')
     .option('--push', 'push the image to the registry of each -t name')
     .option('--progress <mode>', `progress output: ${PROGRESS_MODES.join(', ')}`, 'auto')
@@ -86,6 +92,7 @@ export function buildCommand(): Command {
         ...(flags.target ? { target: flags.target } : {}),
         ...(flags.platform ? { platform: flags.platform } : {}),
         noCache: !flags.cache,
+        ...(Array.isArray(flags.cacheFilter) ? { noCacheFilter: flags.cacheFilter.flatMap((f) => f.split(',')) } : {}),
         pull: flags.pull ?? false,
         push: flags.push ?? false,
         progress,

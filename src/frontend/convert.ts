@@ -140,12 +140,11 @@ export async function convert(parsed: DockerfileStages, opts: ConvertOptions): P
   };
 
   const startStage = async (stage: Stage, imageName: string, platform: Platform): Promise<StageState> => {
-    // eslint-disable-next-line no-param-reassign -- a named context may stand for another image
     const base = { stage, args: new Map<string, string>(), cmdSet: false, platform, author: undefined };
     const named = opts.namedContexts?.get(imageName);
     if (named?.kind === 'image') imageName = named.ref;
     if (named?.kind === 'dir') {
-      const files: Vertex = { op: 'copy', input: { op: 'scratch' }, source: named.source, sources: ['/'], dest: '/', chown: undefined, chmod: undefined, unpack: false, link: false, parents: false, excludes: [], description: { file, line: stage.from.line, text: stage.from.original } };
+      const files: Vertex = { op: 'copy', input: { op: 'scratch' }, source: named.source, sources: ['/'], dest: '/', chown: undefined, chmod: undefined, unpack: false, link: false, parents: false, excludes: [], description: { file, line: stage.from.line, text: stage.from.original, stage: stage.name ?? String(stage.index) } };
       return { ...base, vertex: files, config: { Env: [`PATH=${DEFAULT_PATH}`] }, history: [], baseDiffIds: [], shell: ['/bin/sh', '-c'] };
     }
     const parent = stage.index > 0 && !named ? stageByName(imageName) : undefined;
@@ -176,7 +175,7 @@ export async function convert(parsed: DockerfileStages, opts: ConvertOptions): P
     const commit = (createdBy: string, emptyLayer: boolean) => {
       s.history.push({ created, created_by: createdBy, comment: HISTORY_COMMENT, ...(emptyLayer ? { empty_layer: true } : {}) });
     };
-    const step = { file, line: ins.line, text: ins.original };
+    const step = { file, line: ins.line, text: ins.original, stage: s.stage.name ?? String(s.stage.index) };
     switch (ins.kind) {
       case 'ENV': {
         const before = env();

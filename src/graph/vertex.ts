@@ -117,6 +117,8 @@ export interface StepDescription {
   file: string;
   line: number;
   text: string;
+  /** The stage's name, or its index when it has none (for --no-cache-filter). */
+  stage: string;
 }
 
 const digests = new WeakMap<object, Digest>();

@@ -30,6 +30,8 @@ export interface SolverOptions {
   snapshotter: Snapshotter;
   progress: Progress;
   noCache: boolean;
+  /** Stages (by name or index) whose steps run even when cached: --no-cache-filter. */
+  noCacheStages?: ReadonlySet<string>;
   sourceDateEpoch: number | undefined;
   compression?: LayerCompression;
   compressionLevel: number | undefined;
@@ -121,7 +123,7 @@ export class Solver {
     );
     const id = this.nextStep++;
     const name = stepName(v.description);
-    if (!this.opts.noCache) {
+    if (!this.opts.noCache && !this.opts.noCacheStages?.has(v.description.stage)) {
       const hit = await this.cache.get(cacheKey);
       if (hit && (await this.opts.snapshotter.stat(hit.snapshot)) && (await this.opts.blobs.has(hit.layer.descriptor.digest)) && hit.layer.descriptor.mediaType === layerMediaType(this.opts.compression ?? 'gzip')) {
         await this.cache.touch(cacheKey);

@@ -68,6 +68,15 @@ describe('build options and caching through bin/tcbuild', { skip: NEEDS_ROOT }, 
     assert.deepEqual(ranLines(uncached.stderr), [2, 3, 5, 6, 7], '--no-cache reruns every step, over snapshots it made before');
   });
 
+  it('reruns only the steps of the stages named by --no-cache-filter', async () => {
+    await writeFile(join(context, 'Dockerfile'), 'FROM busybox AS first\nRUN echo one > /one\nFROM busybox\nRUN echo two > /two\nCOPY --from=first /one /one\n');
+    const first = await tcbuild(['build', '--progress', 'plain', context], env());
+    assert.deepEqual(ranLines(first.stderr), [2, 4, 5]);
+    const filtered = await tcbuild(['build', '--progress', 'plain', '--no-cache-filter', 'first', context], env());
+    assert.equal(filtered.code, 0, filtered.stderr);
+    assert.deepEqual(ranLines(filtered.stderr), [2]);
+  });
+
   it('adds --label, writes --metadata-file and --iidfile, names several -t, and prints only the digest with -q', async () => {
     await writeFile(join(context, 'Dockerfile'), 'FROM busybox\nLABEL from.dockerfile=yes\n');
     const meta = join(context, 'meta.json');
