@@ -154,7 +154,7 @@ export class Registry {
   }
 
   private async newTransport(registry: string, credentials: Credentials | undefined): Promise<Transport> {
-    const agent = createDispatcher(await hostTls(registry, this.opts.certsDir ?? certsDir()), !this.opts.insecure);
+    const agent = await createDispatcher(await hostTls(registry, this.opts.certsDir ?? certsDir()), !this.opts.insecure);
     this.dispatchers.push(agent);
     return new Transport(registry, {
       agent,
