@@ -4,6 +4,7 @@
       "target_name": "tcbuild_native",
       "sources": [
         "native/addon.cc",
+        "native/archive_decompress.cc",
         "native/fs_ops.cc",
         "native/capabilities.cc",
         "native/close_fds.cc",

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <string>
 
+#include "archive_decompress.h"
 #include "exit_watcher.h"
 #include "fs_ops.h"
 #include "spawn.h"
@@ -71,6 +72,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sendSignal", Napi::Function::New(env, tcbuild::SendSignal, "sendSignal"));
   RegisterFsOps(env, exports);
   RegisterZstd(env, exports);
+  RegisterArchiveDecompress(env, exports);
   return exports;
 }
 

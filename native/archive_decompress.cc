@@ -11,6 +11,8 @@
 #include <type_traits>
 #include <vector>
 
+#include "codec_step.h"
+
 namespace {
 
 // The parts of bzlib.h (1.0) and lzma.h (5.x) used here, declared rather than included.
@@ -106,11 +108,8 @@ const Library* Load(std::string* error) {
   return &library;
 }
 
-struct Input {
-  const char* data;
-  size_t size;
-  size_t pos;
-};
+using codec::Input;
+
 struct Output {
   char* data;
   size_t size;
@@ -152,7 +151,7 @@ class Bz2Decoder : public Decoder {
     }
     unsigned inChunk = static_cast<unsigned>(std::min<size_t>(in->size - in->pos, UINT_MAX));
     unsigned outChunk = static_cast<unsigned>(std::min<size_t>(out->size - out->pos, UINT_MAX));
-    stream_.next_in = const_cast<char*>(in->data + in->pos);
+    stream_.next_in = const_cast<char*>(static_cast<const char*>(in->src) + in->pos);
     stream_.avail_in = inChunk;
     stream_.next_out = out->data + out->pos;
     stream_.avail_out = outChunk;
@@ -211,7 +210,7 @@ class XzDecoder : public Decoder {
     if (ended_) return in->pos == in->size ? nullptr : "data after the end of the xz stream";
     size_t inChunk = in->size - in->pos;
     size_t outChunk = out->size - out->pos;
-    stream_.next_in = reinterpret_cast<const uint8_t*>(in->data + in->pos);
+    stream_.next_in = static_cast<const uint8_t*>(in->src) + in->pos;
     stream_.avail_in = inChunk;
     stream_.next_out = reinterpret_cast<uint8_t*>(out->data + out->pos);
     stream_.avail_out = outChunk;
@@ -254,7 +253,7 @@ std::unique_ptr<Decoder> NewDecoder(Napi::Env env, const std::string& format) {
 constexpr size_t kOutputCap = 1 << 20;
 constexpr size_t kOutputStep = 128 << 10;
 
-class DecompressStream : public Napi::ObjectWrap<DecompressStream> {
+class DecompressStream : public Napi::ObjectWrap<DecompressStream>, public codec::Steppable {
  public:
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "DecompressStream",
@@ -269,7 +268,8 @@ class DecompressStream : public Napi::ObjectWrap<DecompressStream> {
 
   // One step, run off the JS thread: decodes until the input is used and nothing is pending, or
   // the output reaches kOutputCap. Returns an error or nullptr.
-  const char* Step(const Input& input, bool end, std::vector<char>* output, size_t* consumed, bool* finished) {
+  const char* Step(const Input& input, bool end, codec::StepResult* result) override {
+    std::vector<char>* output = &result->output;
     Input in = input;
     for (;;) {
       size_t start = output->size();
@@ -283,80 +283,23 @@ class DecompressStream : public Napi::ObjectWrap<DecompressStream> {
       if (stuck && in.pos < in.size) return "no progress on the input";
       if (stuck || (in.pos == in.size && out.pos < kOutputStep) || output->size() >= kOutputCap) break;
     }
-    *consumed = in.pos;
-    *finished = decoder_->Ended();
+    result->consumed = in.pos;
+    result->finished = decoder_->Ended();
     return nullptr;
   }
 
-  const std::string& format() const { return format_; }
-
  private:
-  Napi::Value Run(const Napi::CallbackInfo& info);
+  Napi::Value Run(const Napi::CallbackInfo& info) { return codec::QueueStep(this, decoder_ != nullptr, format_, "DecompressStream", info); }
 
   Napi::Value Close(const Napi::CallbackInfo& info) {
-    if (busy_) throw Napi::Error::New(info.Env(), "DecompressStream.close() while a run() is in progress");
+    if (busy) throw Napi::Error::New(info.Env(), "DecompressStream.close() while a run() is in progress");
     decoder_.reset();
     return info.Env().Undefined();
   }
 
-  friend class DecodeWorker;
   std::string format_;
   std::unique_ptr<Decoder> decoder_;
-  bool busy_ = false;
 };
-
-class DecodeWorker : public Napi::AsyncWorker {
- public:
-  DecodeWorker(DecompressStream* stream, Napi::Object self, Napi::Buffer<char> input, bool end, Napi::Function callback)
-      : Napi::AsyncWorker(callback, "tcbuild:decompress"), stream_(stream), end_(end) {
-    self_ = Napi::Persistent(self);
-    input_ = Napi::Persistent(input.As<Napi::Object>());
-    in_ = {input.Data(), input.Length(), 0};
-  }
-
-  void Execute() override {
-    if (const char* error = stream_->Step(in_, end_, &output_, &consumed_, &finished_)) SetError(stream_->format() + ": " + error);
-  }
-
-  void OnOK() override {
-    stream_->busy_ = false;
-    Napi::Env env = Env();
-    Napi::Object result = Napi::Object::New(env);
-    result.Set("output", Napi::Buffer<char>::Copy(env, output_.data(), output_.size()));
-    result.Set("consumed", Napi::Number::New(env, static_cast<double>(consumed_)));
-    result.Set("finished", Napi::Boolean::New(env, finished_));
-    Callback().Call({env.Null(), result});
-  }
-
-  void OnError(const Napi::Error& error) override {
-    stream_->busy_ = false;
-    Callback().Call({error.Value()});
-  }
-
- private:
-  DecompressStream* stream_;
-  Napi::ObjectReference self_;
-  Napi::ObjectReference input_;
-  Input in_;
-  bool end_;
-  std::vector<char> output_;
-  size_t consumed_ = 0;
-  bool finished_ = false;
-};
-
-Napi::Value DecompressStream::Run(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (info.Length() != 3 || !info[0].IsBuffer() || !info[1].IsBoolean() || !info[2].IsFunction()) {
-    throw Napi::TypeError::New(env, "DecompressStream.run(input: Buffer, end: boolean, callback)");
-  }
-  if (!decoder_) throw Napi::Error::New(env, "DecompressStream.run() after close()");
-  if (busy_) throw Napi::Error::New(env, "DecompressStream.run() while another run() is in progress");
-  busy_ = true;
-  auto* worker = new DecodeWorker(this, info.This().As<Napi::Object>(), info[0].As<Napi::Buffer<char>>(),
-                                  info[1].As<Napi::Boolean>().Value(), info[2].As<Napi::Function>());
-  worker->Queue();
-  return env.Undefined();
-}
 
 }  // namespace
 

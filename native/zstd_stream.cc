@@ -2,6 +2,8 @@
 
 #include <dlfcn.h>
 
+#include "codec_step.h"
+
 #include <mutex>
 #include <string>
 #include <vector>
@@ -9,11 +11,7 @@
 namespace {
 
 // The parts of zstd's stable API (zstd.h, 1.4+) used here, declared rather than included.
-struct InBuffer {
-  const void* src;
-  size_t size;
-  size_t pos;
-};
+using InBuffer = codec::Input;
 struct OutBuffer {
   void* dst;
   size_t size;
@@ -76,7 +74,7 @@ constexpr int kJobBytes = 2 << 20;
 // Decompression refuses frames whose window exceeds 2^27 bytes (zstd's default limit, as the CLI).
 constexpr int kMaxWindowLog = 27;
 
-class ZstdStream : public Napi::ObjectWrap<ZstdStream> {
+class ZstdStream : public Napi::ObjectWrap<ZstdStream>, public codec::Steppable {
  public:
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "ZstdStream",
@@ -101,8 +99,9 @@ class ZstdStream : public Napi::ObjectWrap<ZstdStream> {
 
   ~ZstdStream() override { Free(); }
 
-  // One step, run off the JS thread. Fills `output`; returns an error name or nullptr.
-  const char* Step(const InBuffer& input, bool end, std::vector<char>* output, size_t* consumed, bool* finished) {
+  // One step, run off the JS thread. Returns an error name or nullptr.
+  const char* Step(const InBuffer& input, bool end, codec::StepResult* result) override {
+    std::vector<char>* output = &result->output;
     InBuffer in = input;
     size_t rc = 0;
     for (;;) {
@@ -117,9 +116,9 @@ class ZstdStream : public Napi::ObjectWrap<ZstdStream> {
       bool flushed = compress_ ? (!end || rc == 0) : out.pos < kOutputStep;
       if ((inputDone && flushed) || output->size() >= kOutputCap) break;
     }
-    *consumed = in.pos;
+    result->consumed = in.pos;
     // compress: the frame is complete; decompress: input ended exactly at a frame's end.
-    *finished = rc == 0;
+    result->finished = rc == 0;
     return nullptr;
   }
 
@@ -134,10 +133,10 @@ class ZstdStream : public Napi::ObjectWrap<ZstdStream> {
     return rc;
   }
 
-  Napi::Value Run(const Napi::CallbackInfo& info);
+  Napi::Value Run(const Napi::CallbackInfo& info) { return codec::QueueStep(this, ctx_ != nullptr, "zstd", "ZstdStream", info); }
 
   Napi::Value Close(const Napi::CallbackInfo& info) {
-    if (busy_) throw Napi::Error::New(info.Env(), "ZstdStream.close() while a run() is in progress");
+    if (busy) throw Napi::Error::New(info.Env(), "ZstdStream.close() while a run() is in progress");
     Free();
     return info.Env().Undefined();
   }
@@ -149,65 +148,10 @@ class ZstdStream : public Napi::ObjectWrap<ZstdStream> {
     ctx_ = nullptr;
   }
 
-  friend class StepWorker;
   const Zstd* zstd_ = nullptr;
   void* ctx_ = nullptr;
   bool compress_ = true;
-  bool busy_ = false;
 };
-
-class StepWorker : public Napi::AsyncWorker {
- public:
-  StepWorker(ZstdStream* stream, Napi::Object self, Napi::Buffer<char> input, bool end, Napi::Function callback)
-      : Napi::AsyncWorker(callback, "tcbuild:zstd"), stream_(stream), end_(end) {
-    self_ = Napi::Persistent(self);
-    input_ = Napi::Persistent(input.As<Napi::Object>());
-    in_ = {input.Data(), input.Length(), 0};
-  }
-
-  void Execute() override {
-    if (const char* error = stream_->Step(in_, end_, &output_, &consumed_, &finished_)) SetError(std::string("zstd: ") + error);
-  }
-
-  void OnOK() override {
-    stream_->busy_ = false;
-    Napi::Env env = Env();
-    Napi::Object result = Napi::Object::New(env);
-    result.Set("output", Napi::Buffer<char>::Copy(env, output_.data(), output_.size()));
-    result.Set("consumed", Napi::Number::New(env, static_cast<double>(consumed_)));
-    result.Set("finished", Napi::Boolean::New(env, finished_));
-    Callback().Call({env.Null(), result});
-  }
-
-  void OnError(const Napi::Error& error) override {
-    stream_->busy_ = false;
-    Callback().Call({error.Value()});
-  }
-
- private:
-  ZstdStream* stream_;
-  Napi::ObjectReference self_;
-  Napi::ObjectReference input_;
-  InBuffer in_;
-  bool end_;
-  std::vector<char> output_;
-  size_t consumed_ = 0;
-  bool finished_ = false;
-};
-
-Napi::Value ZstdStream::Run(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (info.Length() != 3 || !info[0].IsBuffer() || !info[1].IsBoolean() || !info[2].IsFunction()) {
-    throw Napi::TypeError::New(env, "ZstdStream.run(input: Buffer, end: boolean, callback)");
-  }
-  if (!ctx_) throw Napi::Error::New(env, "ZstdStream.run() after close()");
-  if (busy_) throw Napi::Error::New(env, "ZstdStream.run() while another run() is in progress");
-  busy_ = true;
-  auto* worker = new StepWorker(this, info.This().As<Napi::Object>(), info[0].As<Napi::Buffer<char>>(),
-                                info[1].As<Napi::Boolean>().Value(), info[2].As<Napi::Function>());
-  worker->Queue();
-  return env.Undefined();
-}
 
 }  // namespace
 

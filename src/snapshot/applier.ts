@@ -4,8 +4,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { InvalidInputError, TcbuildError, isErrno, messageOf } from '../errors.js';
 import { DigestingStream, type Digest } from '../image/digest.js';
-import type { LayerCompression } from '../image/media-types.js';
-import { createDecompressor } from './compression.js';
+import { createDecompressor, type StreamCompression } from './compression.js';
 import { fsOps, pathAt } from './native.js';
 import { ScopedDir } from './scoped-dir.js';
 import type { TarEntry } from './tar-format.js';
@@ -27,7 +26,7 @@ export type WhiteoutMode = 'overlay' | 'delete';
  */
 export async function applyLayer(
   compressed: Readable,
-  compression: LayerCompression,
+  compression: StreamCompression,
   targetDir: string,
   options: { whiteouts?: WhiteoutMode } = {},
 ): Promise<{ diffId: Digest }> {

@@ -2,6 +2,8 @@ import type { Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { InvalidInputError } from '../errors.js';
 import { MediaType, type LayerCompression } from '../image/media-types.js';
+import { codecTransform } from './codec-transform.js';
+import { newDecompressStream, type ArchiveDecompression } from './native.js';
 import { ParallelGzip } from './parallel-gzip.js';
 import { createZstdCompress, createZstdDecompress } from './zstd.js';
 
@@ -9,6 +11,12 @@ const LEVELS: Record<Exclude<LayerCompression, 'none'>, { min: number; max: numb
   gzip: { min: 0, max: 9, default: 6 },
   zstd: { min: 1, max: 22, default: 3 },
 };
+
+/** What a tar stream may be compressed with: what layers use, and bzip2 or xz (ADD of a local archive). */
+export type StreamCompression = LayerCompression | ArchiveDecompression;
+
+/** The Debian package of the library the addon loads for each archive format. */
+const ARCHIVE_LIBRARIES: Record<ArchiveDecompression, string> = { bzip2: 'libbz2-1.0', xz: 'liblzma5' };
 
 export const LAYER_COMPRESSIONS: readonly LayerCompression[] = ['gzip', 'zstd', 'none'];
 
@@ -35,9 +43,12 @@ export function createCompressor(compression: LayerCompression, level?: number):
   return undefined;
 }
 
-export function createDecompressor(compression: LayerCompression): Transform | undefined {
+export function createDecompressor(compression: StreamCompression): Transform | undefined {
   if (compression === 'gzip') return createGunzip();
   if (compression === 'zstd') return createZstdDecompress();
+  if (compression === 'bzip2' || compression === 'xz') {
+    return codecTransform(() => newDecompressStream(compression), compression, false, `install Debian's ${ARCHIVE_LIBRARIES[compression]}`);
+  }
   return undefined;
 }
 

@@ -6,4 +6,4 @@ export { MOUNT_DATA_LIMIT, mountDataSize } from './mount.js';
 export { writeLayer, type WriteLayerOptions, type WrittenLayer } from './differ.js';
 export { applyLayer } from './applier.js';
 export { LayeredView } from './view.js';
-export { LAYER_COMPRESSIONS, compressionLevel, createCompressor, createDecompressor, layerMediaType, parseLayerCompression } from './compression.js';
+export { LAYER_COMPRESSIONS, compressionLevel, createCompressor, createDecompressor, layerMediaType, parseLayerCompression, type StreamCompression } from './compression.js';

@@ -43,23 +43,27 @@ export interface FsOps {
   };
 }
 
-/** The zstd streaming context of native/zstd_stream.cc: one run() at a time. */
-export interface NativeZstdStream {
-  run(input: Buffer, end: boolean, callback: (err: Error | null, result: ZstdStepResult) => void): void;
+/** A streaming codec of the addon (native/codec_step.h): zstd, or bzip2/xz decompression. One run() at a time. */
+export interface NativeCodecStream {
+  run(input: Buffer, end: boolean, callback: (err: Error | null, result: CodecStepResult) => void): void;
   close(): void;
 }
 
-export interface ZstdStepResult {
+export interface CodecStepResult {
   output: Buffer;
   /** Bytes of the input used; the rest must be passed again. */
   consumed: number;
-  /** Compressing: the frame is complete. Decompressing: the input so far ends at a frame's end. */
+  /** Compressing: the frame is complete. Decompressing: the input so far ends where a frame (or stream) does. */
   finished: boolean;
 }
 
+/** The archive formats native/archive_decompress.cc decompresses. */
+export type ArchiveDecompression = 'bzip2' | 'xz';
+
 interface Addon {
   fsOps?: FsOps;
-  ZstdStream?: new (compress: boolean, level: number, workers: number) => NativeZstdStream;
+  ZstdStream?: new (compress: boolean, level: number, workers: number) => NativeCodecStream;
+  DecompressStream?: new (format: ArchiveDecompression) => NativeCodecStream;
 }
 
 let loaded: Addon | undefined;
@@ -83,10 +87,16 @@ export function fsOps(): FsOps {
   return ops;
 }
 
-export function newZstdStream(compress: boolean, level: number, workers: number): NativeZstdStream {
+export function newZstdStream(compress: boolean, level: number, workers: number): NativeCodecStream {
   const ZstdStream = addon().ZstdStream;
   if (!ZstdStream) throw missing('ZstdStream');
   return new ZstdStream(compress, level, workers);
+}
+
+export function newDecompressStream(format: ArchiveDecompression): NativeCodecStream {
+  const DecompressStream = addon().DecompressStream;
+  if (!DecompressStream) throw missing('DecompressStream');
+  return new DecompressStream(format);
 }
 
 /** A path naming `name` inside the directory open as `dirfd`, for calls that have no *at form. */

@@ -1,13 +1,9 @@
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { TcbuildError } from '../errors.js';
-import type { LayerCompression } from '../image/media-types.js';
-import { applyLayer, createDecompressor } from '../snapshot/index.js';
+import { applyLayer, createDecompressor, type StreamCompression } from '../snapshot/index.js';
 
-type ArchiveCompression = LayerCompression | 'bzip2' | 'xz';
-
-const MAGIC: { compression: ArchiveCompression; bytes: number[] }[] = [
+const MAGIC: { compression: StreamCompression; bytes: number[] }[] = [
   { compression: 'gzip', bytes: [0x1f, 0x8b] },
   { compression: 'zstd', bytes: [0x28, 0xb5, 0x2f, 0xfd] },
   { compression: 'bzip2', bytes: [0x42, 0x5a, 0x68] },
@@ -24,9 +20,6 @@ const TAR_HEADER = 512;
 export async function unpackArchive(path: string, dir: string): Promise<boolean> {
   const head = await readHead(path, 16);
   const compression = MAGIC.find((m) => m.bytes.every((b, i) => head[i] === b))?.compression ?? 'none';
-  if (compression === 'bzip2' || compression === 'xz') {
-    throw new TcbuildError(`ADD: ${compression} archives are not supported yet`, { hint: 'recompress the archive with gzip or zstd, or unpack it in a RUN step' });
-  }
   if (!isTarHeader(await decompressedHead(path, compression))) return false;
   await applyLayer(createReadStream(path), compression, dir);
   return true;
@@ -44,7 +37,7 @@ async function readHead(path: string, length: number): Promise<Buffer> {
 }
 
 /** The first tar header's worth of decompressed bytes (fewer when the content is shorter or not compressed as it claims). */
-async function decompressedHead(path: string, compression: LayerCompression): Promise<Buffer> {
+async function decompressedHead(path: string, compression: StreamCompression): Promise<Buffer> {
   const decompressor = createDecompressor(compression);
   const source = createReadStream(path);
   const stream: Readable = decompressor ? source.pipe(decompressor) : source;

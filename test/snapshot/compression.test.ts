@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, type Transform } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
 import { describe, test } from 'node:test';
@@ -21,8 +21,12 @@ function sample(size: number): Buffer {
 }
 
 async function through(compression: 'gzip' | 'zstd', direction: 'compress' | 'decompress', data: Buffer, chunk = 64 * 1024, level?: number): Promise<Buffer> {
+  return transformed(direction === 'compress' ? createCompressor(compression, level)! : createDecompressor(compression)!, data, chunk);
+}
+
+/** `data` through `transform`, fed in pieces of `chunk` bytes. */
+async function transformed(transform: Transform, data: Buffer, chunk = 64 * 1024): Promise<Buffer> {
   const chunks = Array.from({ length: Math.ceil(data.length / chunk) }, (_, i) => data.subarray(i * chunk, (i + 1) * chunk));
-  const transform = direction === 'compress' ? createCompressor(compression, level)! : createDecompressor(compression)!;
   const [out] = await Promise.all([buffer(transform), pipeline(Readable.from(chunks), transform)]);
   return out;
 }
@@ -125,6 +129,44 @@ describe('zstd', () => {
     await assert.rejects(through('zstd', 'decompress', compressed.subarray(0, compressed.length - 10)), /truncated/);
     await assert.rejects(through('zstd', 'decompress', Buffer.from('definitely not zstd')), InvalidInputError);
   });
+});
+
+describe('bzip2 and xz decompression (ADD of local archives)', () => {
+  const CLI_SUFFIX = { bzip2: '.bz2', xz: '.xz' } as const;
+  /** `data` compressed by the format's own command-line tool. */
+  const compressedByCli = async (format: 'bzip2' | 'xz', dir: string, data: Buffer): Promise<Buffer> => {
+    const plain = join(dir, `plain-${format}-${data.length}`);
+    await writeFile(plain, data);
+    await run(format, ['-q', '-k', '-f', plain]);
+    return readFile(plain + CLI_SUFFIX[format]);
+  };
+
+  for (const format of ['bzip2', 'xz'] as const) {
+    test(`${format}: reads what the CLI writes, also several streams one after another`, () =>
+      withTempDir(async (dir) => {
+        const data = sample(3 * 1024 * 1024 + 3);
+        const compressed = await compressedByCli(format, dir, data);
+        assert.deepEqual(await transformed(createDecompressor(format)!, compressed, 1000), data);
+        assert.deepEqual(await transformed(createDecompressor(format)!, Buffer.concat([compressed, compressed])), Buffer.concat([data, data]));
+      }));
+
+    test(`${format}: a small input that expands to a lot comes out in bounded pieces`, () =>
+      withTempDir(async (dir) => {
+        const zeros = Buffer.alloc(48 * 1024 * 1024);
+        const decompressor = createDecompressor(format)!;
+        let largest = 0;
+        decompressor.on('data', (chunk: Buffer) => (largest = Math.max(largest, chunk.length)));
+        assert.equal((await transformed(decompressor, await compressedByCli(format, dir, zeros))).length, zeros.length);
+        assert.ok(largest <= 2 * 1024 * 1024, `largest piece ${largest}`);
+      }));
+
+    test(`${format}: truncated and corrupt streams are refused`, () =>
+      withTempDir(async (dir) => {
+        const compressed = await compressedByCli(format, dir, sample(1024 * 1024));
+        await assert.rejects(transformed(createDecompressor(format)!, compressed.subarray(0, compressed.length - 10)), InvalidInputError);
+        await assert.rejects(transformed(createDecompressor(format)!, Buffer.from(`definitely not ${format}`)), InvalidInputError);
+      }));
+  }
 });
 
 test('compression levels are checked per algorithm', () => {
