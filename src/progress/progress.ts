@@ -133,7 +133,7 @@ export class TtyProgress implements Progress {
   }
 
   private fit(line: string): string {
-    const width = this.out.columns ?? 120;
+    const width = this.out.columns || 120;
     return line.length > width ? `${line.slice(0, width - 1)}…` : line;
   }
 }
