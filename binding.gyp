@@ -8,6 +8,8 @@
         "native/fs_ops.cc",
         "native/capabilities.cc",
         "native/close_fds.cc",
+        "native/console.cc",
+        "native/console_receiver.cc",
         "native/exit_watcher.cc",
         "native/init.cc",
         "native/loopback.cc",

@@ -1,8 +1,10 @@
 // The addon's JavaScript surface. For src/sandbox/native.ts:
-//   spawn(spec) -> { pid, pidfd, stdout, stderr, report }   (fds owned by the caller)
+//   spawn(spec) -> { pid, pidfd, stdout, stderr, report, stdin, console }
+//     (fds owned by the caller; stdin and console are null unless the spec asks for them)
 //   waitForExit(pidfd, (exitCode, signal) => void)
 //   sendSignal(pidfd, signal) -> boolean                     (false: already exited)
-// and fsOps for src/snapshot/native.ts (see fs_ops.h).
+// the console's functions (console_receiver.h), and fsOps for
+// src/snapshot/native.ts (see fs_ops.h).
 #include <napi.h>
 #include <string.h>
 
@@ -10,6 +12,7 @@
 #include <string>
 
 #include "archive_decompress.h"
+#include "console_receiver.h"
 #include "exit_watcher.h"
 #include "fs_ops.h"
 #include "spawn.h"
@@ -32,6 +35,8 @@ int fd_argument(const Napi::CallbackInfo& info, size_t index) {
   return info[index].As<Napi::Number>().Int32Value();
 }
 
+Napi::Value optional_fd(Napi::Env env, int fd) { return fd < 0 ? env.Null() : Napi::Number::New(env, fd); }
+
 Napi::Value Spawn(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsObject()) throw Napi::TypeError::New(env, "spawn(spec): spec must be an object");
@@ -45,6 +50,8 @@ Napi::Value Spawn(const Napi::CallbackInfo& info) {
   result.Set("stdout", container.stdout_fd);
   result.Set("stderr", container.stderr_fd);
   result.Set("report", container.report_fd);
+  result.Set("stdin", optional_fd(env, container.stdin_fd));
+  result.Set("console", optional_fd(env, container.console_socket));
   return result;
 }
 
@@ -70,6 +77,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("spawn", Napi::Function::New(env, tcbuild::Spawn, "spawn"));
   exports.Set("waitForExit", Napi::Function::New(env, tcbuild::WaitForExit, "waitForExit"));
   exports.Set("sendSignal", Napi::Function::New(env, tcbuild::SendSignal, "sendSignal"));
+  tcbuild::RegisterConsole(env, exports);
   RegisterFsOps(env, exports);
   RegisterZstd(env, exports);
   RegisterArchiveDecompress(env, exports);

@@ -15,6 +15,7 @@
 #include <cstring>
 
 #include "close_fds.h"
+#include "console.h"
 #include "loopback.h"
 #include "oom_score.h"
 #include "report.h"
@@ -30,14 +31,21 @@ constexpr int kForwardedSignals[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, 
 // What `ps` shows for PID 1, instead of the command line of Node.
 constexpr char kInitName[] = "tcbuild-init";
 
-// Moves the pipes to stdout, stderr and kReportFd and closes every other fd
-// inherited from Node. Until this is done nothing can be reported.
+// Where the init keeps the console socket until it sends the console.
+constexpr int kConsoleSocketFd = kReportFd + 1;
+
+// Moves the pipes to stdin, stdout, stderr and kReportFd (and the console
+// socket to kConsoleSocketFd) and closes every other fd inherited from Node.
+// Until this is done nothing can be reported.
 void install_fds(const InitFds& fds) {
-  // Node keeps 0, 1 and 2 open, so the pipes are numbered 3 and above.
+  // Node keeps 0 to 4 open for its life (stdio, then its event loop's epoll
+  // fd and wakeup pipe), so the pipes are numbered 5 and above.
   bool ok = dup2(fds.stdout_fd, STDOUT_FILENO) >= 0 && dup2(fds.stderr_fd, STDERR_FILENO) >= 0 &&
-            (fds.report_fd == kReportFd || dup3(fds.report_fd, kReportFd, O_CLOEXEC) >= 0);
+            (fds.stdin_fd < 0 || dup2(fds.stdin_fd, STDIN_FILENO) >= 0) &&
+            (fds.report_fd == kReportFd || dup3(fds.report_fd, kReportFd, O_CLOEXEC) >= 0) &&
+            (fds.console_socket < 0 || dup3(fds.console_socket, kConsoleSocketFd, O_CLOEXEC) >= 0);
   if (!ok) _exit(kSetupFailedExitCode);
-  close_fds_from(kReportFd + 1);
+  close_fds_from(fds.console_socket < 0 ? kReportFd + 1 : kConsoleSocketFd + 1);
 }
 
 // The parent may have died before PR_SET_PDEATHSIG took effect. It holds the
@@ -111,7 +119,6 @@ void set_up_container(const ContainerSpec& spec) {
   if ((spec.namespaces & CLONE_NEWNET) != 0 && bring_loopback_up() < 0) {
     fail(errno, "bring up the loopback interface");
   }
-  redirect_stdin_to_dev_null();
 }
 
 int exit_code_of(int wait_status) {
@@ -173,9 +180,12 @@ void run_container_init(const ContainerSpec& spec, const InitFds& fds) {
   enter_cgroup_namespace(spec);
   shield_from_oom_killer();
   set_up_container(spec);
+  if (fds.stdin_fd < 0) redirect_stdin_to_dev_null();
+  int console = fds.console_socket < 0 ? -1 : open_console(spec, kConsoleSocketFd);
   pid_t workload = sys::fork_process();
   if (workload < 0) fail(errno, "fork the workload");
-  if (workload == 0) exec_workload(spec);
+  if (workload == 0) exec_workload(spec, console);
+  if (console >= 0) close(console);
   supervise(workload);
 }
 

@@ -14,6 +14,8 @@ struct InitFds {
   // A byte arrives on sync_read once the parent has put the init in its cgroups.
   int sync_read;
   int sync_write;  // the child's copy, closed first
+  int stdin_fd;        // read end of the stdin pipe, or -1: /dev/null
+  int console_socket;  // where the console's master goes (console.h), or -1: no console
 };
 
 // Sets up the container, forks the workload, then reaps every process and

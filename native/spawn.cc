@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -25,6 +26,32 @@ void close_pipes(Pipe* pipes, size_t count, bool read_ends) {
     fd = -1;
   }
 }
+
+// The stdin pipe and console socket the spec asks for; [0] is the parent's
+// end, [1] the init's.
+struct StdioChannels {
+  int stdin_pipe[2] = {-1, -1};
+  int console[2] = {-1, -1};
+
+  int open(const ContainerSpec& spec) {
+    int read_write[2];
+    if (spec.stdin_pipe) {
+      if (pipe2(read_write, O_CLOEXEC) < 0) return errno;
+      stdin_pipe[0] = read_write[1];
+      stdin_pipe[1] = read_write[0];
+    }
+    if (spec.terminal && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, console) < 0) return errno;
+    return 0;
+  }
+
+  void close_end(int end) {
+    int* ends[] = {&stdin_pipe[end], &console[end]};
+    for (int* fd : ends) {
+      if (*fd >= 0) close(*fd);
+      *fd = -1;
+    }
+  }
+};
 
 // Writes the child's pid to each cgroup.procs file of the spec.
 int join_cgroups(const ContainerSpec& spec, pid_t pid, std::string* failed_step) {
@@ -56,15 +83,19 @@ void release_child(Pipe* sync, bool go) {
 int spawn_container(const ContainerSpec& spec, SpawnedContainer* out, std::string* failed_step) {
   *failed_step = "create pipes";
   Pipe pipes[4];  // stdout, stderr, report, sync
+  StdioChannels stdio;
+  int pipe_error = stdio.open(spec);
   for (Pipe& p : pipes) {
     int fds[2];
-    if (pipe2(fds, O_CLOEXEC) < 0) {
-      int error = errno;
-      close_pipes(pipes, 4, true);
-      close_pipes(pipes, 4, false);
-      return error;
-    }
-    p = Pipe{fds[0], fds[1]};
+    if (pipe_error == 0 && pipe2(fds, O_CLOEXEC) < 0) pipe_error = errno;
+    if (pipe_error == 0) p = Pipe{fds[0], fds[1]};
+  }
+  if (pipe_error != 0) {
+    close_pipes(pipes, 4, true);
+    close_pipes(pipes, 4, false);
+    stdio.close_end(0);
+    stdio.close_end(1);
+    return pipe_error;
   }
 
   // Blocked across clone so that no signal runs one of Node's handlers in the
@@ -76,13 +107,18 @@ int spawn_container(const ContainerSpec& spec, SpawnedContainer* out, std::strin
   // The cgroup namespace is made by the init once it is in its cgroups (init.cc),
   // so that its own cgroup is the namespace's root.
   pid_t pid = sys::clone_with_pidfd((spec.namespaces & ~static_cast<unsigned long>(CLONE_NEWCGROUP)) | SIGCHLD, &pidfd);
-  if (pid == 0) run_container_init(spec, InitFds{pipes[0].write, pipes[1].write, pipes[2].write, pipes[3].read, pipes[3].write});
+  if (pid == 0) {
+    run_container_init(spec, InitFds{pipes[0].write, pipes[1].write, pipes[2].write, pipes[3].read, pipes[3].write,
+                                     stdio.stdin_pipe[1], stdio.console[1]});
+  }
   int clone_error = errno;
   pthread_sigmask(SIG_SETMASK, &previous, nullptr);
 
   close_pipes(pipes, 3, false);
+  stdio.close_end(1);
   if (pid < 0) {
     close_pipes(pipes, 3, true);
+    stdio.close_end(0);
     release_child(&pipes[3], false);
     *failed_step = "clone";
     return clone_error;
@@ -94,10 +130,11 @@ int spawn_container(const ContainerSpec& spec, SpawnedContainer* out, std::strin
     while (sys::wait_pidfd(pidfd, &info, WEXITED) < 0 && errno == EINTR) {}
     close(pidfd);
     close_pipes(pipes, 3, true);
+    stdio.close_end(0);
     return error;
   }
   release_child(&pipes[3], true);
-  *out = SpawnedContainer{pid, pidfd, pipes[0].read, pipes[1].read, pipes[2].read};
+  *out = SpawnedContainer{pid, pidfd, pipes[0].read, pipes[1].read, pipes[2].read, stdio.stdin_pipe[0], stdio.console[0]};
   return 0;
 }
 

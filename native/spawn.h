@@ -17,6 +17,8 @@ struct SpawnedContainer {
   int stdout_fd;
   int stderr_fd;
   int report_fd;
+  int stdin_fd;        // write end of the workload's stdin, or -1 (spec.stdin_pipe)
+  int console_socket;  // receives the console's master (console.h), or -1 (spec.terminal)
 };
 
 // Returns 0, or an errno with every fd closed again, the child gone and *failed_step

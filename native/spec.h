@@ -71,6 +71,13 @@ struct ContainerSpec {
   bool no_new_privileges;
   const sock_filter* seccomp_filter;  // nullptr: none
   size_t seccomp_filter_length;
+
+  // stdin is a pipe from the parent, else /dev/null; not with a terminal.
+  bool stdin_pipe;
+  // A console (console.h) as stdin, stdout and stderr, of this size.
+  bool terminal;
+  unsigned short console_rows;
+  unsigned short console_columns;
 };
 
 }  // namespace tcbuild

@@ -222,6 +222,7 @@ void OwnedSpec::read_process(const Napi::Object& process) {
   Napi::Value no_new_privileges = field(process, "noNewPrivileges");
   if (!no_new_privileges.IsBoolean()) throw_type_error(process.Env(), "process.noNewPrivileges", "a boolean");
   spec_.no_new_privileges = no_new_privileges.As<Napi::Boolean>().Value();
+  read_stdio(process);
 
   Napi::Array limits = read_array(process, "rlimits", "process.rlimits");
   for (uint32_t i = 0; i < limits.Length(); ++i) {
@@ -236,6 +237,20 @@ void OwnedSpec::read_process(const Napi::Object& process) {
         static_cast<rlim_t>(read_integer(limit, "hard", label + ".hard", 9007199254740991.0)),
     });
   }
+}
+
+void OwnedSpec::read_stdio(const Napi::Object& process) {
+  Napi::Value stdin_pipe = field(process, "stdinPipe");
+  Napi::Value terminal = field(process, "terminal");
+  if (!stdin_pipe.IsBoolean()) throw_type_error(process.Env(), "process.stdinPipe", "a boolean");
+  if (!terminal.IsBoolean()) throw_type_error(process.Env(), "process.terminal", "a boolean");
+  spec_.stdin_pipe = stdin_pipe.As<Napi::Boolean>().Value();
+  spec_.terminal = terminal.As<Napi::Boolean>().Value();
+  if (spec_.stdin_pipe && spec_.terminal) throw_type_error(process.Env(), "process.stdinPipe", "false with a terminal");
+  if (!spec_.terminal) return;
+  Napi::Object size = read_object(process, "consoleSize", "process.consoleSize");
+  spec_.console_rows = static_cast<unsigned short>(read_integer(size, "height", "process.consoleSize.height", 0xffff));
+  spec_.console_columns = static_cast<unsigned short>(read_integer(size, "width", "process.consoleSize.width", 0xffff));
 }
 
 void OwnedSpec::read_linux(const Napi::Object& js_linux) {

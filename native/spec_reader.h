@@ -26,6 +26,7 @@ class OwnedSpec {
   const char* keep(std::string text);
   std::vector<MountEntry> read_mounts(const Napi::Array& list, const std::string& where);
   void read_process(const Napi::Object& process);
+  void read_stdio(const Napi::Object& process);
   void read_linux(const Napi::Object& js_linux);
   std::vector<char*> read_string_list(const Napi::Array& list, const std::string& where);
   uint64_t read_capabilities(const Napi::Object& sets, const char* key);

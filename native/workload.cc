@@ -12,6 +12,7 @@
 
 #include "capabilities.h"
 #include "close_fds.h"
+#include "console.h"
 #include "fixed_text.h"
 #include "oom_score.h"
 #include "report.h"
@@ -122,7 +123,8 @@ void drop_privileges(const ContainerSpec& spec) {
 
 }  // namespace
 
-void exec_workload(const ContainerSpec& spec) {
+void exec_workload(const ContainerSpec& spec, int console) {
+  if (console >= 0) attach_console(console, spec.uid);  // before set_identity: chown needs privilege
   restore_oom_score();
   apply_rlimits(spec);  // before set_identity: raising a hard limit needs privilege
   enter_cwd(spec.cwd);

@@ -6,8 +6,9 @@
 
 namespace tcbuild {
 
-// Takes on the identity, limits and working directory from `spec`, then execs
-// spec.argv. On failure it reports the step and exits.
-[[noreturn]] void exec_workload(const ContainerSpec& spec);
+// Takes on the console (console.h; -1: none), identity, limits and working
+// directory from `spec`, then execs spec.argv. On failure it reports the step
+// and exits.
+[[noreturn]] void exec_workload(const ContainerSpec& spec, int console);
 
 }  // namespace tcbuild

@@ -1,9 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { resolve as resolvePath, join, relative } from 'node:path';
 import { TcbuildError, isErrno, messageOf } from '../errors.js';
-import { writeDockerArchive } from '../export/docker-archive.js';
-import { exportRootfs } from '../export/local.js';
-import { writeOciArchive } from '../export/oci-archive.js';
 import { writeImage, writeIndex } from '../export/store.js';
 import { allVertices, formatGraph } from '../graph/walk.js';
 import { requireEmulation } from '../sandbox/binfmt.js';
@@ -18,14 +15,15 @@ import type { LayerCompression } from '../image/media-types.js';
 import type { SnapshotterName } from '../snapshot/index.js';
 import type { Descriptor, ImageConfig, Platform } from '../image/types.js';
 import { silentProgress, type Progress } from '../progress/progress.js';
-import { familiarName, formatReference, parseReference, Registry, type RegistryOptions } from '../registry/index.js';
+import type { RegistryOptions } from '../registry/index.js';
+import { familiarName, formatReference, parseReference } from '../registry/reference.js';
 import { defaultRoot, openRoot } from '../root.js';
 import type { SecretSource } from '../solver/run-mounts.js';
 import { openBuildContexts, type BuildContexts } from './build-context.js';
 import { Solver } from '../solver/solver.js';
 import { storeImageOrIndex } from '../content/store-image.js';
 import { collectGarbage } from './prune.js';
-import { localOrPulledImage } from './resolve-image.js';
+import { LazyRegistry, localOrPulledImage } from './resolve-image.js';
 import type { SandboxLimits } from '../sandbox/index.js';
 
 export interface BuildOptions {
@@ -124,8 +122,7 @@ async function buildInContexts(opts: BuildOptions, contexts: BuildContexts): Pro
 
   const platforms = targetPlatforms(opts.platform);
   const store = await openRoot(opts.root, opts.snapshotter !== undefined ? { snapshotter: opts.snapshotter } : {});
-  let registry: Registry | undefined;
-  const getRegistry = () => (registry ??= new Registry(opts.registry ?? {}));
+  const registry = new LazyRegistry(opts.registry ?? {});
   try {
     const plans = await Promise.all(
       platforms.map((platform) =>
@@ -140,7 +137,7 @@ async function buildInContexts(opts: BuildOptions, contexts: BuildContexts): Pro
           warn: platform === platforms[0] ? (text) => progress.emit({ kind: 'warning', text }) : () => undefined,
           resolveImage: async (name, p, at) => {
             try {
-              const { ref, image } = await localOrPulledImage(store.layout, getRegistry, name, p, opts.pull ?? false);
+              const { ref, image } = await localOrPulledImage(store.layout, registry, name, p, opts.pull ?? false);
               return { vertex: { op: 'image', ref: formatReference(ref), manifest: image.descriptor.digest, platform: p }, config: await image.config() };
             } catch (err) {
               if (!(err instanceof TcbuildError)) throw err;
@@ -182,11 +179,16 @@ async function buildInContexts(opts: BuildOptions, contexts: BuildContexts): Pro
     const source = await storeImageOrIndex(store.layout.blobs, descriptor);
     for (const output of opts.outputs ?? []) {
       progress.emit({ kind: 'message', text: `exporting ${output.type} output to ${output.dest}` });
-      if (output.type === 'oci') await writeOciArchive(output.dest, source, tags[0]?.tag);
-      else if (output.type === 'docker') {
+      // Exporters load only when asked for: most builds have no -o.
+      if (output.type === 'oci') {
+        const { writeOciArchive } = await import('../export/oci-archive.js');
+        await writeOciArchive(output.dest, source, tags[0]?.tag);
+      } else if (output.type === 'docker') {
         if (source.kind !== 'image') throw new TcbuildError('-o type=docker holds one platform\'s image; use -o type=oci for several platforms');
+        const { writeDockerArchive } = await import('../export/docker-archive.js');
         await writeDockerArchive(output.dest, [{ image: source.image, tags: tags.map(familiarName) }]);
       } else {
+        const { exportRootfs } = await import('../export/local.js');
         for (const [i, { solved }] of solvedPlans.entries()) {
           const dest = platforms.length === 1 ? output.dest : join(output.dest, formatPlatform(platforms[i]!).replaceAll('/', '_'));
           await exportRootfs(new LayeredView(solved.snapshot ? store.snapshotter.layerDirs(solved.snapshot) : []), dest);
@@ -196,13 +198,13 @@ async function buildInContexts(opts: BuildOptions, contexts: BuildContexts): Pro
     if (opts.push) {
       for (const ref of tags) {
         progress.emit({ kind: 'message', text: `pushing ${formatReference(ref)}` });
-        await getRegistry().push(ref, source);
+        await (await registry.get()).push(ref, source);
       }
     }
     await collectGarbage(store.root, { keepSince: started }).catch((err: unknown) => progress.emit({ kind: 'warning', text: `build cache GC: ${messageOf(err)}` }));
     return { descriptor, digest: descriptor.digest, images, tags: tags.map(formatReference) };
   } finally {
-    await registry?.close();
+    await registry.close();
   }
 }
 

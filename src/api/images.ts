@@ -4,7 +4,7 @@ import { NotFoundError } from '../errors.js';
 import type { Digest } from '../image/digest.js';
 import type { Descriptor, ImageConfig, Index, Manifest } from '../image/types.js';
 import { isIndexMediaType } from '../image/media-types.js';
-import { formatReference, parseReference } from '../registry/index.js';
+import { formatReference, parseReference } from '../registry/reference.js';
 import { openRoot } from '../root.js';
 
 export interface ImageSummary {

@@ -45,15 +45,25 @@ export async function usage(root?: string): Promise<Usage> {
   const store = await openRoot(root);
   const imageBlobs = await namedImageBlobs(store.layout);
   const records = await cacheRecords(store.root);
-  const snapshots = (await Promise.all(allSnapshotters(store.root).map((s) => s.list()))).flat();
-  let cacheBlobBytes = 0;
-  for await (const digest of store.layout.blobs.list()) {
-    if (!imageBlobs.has(digest)) cacheBlobBytes += (await store.layout.blobs.sizeOf(digest)) ?? 0;
-  }
   return {
-    images: { count: imageBlobs.size, bytes: [...imageBlobs.values()].reduce((a, b) => a + b, 0) },
-    buildCache: { records: records.length, snapshots: snapshots.length, bytes: cacheBlobBytes + snapshots.reduce((a, s) => a + (s.size ?? 0), 0) },
+    images: { count: imageBlobs.size, bytes: sum(imageBlobs.values()) },
+    buildCache: { records: records.length, ...(await buildCacheSize(store, imageBlobs)) },
   };
+}
+
+/** The snapshots, and the bytes they and the blobs no named image reaches take. */
+async function buildCacheSize(store: StoreRoot, imageBlobs: ReadonlyMap<Digest, number>): Promise<{ snapshots: number; bytes: number }> {
+  const snapshots = (await Promise.all(allSnapshotters(store.root).map((s) => s.list()))).flat();
+  const cacheBlobs: Digest[] = [];
+  for await (const digest of store.layout.blobs.list()) if (!imageBlobs.has(digest)) cacheBlobs.push(digest);
+  const blobSizes = await Promise.all(cacheBlobs.map((digest) => store.layout.blobs.sizeOf(digest)));
+  return { snapshots: snapshots.length, bytes: sum(blobSizes.map((size) => size ?? 0)) + sum(snapshots.map((s) => s.size ?? 0)) };
+}
+
+function sum(values: Iterable<number>): number {
+  let total = 0;
+  for (const value of values) total += value;
+  return total;
 }
 
 /**
@@ -65,7 +75,7 @@ export async function usage(root?: string): Promise<Usage> {
 export async function collectGarbage(root?: string, options: { keepBytes?: number; keepSince?: number } = {}): Promise<PruneResult | undefined> {
   const store = await openRoot(root);
   const limit = options.keepBytes ?? (await defaultKeepBytes(store.root));
-  const excess = (await usage(store.root)).buildCache.bytes - limit;
+  const excess = (await buildCacheSize(store, await namedImageBlobs(store.layout))).bytes - limit;
   if (excess <= 0) return undefined;
   const held = heldByOthers(store.root);
   let freed = 0;

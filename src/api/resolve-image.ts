@@ -4,7 +4,25 @@ import { NotFoundError } from '../errors.js';
 import type { Image } from '../image/image.js';
 import { formatPlatform } from '../image/platform.js';
 import type { Descriptor, Platform } from '../image/types.js';
-import { formatReference, parseReference, pullToStore, Registry, selectPlatform, type Reference } from '../registry/index.js';
+import { selectPlatform } from '../registry/platform-select.js';
+import { formatReference, parseReference, type Reference } from '../registry/reference.js';
+import type { Registry, RegistryOptions } from '../registry/registry.js';
+
+/** A registry client made on first use: a build or run from stored images never loads the registry code. */
+export class LazyRegistry {
+  #registry: Registry | undefined;
+
+  constructor(private readonly options: RegistryOptions) {}
+
+  async get(): Promise<Registry> {
+    const { Registry } = await import('../registry/registry.js');
+    return (this.#registry ??= new Registry(this.options));
+  }
+
+  async close(): Promise<void> {
+    await this.#registry?.close();
+  }
+}
 
 /** The image of one platform behind a stored name or descriptor (an index is narrowed to `platform`). */
 export async function storedImage(layout: OciLayout, descriptor: Descriptor, platform: Platform, what: string): Promise<Image> {
@@ -25,7 +43,7 @@ export async function storedImage(layout: OciLayout, descriptor: Descriptor, pla
  */
 export async function localOrPulledImage(
   layout: OciLayout,
-  registry: () => Registry,
+  registry: LazyRegistry,
   name: string,
   platform: Platform,
   pull: boolean,
@@ -38,7 +56,8 @@ export async function localOrPulledImage(
     const image = local && (await storedImage(layout, local, platform, full).catch((err: unknown) => (err instanceof NotFoundError ? undefined : Promise.reject(err))));
     if (image) return { ref, image };
   }
-  const { top, image } = await pullToStore(registry(), ref, layout.blobs, platform);
+  const { pullToStore } = await import('../registry/pull.js');
+  const { top, image } = await pullToStore(await registry.get(), ref, layout.blobs, platform);
   if (!ref.digest) await layout.tag(full, top, ref.tag);
   return { ref, image: await storedImage(layout, image ?? top, platform, full) };
 }

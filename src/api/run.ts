@@ -4,12 +4,12 @@ import { isAbsolute, join, resolve } from 'node:path';
 
 import { TcbuildError } from '../errors.js';
 import { hostPlatform, parsePlatform } from '../image/platform.js';
-import { Registry, type RegistryOptions } from '../registry/index.js';
+import type { RegistryOptions } from '../registry/index.js';
 import { defaultRoot, openRoot } from '../root.js';
-import { resolveUser, runContainer, type ContainerResult, type Mount, type SandboxLimits } from '../sandbox/index.js';
+import { resolveUser, runContainer, type ConsoleSize, type ContainerResult, type Mount, type SandboxLimits } from '../sandbox/index.js';
 import { LayeredView } from '../snapshot/index.js';
 import { unpackImageLayers } from '../solver/unpack-image.js';
-import { localOrPulledImage } from './resolve-image.js';
+import { LazyRegistry, localOrPulledImage } from './resolve-image.js';
 
 export interface RunOptions extends SandboxLimits {
   /** The command; default: the image's Cmd. */
@@ -34,6 +34,11 @@ export interface RunOptions extends SandboxLimits {
   pull?: boolean;
   root?: string;
   registry?: RegistryOptions;
+  /** Fed to the command's stdin (`docker run -i`); default: /dev/null. */
+  stdin?: NodeJS.ReadableStream;
+  /** A pseudo-terminal (`docker run -t`), see ContainerRequest.tty; its output goes to `stdout`. */
+  tty?: boolean;
+  consoleSize?: ConsoleSize;
   stdout?: NodeJS.WritableStream;
   stderr?: NodeJS.WritableStream;
   signal?: AbortSignal;
@@ -48,8 +53,7 @@ export interface RunResult extends ContainerResult {
 export async function run(image: string, opts: RunOptions = {}): Promise<RunResult> {
   const store = await openRoot(opts.root ?? defaultRoot());
   const platform = opts.platform ? parsePlatform(opts.platform) : hostPlatform();
-  let registry: Registry | undefined;
-  const found = await localOrPulledImage(store.layout, () => (registry ??= new Registry(opts.registry ?? {})), image, platform, opts.pull ?? false);
+  const found = await localOrPulledImage(store.layout, new LazyRegistry(opts.registry ?? {}), image, platform, opts.pull ?? false);
   const config = (await found.image.config()).config ?? {};
   const top = await unpackImageLayers(store.snapshotter, await found.image.layers(), image);
 
@@ -76,6 +80,9 @@ export async function run(image: string, opts: RunOptions = {}): Promise<RunResu
       network: opts.network ?? 'host',
       mounts: (opts.volumes ?? []).map(parseVolume),
       ...limitsOf(opts),
+      ...(opts.stdin ? { stdin: opts.stdin } : {}),
+      ...(opts.tty ? { tty: true } : {}),
+      ...(opts.consoleSize ? { consoleSize: opts.consoleSize } : {}),
       ...(opts.stdout ? { stdout: opts.stdout } : {}),
       ...(opts.stderr ? { stderr: opts.stderr } : {}),
       ...(opts.signal ? { signal: opts.signal } : {}),

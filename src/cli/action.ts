@@ -34,3 +34,14 @@ export function reportError(err: unknown): number {
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
+
+type AsyncFunction = (...args: never[]) => Promise<unknown>;
+
+/**
+ * A library verb that loads its module on first call: each command file names its verb as if
+ * imported, yet a run of one command never loads the others' modules (and everything behind them).
+ */
+export function lazy<M extends Record<K, AsyncFunction>, K extends keyof M>(load: () => Promise<M>, name: K): M[K] {
+  const call = async (...args: Parameters<M[K]>) => (await load())[name](...args);
+  return call as M[K];
+}

@@ -1,15 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { build } from '../api/build.js';
 import { TcbuildError } from '../errors.js';
 import { writeFileAtomic } from '../content/atomic-file.js';
 import { createProgress, PROGRESS_MODES, type ProgressMode } from '../progress/progress.js';
 import type { BuildOutput } from '../api/build.js';
 import { parseLayerCompression, parseSnapshotterName } from '../snapshot/index.js';
-import { action, collect } from './action.js';
+import { action, lazy, collect } from './action.js';
 import { parseBuildContexts, parseSecrets, parseSsh, stdinContext } from './build-context-flags.js';
 import { addRegistryFlags, registryOptions, type RegistryFlags } from './registry-flags.js';
 import { addSandboxLimitFlags, sandboxLimits, type SandboxLimitFlags } from './run.js';
+
+const build = lazy(() => import('../api/build.js'), 'build');
 
 interface BuildFlags extends RegistryFlags, SandboxLimitFlags {
   tag?: string[];

@@ -1,7 +1,8 @@
 import { Command } from 'commander';
-import { copy } from '../api/copy.js';
-import { action, collect } from './action.js';
+import { action, lazy, collect } from './action.js';
 import { addRegistryFlags, registryOptions, type RegistryFlags } from './registry-flags.js';
+
+const copy = lazy(() => import('../api/copy.js'), 'copy');
 
 export function copyCommand(): Command {
   const cmd = new Command('copy')

@@ -1,7 +1,8 @@
 import { Command } from 'commander';
-import { usage } from '../api/prune.js';
-import { action } from './action.js';
+import { action, lazy } from './action.js';
 import { formatBytes } from './format.js';
+
+const usage = lazy(() => import('../api/prune.js'), 'usage');
 
 export function duCommand(): Command {
   return new Command('du')

@@ -1,7 +1,8 @@
 import { Command } from 'commander';
-import { images } from '../api/images.js';
-import { action } from './action.js';
+import { action, lazy } from './action.js';
 import { formatBytes } from './format.js';
+
+const images = lazy(() => import('../api/images.js'), 'images');
 
 export function imagesCommand(): Command {
   return new Command('images')

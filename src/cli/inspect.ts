@@ -1,8 +1,10 @@
 import { Command } from 'commander';
-import { inspect } from '../api/images.js';
-import { inspectRemote, rawManifest } from '../api/remote.js';
-import { action, collect } from './action.js';
+import { action, lazy, collect } from './action.js';
 import { addRegistryFlags, registryOptions, type RegistryFlags } from './registry-flags.js';
+
+const inspect = lazy(() => import('../api/images.js'), 'inspect');
+const inspectRemote = lazy(() => import('../api/remote.js'), 'inspectRemote');
+const rawManifest = lazy(() => import('../api/remote.js'), 'rawManifest');
 
 export function inspectCommand(): Command {
   const cmd = new Command('inspect')

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
-import { load } from '../api/archive.js';
-import { action } from './action.js';
+import { action, lazy } from './action.js';
+
+const load = lazy(() => import('../api/archive.js'), 'load');
 
 export function loadCommand(): Command {
   return new Command('load')

@@ -1,8 +1,10 @@
 import { Command } from 'commander';
-import { login, logout } from '../api/login.js';
 import { TcbuildError } from '../errors.js';
-import { action, collect } from './action.js';
+import { action, lazy, collect } from './action.js';
 import { addRegistryFlags, registryOptions, type RegistryFlags } from './registry-flags.js';
+
+const login = lazy(() => import('../api/login.js'), 'login');
+const logout = lazy(() => import('../api/login.js'), 'logout');
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];

@@ -1,8 +1,14 @@
 import { Command } from 'commander';
-import { manifestAdd, manifestAnnotate, manifestCreate, manifestInspect, manifestPush, manifestRm } from '../api/manifest.js';
 import { TcbuildError } from '../errors.js';
-import { action, collect } from './action.js';
+import { action, lazy, collect } from './action.js';
 import { addRegistryFlags, registryOptions, type RegistryFlags } from './registry-flags.js';
+
+const manifestAdd = lazy(() => import('../api/manifest.js'), 'manifestAdd');
+const manifestAnnotate = lazy(() => import('../api/manifest.js'), 'manifestAnnotate');
+const manifestCreate = lazy(() => import('../api/manifest.js'), 'manifestCreate');
+const manifestInspect = lazy(() => import('../api/manifest.js'), 'manifestInspect');
+const manifestPush = lazy(() => import('../api/manifest.js'), 'manifestPush');
+const manifestRm = lazy(() => import('../api/manifest.js'), 'manifestRm');
 
 /** `tcbuild manifest …`: assemble multi-platform lists from images already in a registry, without moving layers. */
 export function manifestCommand(): Command {

@@ -1,7 +1,8 @@
 import { Command } from 'commander';
-import { prune } from '../api/prune.js';
-import { action } from './action.js';
+import { action, lazy } from './action.js';
 import { formatBytes } from './format.js';
+
+const prune = lazy(() => import('../api/prune.js'), 'prune');
 
 export function pruneCommand(): Command {
   return new Command('prune')

@@ -1,7 +1,8 @@
 import { Command } from 'commander';
-import { pull } from '../api/transfer.js';
-import { action, collect } from './action.js';
+import { action, lazy, collect } from './action.js';
 import { addRegistryFlags, registryOptions, type RegistryFlags } from './registry-flags.js';
+
+const pull = lazy(() => import('../api/transfer.js'), 'pull');
 
 export function pullCommand(): Command {
   const cmd = new Command('pull')

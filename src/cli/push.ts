@@ -1,7 +1,8 @@
 import { Command } from 'commander';
-import { push } from '../api/transfer.js';
-import { action, collect } from './action.js';
+import { action, lazy, collect } from './action.js';
 import { addRegistryFlags, registryOptions, type RegistryFlags } from './registry-flags.js';
+
+const push = lazy(() => import('../api/transfer.js'), 'push');
 
 export function pushCommand(): Command {
   const cmd = new Command('push')

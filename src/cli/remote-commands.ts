@@ -1,7 +1,11 @@
 import { Command } from 'commander';
-import { catalog, deleteRemote, digest, listTags } from '../api/remote.js';
-import { action, collect } from './action.js';
+import { action, lazy, collect } from './action.js';
 import { addRegistryFlags, registryOptions, type RegistryFlags } from './registry-flags.js';
+
+const catalog = lazy(() => import('../api/remote.js'), 'catalog');
+const deleteRemote = lazy(() => import('../api/remote.js'), 'deleteRemote');
+const digest = lazy(() => import('../api/remote.js'), 'digest');
+const listTags = lazy(() => import('../api/remote.js'), 'listTags');
 
 /** A command taking one argument that talks to a registry and prints lines. */
 function remoteCommand(name: string, description: string, argument: [string, string], run: (arg: string, flags: RegistryFlags) => Promise<string[]>): Command {

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
-import { rmi } from '../api/images.js';
-import { action } from './action.js';
+import { action, lazy } from './action.js';
+
+const rmi = lazy(() => import('../api/images.js'), 'rmi');
 
 export function rmiCommand(): Command {
   return new Command('rmi')

@@ -2,11 +2,13 @@ import { constants } from 'node:os';
 
 import { Command } from 'commander';
 
-import { run } from '../api/run.js';
 import { TcbuildError } from '../errors.js';
-import { parseMemory, parseUlimit, type SandboxLimits } from '../sandbox/index.js';
-import { action, collect } from './action.js';
+import { parseMemory, parseUlimit } from '../sandbox/flags.js';
+import type { SandboxLimits } from '../sandbox/index.js';
+import { action, lazy, collect } from './action.js';
 import { addRegistryFlags, registryOptions, type RegistryFlags } from './registry-flags.js';
+
+const run = lazy(() => import('../api/run.js'), 'run');
 
 /** The sandbox flags `tcbuild run` and `tcbuild build` share (the latter applies them to each RUN). */
 export interface SandboxLimitFlags {
@@ -70,8 +72,8 @@ export function runCommand(): Command {
     .option('--network <mode>', 'host or none', 'host')
     .option('--hostname <name>', "the container's host name")
     .option('-v, --volume <host:container[:ro]>', 'bind-mount a host path (repeatable)', collect)
-    .option('-i, --interactive', 'keep stdin open')
-    .option('-t, --tty', 'allocate a pseudo-terminal')
+    .option('-i, --interactive', "forward stdin to the command (its end is the command's EOF)")
+    .option('-t, --tty', 'give the command a pseudo-terminal (with -i, this terminal is put in raw mode meanwhile)')
     .option('--platform <os/arch>', 'the platform of the image to run')
     .option('--pull', 'pull the image even when it is stored');
   addSandboxLimitFlags(cmd);
@@ -79,11 +81,6 @@ export function runCommand(): Command {
   return cmd.action(
     action(async (image: string, command: string[], flags: RunFlags) => {
       if (flags.network !== 'host' && flags.network !== 'none') throw new TcbuildError(`--network ${flags.network}: expected host or none`);
-      if (flags.interactive || flags.tty) {
-        throw new TcbuildError('-i and -t are not supported yet: the container reads /dev/null as stdin', {
-          hint: 'pass input through a -v bind mount, or run a non-interactive command',
-        });
-      }
       const result = await run(image, {
         args: command,
         ...(flags.entrypoint !== undefined ? { entrypoint: flags.entrypoint === '' ? [] : [flags.entrypoint] } : {}),
@@ -97,6 +94,8 @@ export function runCommand(): Command {
         pull: flags.pull ?? false,
         registry: registryOptions(flags),
         ...sandboxLimits(flags),
+        ...(flags.interactive ? { stdin: process.stdin } : {}),
+        ...(flags.tty ? { tty: true } : {}),
         stdout: process.stdout,
         stderr: process.stderr,
       });

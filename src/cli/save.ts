@@ -1,7 +1,8 @@
 import { Command } from 'commander';
-import { save } from '../api/archive.js';
 import { TcbuildError } from '../errors.js';
-import { action } from './action.js';
+import { action, lazy } from './action.js';
+
+const save = lazy(() => import('../api/archive.js'), 'save');
 
 export function saveCommand(): Command {
   return new Command('save')

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
-import { tag } from '../api/images.js';
-import { action } from './action.js';
+import { action, lazy } from './action.js';
+
+const tag = lazy(() => import('../api/images.js'), 'tag');
 
 export function tagCommand(): Command {
   return new Command('tag')

@@ -40,10 +40,15 @@ export class OciLayout {
   }
 
   async readIndex(): Promise<Index> {
+    return parseIndex(await this.readIndexText());
+  }
+
+  /** index.json's text; undefined when there is none yet. */
+  private async readIndexText(): Promise<string | undefined> {
     try {
-      return JSON.parse(await readFile(this.indexPath, 'utf8')) as Index;
+      return await readFile(this.indexPath, 'utf8');
     } catch (err) {
-      if (isErrno(err, 'ENOENT')) return { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [] };
+      if (isErrno(err, 'ENOENT')) return undefined;
       throw err;
     }
   }
@@ -87,11 +92,18 @@ export class OciLayout {
   private async update(change: (manifests: Descriptor[]) => Descriptor[]): Promise<void> {
     await this.init();
     await withLock(`${this.indexPath}.lock`, async () => {
-      const index = await this.readIndex();
+      const before = await this.readIndexText();
+      const index = parseIndex(before);
       const manifests = change(index.manifests).sort((a, b) =>
         (a.annotations?.[IMAGE_NAME_ANNOTATION] ?? '').localeCompare(b.annotations?.[IMAGE_NAME_ANNOTATION] ?? ''),
       );
-      await writeFileAtomic(this.indexPath, `${JSON.stringify({ ...index, manifests }, null, 2)}\n`);
+      const after = `${JSON.stringify({ ...index, manifests }, null, 2)}\n`;
+      // A rebuild re-tags its name with the same image: an unchanged index is not rewritten.
+      if (after !== before) await writeFileAtomic(this.indexPath, after);
     });
   }
+}
+
+function parseIndex(text: string | undefined): Index {
+  return text === undefined ? { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [] } : (JSON.parse(text) as Index);
 }

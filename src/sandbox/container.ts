@@ -1,12 +1,13 @@
 import { closeSync } from 'node:fs';
-import { Socket } from 'node:net';
 import { constants } from 'node:os';
 import { isAbsolute } from 'node:path';
 
 import { Cgroup } from './cgroup/cgroup.js';
+import { ConsoleRelay } from './console.js';
 import { DEFAULT_PIDS_LIMIT } from './docker-defaults.js';
 import { trackSandbox } from './lifecycle.js';
 import { loadNative, type NativeContainer, type NativeSandbox } from './native.js';
+import { feedStdin, forward, pipeReader, readAll } from './relay.js';
 import { ContainerSetupError, decodeReport, setupError } from './report.js';
 import { etcFilesFor, newRunName } from './run-state.js';
 import { buildSpec } from './spec.js';
@@ -84,11 +85,14 @@ async function supervise(
   const timer = req.timeoutMs === undefined ? undefined : setTimeout(() => ((timedOut = true), kill()), req.timeoutMs);
   req.signal?.addEventListener('abort', kill, { once: true });
   if (req.signal?.aborted) kill();
+  const stopStdin = container.stdin !== null && req.stdin ? feedStdin(container.stdin, req.stdin) : undefined;
+  const terminal = container.console === null ? undefined : new ConsoleRelay(native, container.console, req);
   try {
     const [report] = await Promise.all([
       readAll(pipeReader(container.report)),
       forward(pipeReader(container.stdout), req.stdout),
       forward(pipeReader(container.stderr), req.stderr),
+      terminal?.output,
     ]).catch(async (err: unknown) => {
       kill();
       await exited;
@@ -107,38 +111,12 @@ async function supervise(
       ...(timedOut ? { timedOut: true as const } : {}),
     };
   } finally {
+    stopStdin?.();
+    terminal?.detach();
     clearTimeout(timer);
     req.signal?.removeEventListener('abort', kill);
     closeSync(container.pidfd);
   }
-}
-
-function pipeReader(fd: number): Socket {
-  return new Socket({ fd, readable: true, writable: false });
-}
-
-async function readAll(source: Socket): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of source) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
-
-/** Copies the container's output into `dest` (never ending it) until the container closes its end. */
-function forward(source: Socket, dest: NodeJS.WritableStream | undefined): Promise<void> {
-  if (dest) source.pipe(dest, { end: false });
-  else source.resume();
-  return new Promise<void>((resolve, reject) => {
-    const settle = (err?: Error) => {
-      source.off('close', settle).off('error', settle);
-      dest?.removeListener('error', settle);
-      if (dest) source.unpipe(dest);
-      source.destroy();
-      if (err) reject(err);
-      else resolve();
-    };
-    source.once('close', () => settle()).once('error', settle);
-    dest?.once('error', settle);
-  });
 }
 
 function signalName(signal: number): string {

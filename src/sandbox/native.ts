@@ -18,6 +18,12 @@ export interface NativeSpec {
     /** CAP_* names; inheritable and ambient are always empty. */
     capabilities: { bounding: string[]; effective: string[]; permitted: string[] };
     noNewPrivileges: boolean;
+    /** stdin is a pipe from tcbuild (NativeContainer.stdin), else /dev/null; never with a terminal. */
+    stdinPipe: boolean;
+    /** A pseudo-terminal as stdin, stdout and stderr, its master sent over NativeContainer.console. */
+    terminal: boolean;
+    /** The terminal's size, with one. */
+    consoleSize?: { height: number; width: number };
   };
   linux: {
     namespaces: { type: 'mount' | 'pid' | 'uts' | 'ipc' | 'cgroup' | 'network' }[];
@@ -38,6 +44,16 @@ export interface NativeContainer {
   stdout: number;
   stderr: number;
   report: number;
+  /** The write end of the workload's stdin (spec.process.stdinPipe). */
+  stdin: number | null;
+  /** The socket the terminal's master arrives on (spec.process.terminal). */
+  console: number | null;
+}
+
+/** Two fds of a terminal's master: one to read its output from, one to write its input to. */
+export interface ConsoleMaster {
+  read: number;
+  write: number;
 }
 
 export interface NativeSandbox {
@@ -46,6 +62,9 @@ export interface NativeSandbox {
   waitForExit(pidfd: number, onExit: (exitCode: number | null, signal: number | null) => void): void;
   /** False if the process has already exited. */
   sendSignal(pidfd: number, signal: number): boolean;
+  /** Takes the socket (and closes it); null if the container's init closed it without sending the master. */
+  receiveConsole(socket: number): Promise<ConsoleMaster | null>;
+  setConsoleSize(master: number, rows: number, columns: number): void;
 }
 
 let loaded: NativeSandbox | undefined;

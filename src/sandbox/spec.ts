@@ -1,3 +1,4 @@
+import { initialConsoleSize } from './console.js';
 import { DEFAULT_CAPABILITIES, MASKED_PATHS, READONLY_PATHS } from './docker-defaults.js';
 import type { EtcFiles } from './etc-files.js';
 import type { NativeSpec } from './native.js';
@@ -80,6 +81,9 @@ export function buildSpec(req: ContainerRequest, etc: EtcFiles, cgroup: CgroupPl
       rlimits: rlimits(req.ulimits ?? []),
       capabilities: { bounding: capabilities, effective: capabilities, permitted: capabilities },
       noNewPrivileges: req.noNewPrivileges ?? false,
+      stdinPipe: req.stdin !== undefined && !req.tty,
+      terminal: req.tty ?? false,
+      ...(req.tty ? { consoleSize: consoleSizeOf(req) } : {}),
     },
     linux: {
       namespaces,
@@ -105,4 +109,9 @@ function rlimits(ulimits: readonly Ulimit[]): NativeSpec['process']['rlimits'] {
 
 function readOnlyBind(source: string, destination: string): Mount {
   return { type: 'bind', source, destination, options: ['rbind', 'ro'] };
+}
+
+function consoleSizeOf(req: ContainerRequest): { height: number; width: number } {
+  const size = initialConsoleSize(req);
+  return { height: size.rows, width: size.columns };
 }

@@ -9,6 +9,11 @@ export interface Ulimit {
   hard: number;
 }
 
+export interface ConsoleSize {
+  rows: number;
+  columns: number;
+}
+
 export interface ContainerUser {
   uid: number;
   gid: number;
@@ -46,6 +51,16 @@ export interface ContainerRequest {
   noNewPrivileges?: boolean;
   /** Kills the whole container after this many milliseconds (ContainerResult.timedOut). */
   timeoutMs?: number;
+  /** Copied to the workload's stdin, whose end is its EOF; without it stdin is /dev/null. */
+  stdin?: NodeJS.ReadableStream;
+  /**
+   * A pseudo-terminal as the workload's stdin, stdout and stderr and controlling terminal, as
+   * `docker run -t` gives: its output goes to `stdout`, `stdin` is typed into it (a terminal
+   * `stdin` is put in raw mode meanwhile), and a terminal `stdout`'s size is followed.
+   */
+  tty?: boolean;
+  /** The terminal's initial size; default: `stdout`'s if it is a terminal, else 24x80. */
+  consoleSize?: ConsoleSize;
   stdout?: NodeJS.WritableStream;
   stderr?: NodeJS.WritableStream;
   /** Abort kills the container's init with SIGKILL; the result then carries the signal. */

@@ -21,6 +21,12 @@ export interface SnapshotRecord {
 /** Snapshot records by key. Keys are opaque strings, so a Map (never a plain object). */
 export type Snapshots = Map<string, SnapshotRecord>;
 
+interface PendingChange {
+  change: (snapshots: Snapshots) => unknown;
+  resolve: (result: unknown) => void;
+  reject: (err: unknown) => void;
+}
+
 interface MetadataFile {
   version: 1;
   snapshots: Array<SnapshotRecord & { key: string }>;
@@ -31,29 +37,81 @@ interface MetadataFile {
  * atomically), changed under a lock file so concurrent processes never lose each other's updates.
  */
 export class MetadataStore {
+  /** Changes waiting for the next write: those that arrive while one is under way share the one after it. */
+  private pending: PendingChange[] = [];
+  private writing: Promise<void> | undefined;
+
   constructor(private readonly path: string) {}
 
   read(): Snapshots {
-    let text: string;
-    try {
-      text = readFileSync(this.path, 'utf8');
-    } catch (err) {
-      if (isErrno(err, 'ENOENT')) return new Map();
-      throw err;
-    }
-    const file = JSON.parse(text) as MetadataFile;
-    return new Map(file.snapshots.map(({ key, ...record }) => [key, record]));
+    return parseSnapshots(this.readText());
   }
 
-  /** Runs `change` on the current records and saves them, all under the lock. */
-  async update<T>(change: (snapshots: Snapshots) => T): Promise<T> {
-    await mkdir(dirname(this.path), { recursive: true });
-    return withLock(`${this.path}.lock`, async () => {
-      const snapshots = this.read();
-      const result = change(snapshots);
-      const file: MetadataFile = { version: 1, snapshots: [...snapshots].map(([key, record]) => ({ key, ...record })) };
-      await writeFileAtomic(this.path, `${JSON.stringify(file, null, 1)}\n`);
-      return result;
+  /**
+   * Runs `change` on the current records and saves them, all under the lock; resolves once they are
+   * on disk. Concurrent changes (parallel stages) are applied in order and saved in one write; one
+   * that throws is left out and rejects alone. Unchanged records are not rewritten.
+   */
+  update<T>(change: (snapshots: Snapshots) => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.pending.push({ change, resolve: resolve as (result: unknown) => void, reject });
+      this.writing ??= this.writePending();
     });
   }
+
+  private async writePending(): Promise<void> {
+    try {
+      while (this.pending.length > 0) await this.writeBatch(this.pending.splice(0));
+    } finally {
+      this.writing = undefined;
+    }
+  }
+
+  private async writeBatch(batch: PendingChange[]): Promise<void> {
+    const outcomes: Array<() => void> = [];
+    try {
+      await mkdir(dirname(this.path), { recursive: true });
+      await withLock(`${this.path}.lock`, async () => {
+        const before = this.readText();
+        let snapshots = parseSnapshots(before);
+        for (const { change, resolve, reject } of batch) {
+          const changed = new Map(snapshots);
+          try {
+            const result = change(changed);
+            snapshots = changed;
+            outcomes.push(() => resolve(result));
+          } catch (err) {
+            outcomes.push(() => reject(err));
+          }
+        }
+        const after = formatSnapshots(snapshots);
+        if (after !== before) await writeFileAtomic(this.path, after);
+      });
+    } catch (err) {
+      for (const { reject } of batch) reject(err);
+      return;
+    }
+    for (const settle of outcomes) settle();
+  }
+
+  /** The file's text; undefined when there is none yet. */
+  private readText(): string | undefined {
+    try {
+      return readFileSync(this.path, 'utf8');
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) return undefined;
+      throw err;
+    }
+  }
+}
+
+function parseSnapshots(text: string | undefined): Snapshots {
+  if (text === undefined) return new Map();
+  const file = JSON.parse(text) as MetadataFile;
+  return new Map(file.snapshots.map(({ key, ...record }) => [key, record]));
+}
+
+function formatSnapshots(snapshots: Snapshots): string {
+  const file: MetadataFile = { version: 1, snapshots: [...snapshots].map(([key, record]) => ({ key, ...record })) };
+  return `${JSON.stringify(file, null, 1)}\n`;
 }

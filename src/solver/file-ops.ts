@@ -3,7 +3,7 @@ import { join, posix } from 'node:path';
 import { chmodSync, copyFileSync, lchownSync, lutimesSync, mkdirSync, readlinkSync, symlinkSync, type Stats } from 'node:fs';
 import { DockerfileError } from '../frontend/errors.js';
 import type { CopyVertex } from '../graph/vertex.js';
-import { resolveUser } from '../sandbox/index.js';
+import { resolveUser } from '../sandbox/user.js';
 import { LayeredView } from '../snapshot/index.js';
 import { createdDirectoryMode, parseChmod, type ModeSpec } from './chmod.js';
 import type { SourceTree } from './context-view.js';

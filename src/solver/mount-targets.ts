@@ -1,6 +1,7 @@
-import { lstat, readdir, rmdir, unlink } from 'node:fs/promises';
+import { lstatSync, type Stats } from 'node:fs';
+import { readdir, rmdir, unlink } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import { MOUNT_TARGETS } from '../sandbox/index.js';
+import { MOUNT_TARGETS } from '../sandbox/spec.js';
 import type { LayeredView } from '../snapshot/index.js';
 
 /**
@@ -14,17 +15,21 @@ export async function removeMountTargets(upper: string, below: LayeredView, runM
   const parents = new Set<string>();
   for (const target of targets.sort().reverse()) {
     for (let dir = posix.dirname(target); dir !== '/'; dir = posix.dirname(dir)) parents.add(dir);
-    if (below.lstat(target)) continue;
-    const st = await lstat(join(upper, target)).catch(() => undefined);
-    if (!st) continue;
+    const st = lstatIfAny(join(upper, target));
+    if (!st || below.lstat(target)) continue;
     if (st.isFile() && st.size === 0) await unlink(join(upper, target));
     else if (st.isDirectory() && (await readdir(join(upper, target))).length === 0) await rmdir(join(upper, target));
   }
   for (const dir of [...parents].sort().reverse()) {
-    const st = await lstat(join(upper, dir)).catch(() => undefined);
+    const st = lstatIfAny(join(upper, dir));
     if (!st?.isDirectory() || (await readdir(join(upper, dir))).length > 0) continue;
     const original = below.lstat(dir);
     const unchanged = original?.isDirectory() && original.mode === st.mode && original.uid === st.uid && original.gid === st.gid;
     if (!original || unchanged) await rmdir(join(upper, dir));
   }
+}
+
+/** Most targets are absent from a RUN's upper dir: a synchronous lstat that returns undefined then costs no exception. */
+function lstatIfAny(path: string): Stats | undefined {
+  return lstatSync(path, { throwIfNoEntry: false });
 }

@@ -12,7 +12,9 @@ import { canonicalJson, vertexDigest, type CopyVertex, type ExecVertex, type Ima
 import { sha256, type Digest } from '../image/digest.js';
 import { MediaType, type LayerCompression } from '../image/media-types.js';
 import type { Progress } from '../progress/progress.js';
-import { describeExit, resolveUser, runContainer, type ContainerRequest, type SandboxLimits } from '../sandbox/index.js';
+import type { ContainerRequest, SandboxLimits } from '../sandbox/index.js';
+import { describeExit } from '../sandbox/exit-description.js';
+import { resolveUser } from '../sandbox/user.js';
 import { LayeredView, layerMediaType, type Snapshotter } from '../snapshot/index.js';
 import { BuildCache, type LayerRecord } from './cache.js';
 import { CacheMountLocks } from './cache-mount-locks.js';
@@ -213,6 +215,8 @@ export class Solver {
         stdout: capture('stdout'),
         stderr: capture('stderr'),
       };
+      // The sandbox (native addon, seccomp, cgroups) loads only when a step runs: a cached build never needs it.
+      const { runContainer } = await import('../sandbox/container.js');
       const result = await runContainer(request);
       if (result.exitCode !== 0) {
         const how = describeExit(result, request);

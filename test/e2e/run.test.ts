@@ -1,13 +1,16 @@
 // `tcbuild run`, and the sandbox seen through `tcbuild build`: limits from
 // the command line, and a WORKDIR that tries to leak the host's filesystem.
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { loadFixture } from '../../scripts/fixtures.js';
-import { NEEDS_ROOT, tcbuild, tempRoot } from '../helpers/cli.js';
+import { NEEDS_ROOT, run, TCBUILD, tcbuild, tempRoot } from '../helpers/cli.js';
+
+const SCRIPT = ['/usr/bin/script', '/bin/script'].find((path) => existsSync(path)) ?? '';
 
 describe('tcbuild run, and RUN sandboxes through bin/tcbuild', { skip: NEEDS_ROOT }, () => {
   let root: string;
@@ -33,6 +36,21 @@ describe('tcbuild run, and RUN sandboxes through bin/tcbuild', { skip: NEEDS_ROO
     const r = await tcbuild(['run', '--rm', '-e', 'GREETING=hi', '-w', '/tmp', '--hostname', 'box', 'busybox', 'sh', '-c', 'echo $GREETING from $(hostname) in $(pwd); exit 7'], env());
     assert.equal(r.stdout, 'hi from box in /tmp\n', r.stderr);
     assert.equal(r.code, 7, r.stderr);
+  });
+
+  it('-i forwards stdin to the command; its end is EOF', async () => {
+    const r = await tcbuild(['run', '-i', 'busybox', 'sh', '-c', 'cat; echo done'], env(), 'hello\n');
+    assert.equal(r.stdout, 'hello\ndone\n', r.stderr);
+    assert.equal(r.code, 0);
+  });
+
+  it('-t gives the command a terminal, and -it types into it (under script(1))', { skip: SCRIPT ? false : 'needs script(1)' }, async () => {
+    const underScript = (command: string, input: string) => run(SCRIPT, ['-qec', `'${TCBUILD}' ${command}`, '/dev/null'], { env: env(), input });
+    const tty = await underScript(`run -t busybox sh -c 'tty; test -t 0 && echo terminal'`, '');
+    assert.match(tty.stdout, /^\/dev\/pts\/0\r+\nterminal\r+\n/, tty.stderr);
+    const typed = await underScript('run -it busybox sh', 'echo typed; exit 5\n');
+    assert.match(typed.stdout, /\ntyped\r+\n/);
+    assert.equal(typed.code, 5);
   });
 
   it('takes -u, --entrypoint, -v, --network none, --add-host and --ulimit', async () => {
