@@ -1,6 +1,7 @@
 /**
  * `npm run bench -- NAME...`: speed figures, printed next to the real peers where installed.
- * Each benchmark is a module in this folder exporting `run(args)`; with no name, all run.
+ * Each benchmark is a module in this folder exporting `run(args)`, which gets every argument from
+ * the first flag on (e.g. `npm run bench -- build --runs 5`); with no name, all run.
  */
 import { readdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -13,7 +14,9 @@ const available = readdirSync(here)
   .sort();
 
 async function main(args: string[]): Promise<void> {
-  const names = args.filter((a) => !a.startsWith('-'));
+  const firstFlag = args.findIndex((a) => a.startsWith('-'));
+  const names = firstFlag < 0 ? args : args.slice(0, firstFlag);
+  const options = firstFlag < 0 ? [] : args.slice(firstFlag);
   const unknown = names.filter((n) => !available.includes(n));
   if (unknown.length) {
     process.stderr.write(`unknown benchmark ${unknown.join(', ')}; available: ${available.join(', ') || 'none yet'}\n`);
@@ -23,7 +26,7 @@ async function main(args: string[]): Promise<void> {
   for (const name of names.length ? names : available) {
     process.stdout.write(`== ${name}\n`);
     const mod = (await import(`./${name}.js`)) as { run(args: string[]): Promise<void> };
-    await mod.run(args.filter((a) => a.startsWith('-')));
+    await mod.run(options);
   }
 }
 
