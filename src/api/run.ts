@@ -6,12 +6,13 @@ import { TcbuildError } from '../errors.js';
 import { hostPlatform, parsePlatform } from '../image/platform.js';
 import type { RegistryOptions } from '../registry/index.js';
 import { defaultRoot, openRoot } from '../root.js';
-import { resolveUser, runContainer, type ConsoleSize, type ContainerResult, type Mount, type SandboxLimits } from '../sandbox/index.js';
+import { resolveUser, runContainer, type ContainerRequest, type ContainerResult, type Mount, type SandboxLimits } from '../sandbox/index.js';
 import { LayeredView } from '../snapshot/index.js';
 import { unpackImageLayers } from '../solver/unpack-image.js';
 import { LazyRegistry, localOrPulledImage } from './resolve-image.js';
 
-export interface RunOptions extends SandboxLimits {
+/** The container's I/O is the sandbox's own: stdin (-i), a pty (-t), output streams, abort. */
+export interface RunOptions extends SandboxLimits, Pick<ContainerRequest, 'stdin' | 'tty' | 'consoleSize' | 'stdout' | 'stderr' | 'signal'> {
   /** The command; default: the image's Cmd. */
   args?: string[];
   /** Replaces the image's Entrypoint ([] clears it). */
@@ -34,14 +35,6 @@ export interface RunOptions extends SandboxLimits {
   pull?: boolean;
   root?: string;
   registry?: RegistryOptions;
-  /** Fed to the command's stdin (`docker run -i`); default: /dev/null. */
-  stdin?: NodeJS.ReadableStream;
-  /** A pseudo-terminal (`docker run -t`), see ContainerRequest.tty; its output goes to `stdout`. */
-  tty?: boolean;
-  consoleSize?: ConsoleSize;
-  stdout?: NodeJS.WritableStream;
-  stderr?: NodeJS.WritableStream;
-  signal?: AbortSignal;
 }
 
 export interface RunResult extends ContainerResult {
