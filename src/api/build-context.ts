@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { join, resolve as resolvePath } from 'node:path';
 import { TcbuildError, isErrno } from '../errors.js';
 import type { NamedContext } from '../frontend/convert.js';
-import { parseDockerignore } from '../frontend/dockerignore.js';
+import { dockerignoreCandidates, parseDockerignore } from '../frontend/dockerignore.js';
 import type { ContextSource } from '../graph/vertex.js';
 import { unpackArchive } from '../solver/archive.js';
 
@@ -32,7 +32,7 @@ export async function openBuildContexts(opts: {
   try {
     const dir = await contextDirectory(opts.context, opts.tmpDir, unpacked, 'build context');
     const defaultDockerfile = join(dir, 'Dockerfile');
-    const ignoreFiles = [`${opts.dockerfilePath ?? defaultDockerfile}.dockerignore`, join(dir, '.dockerignore')];
+    const ignoreFiles = dockerignoreCandidates(opts.dockerfilePath ?? defaultDockerfile, dir);
     const main: ContextSource = { op: 'context', name: 'context', dir, excludes: await readIgnoreFile(ignoreFiles) };
     const named = new Map<string, NamedContext>();
     for (const [name, value] of Object.entries(opts.buildContexts ?? {})) {
@@ -44,7 +44,7 @@ export async function openBuildContexts(opts: {
         throw new TcbuildError(`--build-context ${name}=${value}: only directories and docker-image:// references are supported`);
       }
       const namedDir = await contextDirectory(value, opts.tmpDir, unpacked, `build context "${name}"`);
-      named.set(name, { kind: 'dir', source: { op: 'context', name: `context:${name}`, dir: namedDir, excludes: await readIgnoreFile([join(namedDir, '.dockerignore')]) } });
+      named.set(name, { kind: 'dir', source: { op: 'context', name: `context:${name}`, dir: namedDir, excludes: await readIgnoreFile(dockerignoreCandidates(undefined, namedDir)) } });
     }
     return { main, named, defaultDockerfile, release };
   } catch (err) {

@@ -1,6 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
-import { InvalidInputError } from '../errors.js';
 
 /** `sha256:<64 lowercase hex>` — validated before it ever becomes a path or a URL. */
 export type Digest = `sha256:${string}`;
@@ -9,13 +8,6 @@ const DIGEST_RE = /^sha256:[a-f0-9]{64}$/;
 
 export function isDigest(value: string): value is Digest {
   return DIGEST_RE.test(value);
-}
-
-export function parseDigest(value: string, what = 'digest'): Digest {
-  if (!isDigest(value)) {
-    throw new InvalidInputError(`invalid ${what} "${value}": expected sha256: followed by 64 lowercase hex digits`);
-  }
-  return value;
 }
 
 export function digestHex(d: Digest): string {
