@@ -1,4 +1,4 @@
-import { createRequire } from 'node:module';
+import { nativeAddon } from '../native-addon.js';
 
 import type { Mount } from './types.js';
 
@@ -67,10 +67,6 @@ export interface NativeSandbox {
   setConsoleSize(master: number, rows: number, columns: number): void;
 }
 
-let loaded: NativeSandbox | undefined;
-
-/** Loaded on first use, so that importing the sandbox works where the addon was not built. */
 export function loadNative(): NativeSandbox {
-  loaded ??= createRequire(import.meta.url)('../../../build/Release/tcbuild_native.node') as NativeSandbox;
-  return loaded;
+  return nativeAddon<NativeSandbox>();
 }

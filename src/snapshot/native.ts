@@ -1,6 +1,4 @@
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
+import { nativeAddon } from '../native-addon.js';
 
 /** The file-system calls of native/fs_ops.cc. Errors are thrown Node-style (`code`, `syscall`). */
 export interface FsOps {
@@ -66,15 +64,8 @@ interface Addon {
   DecompressStream?: new (format: ArchiveDecompression) => NativeCodecStream;
 }
 
-let loaded: Addon | undefined;
-
-/** The addon built by node-gyp at the package root (build/Release), loaded on first use. */
 function addon(): Addon {
-  if (!loaded) {
-    const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-    loaded = createRequire(import.meta.url)(join(packageRoot, 'build', 'Release', 'tcbuild_native.node')) as Addon;
-  }
-  return loaded;
+  return nativeAddon<Addon>();
 }
 
 function missing(what: string): Error {
