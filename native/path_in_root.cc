@@ -114,6 +114,18 @@ int open_in_root(int root_fd, const char* path, int flags) {
   return open_how_in_root(root_fd, path, how);
 }
 
+int open_beneath(const char* root, const char* path) {
+  int root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root_fd < 0) return -1;
+  open_how how{};
+  how.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC;
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+  while (*path == '/') ++path;
+  int fd = open_how_in_root(root_fd, *path == '\0' ? "." : path, how);
+  close_keeping_errno(root_fd);
+  return fd;
+}
+
 int make_dirs_in_root(int root_fd, const char* path) { return make_dirs(root_fd, path, 0); }
 
 int make_file_in_root(int root_fd, const char* path) {

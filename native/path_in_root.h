@@ -9,6 +9,10 @@ namespace tcbuild {
 
 int open_in_root(int root_fd, const char* path, int flags);
 
+// `path` below the host directory `root` as an O_PATH fd, refusing any
+// symlink, magic link or ".." on the way (openat2 RESOLVE_BENEATH).
+int open_beneath(const char* root, const char* path);
+
 // The directory at `path`, created (0755, with its parents) if missing.
 int make_dirs_in_root(int root_fd, const char* path);
 

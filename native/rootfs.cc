@@ -72,16 +72,54 @@ int apply_mount(const MountEntry& m, const MountTarget& target) {
 bool mount_host_sys_instead(const ContainerSpec& spec, const MountEntry& m, const MountTarget& target, int error) {
   if (strcmp(m.type, "sysfs") != 0 || error != EPERM || (spec.namespaces & CLONE_NEWNET) != 0) return false;
   const MountEntry host_sys{"none", "/sys", m.destination, MS_BIND | MS_REC | (m.flags & kBindRemountFlags), 0,
-                            nullptr, nullptr};
+                            nullptr, nullptr, nullptr, 0};
   return apply_mount(host_sys, target) == 0;
 }
 
-void create_mount_target(int root_fd, const MountEntry& m) {
+bool binds_a_file(const MountEntry& m) {
   struct stat source;
-  bool file = (m.flags & MS_BIND) != 0 && stat(m.source, &source) == 0 && !S_ISDIR(source.st_mode);
+  return (m.flags & MS_BIND) != 0 && stat(m.source, &source) == 0 && !S_ISDIR(source.st_mode);
+}
+
+void create_mount_target(int root_fd, const MountEntry& m, bool file) {
   int fd = file ? make_file_in_root(root_fd, m.destination) : make_dirs_in_root(root_fd, m.destination);
   if (fd < 0) fail(errno, "create mount point ", m.destination);
   close(fd);
+}
+
+// Overlay's lowerdir list has to fit in one page of mount data anyway.
+constexpr size_t kMaxBeneath = 256;
+using FdPath = FixedText<32>;
+
+// Opens the mount's sources below their roots and mounts them by fd, so that
+// nothing resolves their paths again: a symlink swapped in meanwhile is refused.
+void mount_beneath(int root_fd, const MountEntry& m) {
+  if (m.beneath_count > kMaxBeneath) fail(E2BIG, "mount ", m.type, " on ", m.destination, ": too many layers");
+  int fds[kMaxBeneath];
+  for (size_t i = 0; i < m.beneath_count; ++i) {
+    fds[i] = open_beneath(m.beneath[i].root, m.beneath[i].path);
+    if (fds[i] < 0) fail(errno, "open the source of ", m.destination, " (", m.beneath[i].path, ")");
+  }
+  MountEntry opened = m;
+  FdPath source;
+  FixedText<4096> data;
+  bool file = false;
+  if (strcmp(m.type, "overlay") == 0) {
+    data << "lowerdir=";
+    for (size_t i = 0; i < m.beneath_count; ++i) data << (i == 0 ? "" : ":") << "/proc/self/fd/" << fds[i];
+    if (m.data != nullptr) data << "," << m.data;
+    if (data.truncated()) fail(E2BIG, "mount overlay on ", m.destination, ": too many layers");
+    opened.data = data.c_str();
+  } else {
+    struct stat st;
+    if (fstat(fds[0], &st) < 0) fail(errno, "stat the source of ", m.destination);
+    file = !S_ISDIR(st.st_mode);
+    source << "/proc/self/fd/" << fds[0];
+    opened.source = source.c_str();
+  }
+  create_mount_target(root_fd, m, file);
+  if (apply_mount(opened, MountTarget{root_fd, m.destination}) < 0) fail(errno, "mount ", m.type, " on ", m.destination);
+  for (size_t i = 0; i < m.beneath_count; ++i) close(fds[i]);
 }
 
 void mount_rootfs(const ContainerSpec& spec) {
@@ -95,7 +133,11 @@ void mount_rootfs(const ContainerSpec& spec) {
 void mount_inside(const ContainerSpec& spec, int root_fd) {
   for (size_t i = 0; i < spec.mount_count; ++i) {
     const MountEntry& m = spec.mounts[i];
-    create_mount_target(root_fd, m);
+    if (m.beneath_count > 0) {
+      mount_beneath(root_fd, m);
+      continue;
+    }
+    create_mount_target(root_fd, m, binds_a_file(m));
     const MountTarget target{root_fd, m.destination};
     if (apply_mount(m, target) == 0) continue;
     int error = errno;

@@ -11,6 +11,13 @@
 
 namespace tcbuild {
 
+// A path opened below the host directory `root`, never through a symlink, a
+// magic link or "..".
+struct PathBeneath {
+  const char* root;
+  const char* path;
+};
+
 struct MountEntry {
   const char* type;
   const char* source;
@@ -19,6 +26,11 @@ struct MountEntry {
   unsigned long propagation;  // MS_PRIVATE, MS_SLAVE, ... (| MS_REC), applied afterwards; 0 if none
   const char* data;           // filesystem options, nullptr if none
   const char* cwd;            // directory to chdir to before mount(2) (relative overlay dirs), or nullptr
+  // Sources opened by the init itself and mounted by fd (/proc/self/fd/N):
+  // a bind's source, or an overlay's lower layers, top first (prepended to
+  // `data` as lowerdir). None: `source` and `data` are used as they are.
+  const PathBeneath* beneath;
+  size_t beneath_count;
 };
 
 struct DeviceEntry {

@@ -165,6 +165,16 @@ std::vector<MountEntry> OwnedSpec::read_mounts(const Napi::Array& list, const st
     std::string destination = read_string(js, "destination", label + ".destination");
     const char* cwd = field(js, "cwd").IsUndefined() ? nullptr : keep(read_string(js, "cwd", label + ".cwd"));
     if (destination.empty() || destination[0] != '/') throw_type_error(list.Env(), label + ".destination", "absolute");
+    std::vector<PathBeneath>& beneath = beneath_.emplace_back();
+    if (!field(js, "beneath").IsUndefined()) {
+      Napi::Array js_beneath = read_array(js, "beneath", label + ".beneath");
+      for (uint32_t j = 0; j < js_beneath.Length(); ++j) {
+        std::string where = index_label(label + ".beneath", j);
+        Napi::Object entry = element_object(js_beneath, j, where);
+        beneath.push_back(PathBeneath{keep(read_string(entry, "root", where + ".root")),
+                                      keep(read_string(entry, "path", where + ".path"))});
+      }
+    }
     mounts.push_back(MountEntry{
         keep(read_string(js, "type", label + ".type")),
         keep(read_string(js, "source", label + ".source")),
@@ -173,6 +183,8 @@ std::vector<MountEntry> OwnedSpec::read_mounts(const Napi::Array& list, const st
         parsed.propagation,
         parsed.data.empty() ? nullptr : keep(std::move(parsed.data)),
         cwd,
+        beneath.empty() ? nullptr : beneath.data(),
+        beneath.size(),
     });
   }
   return mounts;

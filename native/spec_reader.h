@@ -35,6 +35,7 @@ class OwnedSpec {
   std::deque<std::string> strings_;  // a deque never moves its elements
   std::vector<MountEntry> rootfs_mounts_;
   std::vector<MountEntry> mounts_;
+  std::deque<std::vector<PathBeneath>> beneath_;  // each mount's list; neither moves once read
   std::vector<DeviceEntry> devices_;
   std::vector<char*> argv_;
   std::vector<char*> envp_;

@@ -2,6 +2,7 @@ import { posix } from 'node:path';
 import type { ContextSource, ExecMount, HttpSource, Source, StepDescription, Vertex } from '../graph/vertex.js';
 import { formatPlatform } from '../image/platform.js';
 import type { ContainerConfig, HealthConfig, History, ImageConfig, Platform } from '../image/types.js';
+import { downloadName } from './download-name.js';
 import { DockerfileError } from './errors.js';
 import type { CommandForm, DockerfileStages, Instruction, InstructionOf, Stage } from './instructions.js';
 import { typeInstruction } from './instructions.js';
@@ -399,7 +400,7 @@ function isUrl(source: string): boolean {
   return /^https?:\/\//i.test(source);
 }
 
-/** ADD of a URL: one URL per ADD; the file is named after the URL's last path element, as BuildKit names it. */
+/** ADD of a URL: one URL per ADD; the file's name comes from the URL until the server names it. */
 function httpSource(sources: string[], checksum: string | undefined, file: string, line: number): HttpSource {
   if (sources.length !== 1) {
     throw new DockerfileError(file, line, 'ADD of a URL together with other sources is not supported', { hint: 'use one ADD per URL' });
@@ -408,8 +409,7 @@ function httpSource(sources: string[], checksum: string | undefined, file: strin
   if (checksum !== undefined && !/^sha256:[a-f0-9]{64}$/.test(checksum)) {
     throw new DockerfileError(file, line, `invalid --checksum=${checksum}: expected sha256:<64 hex digits>`);
   }
-  const filename = decodeURIComponent(url.pathname.split('/').filter(Boolean).at(-1) ?? '') || '__unnamed__';
-  return { op: 'http', url: url.href, checksum, filename };
+  return { op: 'http', url: url.href, checksum, filename: downloadName(url) };
 }
 
 /** A COPY destination made absolute against WORKDIR, keeping what says "a directory": a trailing `/`, `.` or `..`. */

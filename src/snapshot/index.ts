@@ -5,5 +5,5 @@ export { allSnapshotters, openSnapshotter, parseSnapshotterName } from './choose
 export { MOUNT_DATA_LIMIT, mountDataSize } from './mount.js';
 export { writeLayer, type WriteLayerOptions, type WrittenLayer } from './differ.js';
 export { applyLayer } from './applier.js';
-export { LayeredView } from './view.js';
+export { LayeredView, type Located } from './view.js';
 export { LAYER_COMPRESSIONS, compressionLevel, createCompressor, createDecompressor, layerMediaType, parseLayerCompression, type StreamCompression } from './compression.js';

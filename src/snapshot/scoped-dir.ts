@@ -1,4 +1,4 @@
-import { closeSync } from 'node:fs';
+import { closeSync, fstatSync, readdirSync, type Stats } from 'node:fs';
 import { InvalidInputError, isErrno } from '../errors.js';
 import { fsOps } from './native.js';
 
@@ -56,6 +56,38 @@ export class ScopedDir {
   createFile(dirfd: number, name: string): number {
     const { constants: c, openat2 } = fsOps();
     return openat2(dirfd, name, c.O_WRONLY | c.O_CREAT | c.O_EXCL | c.O_NOFOLLOW | c.O_CLOEXEC, 0o600, scopedResolve());
+  }
+
+  /** Like lstat(2) of `name` in the directory `dirfd`; undefined when there is no such entry. */
+  lstatAt(dirfd: number, name: string): Stats | undefined {
+    const fd = this.openEntry(dirfd, name);
+    if (fd === undefined) return undefined;
+    try {
+      return fstatSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** Whether `name` in the directory `dirfd` is a directory with nothing in it. */
+  isEmptyDirAt(dirfd: number, name: string): boolean {
+    const fd = this.openEntry(dirfd, name);
+    if (fd === undefined) return false;
+    try {
+      return fstatSync(fd).isDirectory() && readdirSync(`/proc/self/fd/${fd}`).length === 0;
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  private openEntry(dirfd: number, name: string): number | undefined {
+    const { constants: c, openat2 } = fsOps();
+    try {
+      return openat2(dirfd, name, c.O_PATH | c.O_NOFOLLOW | c.O_CLOEXEC, 0, scopedResolve());
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) return undefined;
+      throw err;
+    }
   }
 
   private openBelow(dirfd: number, path: string): number {

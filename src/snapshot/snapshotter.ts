@@ -15,6 +15,19 @@ export interface Mount {
   destination: string;
   options: string[];
   cwd?: string;
+  /**
+   * Sources the mounter opens itself, below their roots with openat2 (RESOLVE_BENEATH, no
+   * symlinks), and mounts by fd: a bind's source (then `source` is unused), or an overlay's lower
+   * layers, top first (then `options` name no lowerdir). A path checked before is thus never
+   * resolved again by the kernel.
+   */
+  beneath?: PathBeneath[];
+}
+
+/** A path below a host directory (`root` is trusted, `path` is not). */
+export interface PathBeneath {
+  root: string;
+  path: string;
 }
 
 export type SnapshotKind = 'active' | 'view' | 'committed';

@@ -6,6 +6,15 @@ import { isOpaqueDir, isOverlayWhiteout } from './whiteout.js';
 /** Linux's limit on symlinks followed while resolving one path. */
 const MAX_SYMLINKS = 40;
 
+/** Where a tree's entry is on the host (SourceTree.locate). */
+export interface Located {
+  /** The path inside the tree with every symlink resolved. */
+  path: string;
+  stat: Stats;
+  /** The host directories under which `path` is the entry, top first: one, or several merged into a directory. */
+  layerDirs: string[];
+}
+
 /** An entry as the overlay mount would show it. */
 interface Found {
   stat: Stats;
@@ -32,6 +41,20 @@ export class LayeredView {
   /** The host path of the entry `path` shows (a final symlink not followed). */
   hostPath(path: string): string | undefined {
     return this.find(path, false)?.hostPath;
+  }
+
+  /**
+   * Where the entry `path` leads to (every symlink, the last one too, followed inside the root)
+   * is on the host: the layer directories that hold it, top first — one for a file, those merged
+   * into it for a directory.
+   */
+  locate(path: string): Located | undefined {
+    const resolved = this.resolve(path, { followFinal: true });
+    const found = this.lookup(components(resolved));
+    if (!found) return undefined;
+    const hosts = found.stat.isDirectory() ? found.layers : [found.hostPath];
+    const layerDirs = this.dirsTopFirst.filter((dir) => hosts.includes(resolved === '/' ? dir : join(dir, resolved)));
+    return { path: resolved, stat: found.stat, layerDirs };
   }
 
   /** A regular file's content, or null when there is no such file. */

@@ -2,6 +2,7 @@ import { lstatSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
 import { posix } from 'node:path';
 import { TcbuildError } from '../errors.js';
 import { PatternMatcher } from '../frontend/patterns.js';
+import type { Located } from '../snapshot/index.js';
 
 /** A filesystem a COPY reads from: paths are absolute inside it, and never lead out of it. */
 export interface SourceTree {
@@ -12,6 +13,8 @@ export interface SourceTree {
   readdir(path: string): string[];
   /** The path `path` leads to once symlinks are followed inside the tree (the last one only with `followFinal`). */
   resolve(path: string, options: { followFinal: boolean }): string;
+  /** Where the entry `path` leads to (every symlink followed inside the tree) is on the host. */
+  locate(path: string): Located | undefined;
 }
 
 /** Linux's limit on symlinks followed while resolving one path. */
@@ -57,6 +60,31 @@ export class ContextView implements SourceTree {
 
   resolve(path: string, options: { followFinal: boolean }): string {
     return this.realPath(path, options.followFinal);
+  }
+
+  locate(path: string): Located | undefined {
+    const real = this.realPath(path, true);
+    const stat = this.visible(real) ? this.lstatReal(real) : undefined;
+    return stat ? { path: real, stat, layerDirs: [this.dir] } : undefined;
+  }
+
+  /**
+   * What is on disk below the real directory `dir` but not in the context (.dockerignore), as
+   * paths relative to it, outermost first: what a mount of the directory must hide.
+   */
+  hiddenBelow(dir: string): string[] {
+    const hidden: string[] = [];
+    if (this.matcher.empty) return hidden;
+    const walk = (real: string, rel: string) => {
+      for (const name of readdirSync(this.dir + real).sort()) {
+        const path = real === '/' ? `/${name}` : `${real}/${name}`;
+        const childRel = rel === '' ? name : `${rel}/${name}`;
+        if (!this.visible(path)) hidden.push(childRel);
+        else if (this.lstatReal(path)?.isDirectory()) walk(path, childRel);
+      }
+    };
+    walk(dir, '');
+    return hidden;
   }
 
   /** The real path (no symlinks; the final one followed only with `followFinal`) that `path` names inside the context. */

@@ -11,7 +11,14 @@ import { excludeMatcher, selectSources, walkTree } from './copy-sources.js';
 
 /** What a COPY reads: a filesystem tree (context, stage, image, download), or inline heredoc files. */
 export type CopySource =
-  | { kind: 'tree'; tree: SourceTree; keepOwners: boolean; unpack?: (path: string, hostPath: string) => Promise<SourceTree | undefined> }
+  | {
+      kind: 'tree';
+      tree: SourceTree;
+      keepOwners: boolean;
+      unpack?: (path: string, hostPath: string) => Promise<SourceTree | undefined>;
+      /** The paths to copy, where only fetching the source tells them (a download's file name); else the vertex's. */
+      sources?: string[];
+    }
   | { kind: 'inline'; files: { name: string; content: string }[] };
 
 interface Owner {
@@ -117,7 +124,7 @@ export async function copyFiles(v: CopyVertex, upper: string, lowerDirs: readonl
   }
 
   const excludes = excludeMatcher(v.excludes);
-  const matches = selectSources(from.tree, v.sources, { parents: v.parents, excludes, at: v.description });
+  const matches = selectSources(from.tree, from.sources ?? v.sources, { parents: v.parents, excludes, at: v.description });
   const intoDir = destIsDir(matches.length);
   const options: EntryOptions = { owner, mode, keepOwners: from.keepOwners };
   const dirTimes: { host: string; st: Stats }[] = [];
@@ -147,6 +154,19 @@ export async function copyFiles(v: CopyVertex, upper: string, lowerDirs: readonl
     if (err instanceof DockerfileError) throw err;
     fail(err instanceof Error ? err.message : String(err));
   }
+}
+
+/**
+ * Copies what is in the directory `path` of `tree` (resolved inside the tree) into the host
+ * directory `targetDir`, owners, modes and times kept: how a cache mount is seeded `from=`.
+ */
+export async function copyDirectoryContents(tree: SourceTree, path: string, targetDir: string, fail: (m: string) => never): Promise<void> {
+  const located = tree.locate(path);
+  if (!located) fail(`mount source "${path}" does not exist`);
+  if (!located!.stat.isDirectory()) fail(`mount source "${path}" is not a directory`);
+  const dirTimes: { host: string; st: Stats }[] = [];
+  await copyTree(tree, located!.path, '/', { owner: undefined, mode: undefined, keepOwners: true }, undefined, new Destination(targetDir, []), dirTimes);
+  for (const { host, st } of dirTimes.reverse()) await lutimes(host, st.atime, st.mtime);
 }
 
 interface EntryOptions {

@@ -1,35 +1,58 @@
-import { lstatSync, type Stats } from 'node:fs';
-import { readdir, rmdir, unlink } from 'node:fs/promises';
-import { join, posix } from 'node:path';
+import { closeSync, type Stats } from 'node:fs';
+import { posix } from 'node:path';
+import { InvalidInputError, isErrno } from '../errors.js';
 import { MOUNT_TARGETS } from '../sandbox/spec.js';
 import type { LayeredView } from '../snapshot/index.js';
+import { fsOps } from '../snapshot/native.js';
+import { ScopedDir } from '../snapshot/scoped-dir.js';
 
 /**
  * Removes from a RUN's upper directory what was created only to mount over — the sandbox's own
  * mount points (/proc, /etc/hosts, … when the image lacks them) and the RUN's --mount targets —
  * and the parent directories that hold them when nothing else changed there, so a RUN's layer
- * holds only what the command did, as with BuildKit.
+ * holds only what the command did, as with BuildKit. The command may have replaced any of those
+ * directories with a symlink: every lookup is fd-relative and follows none, so nothing outside
+ * the upper directory is ever removed.
  */
 export async function removeMountTargets(upper: string, below: LayeredView, runMounts: readonly string[] = []): Promise<void> {
   const targets = [...new Set([...MOUNT_TARGETS, ...runMounts].map((t) => posix.normalize(t)))];
   const parents = new Set<string>();
-  for (const target of targets.sort().reverse()) {
-    for (let dir = posix.dirname(target); dir !== '/'; dir = posix.dirname(dir)) parents.add(dir);
-    const st = lstatIfAny(join(upper, target));
-    if (!st || below.lstat(target)) continue;
-    if (st.isFile() && st.size === 0) await unlink(join(upper, target));
-    else if (st.isDirectory() && (await readdir(join(upper, target))).length === 0) await rmdir(join(upper, target));
-  }
-  for (const dir of [...parents].sort().reverse()) {
-    const st = lstatIfAny(join(upper, dir));
-    if (!st?.isDirectory() || (await readdir(join(upper, dir))).length > 0) continue;
-    const original = below.lstat(dir);
-    const unchanged = original?.isDirectory() && original.mode === st.mode && original.uid === st.uid && original.gid === st.gid;
-    if (!original || unchanged) await rmdir(join(upper, dir));
+  const scoped = ScopedDir.open(upper);
+  try {
+    for (const target of targets.sort().reverse()) {
+      for (let dir = posix.dirname(target); dir !== '/'; dir = posix.dirname(dir)) parents.add(dir);
+      if (below.lstat(target)) continue;
+      removeIf(scoped, target, (st, empty) => (st.isFile() && st.size === 0) || empty);
+    }
+    for (const dir of [...parents].sort().reverse()) {
+      const original = below.lstat(dir);
+      removeIf(scoped, dir, (st, empty) => {
+        const unchanged = original?.isDirectory() && original.mode === st.mode && original.uid === st.uid && original.gid === st.gid;
+        return empty && (!original || unchanged === true);
+      });
+    }
+  } finally {
+    scoped.close();
   }
 }
 
-/** Most targets are absent from a RUN's upper dir: a synchronous lstat that returns undefined then costs no exception. */
-function lstatIfAny(path: string): Stats | undefined {
-  return lstatSync(path, { throwIfNoEntry: false });
+/** Removes the entry at `path` when `removable` says so; nothing reached through a symlink or a file is touched. */
+function removeIf(scoped: ScopedDir, path: string, removable: (st: Stats, emptyDir: boolean) => boolean): void {
+  const parts = path.split('/').filter(Boolean);
+  const name = parts.pop();
+  if (name === undefined) return;
+  let dirfd: number;
+  try {
+    dirfd = scoped.openDir(parts, false);
+  } catch (err) {
+    // Absent, or the command put a symlink or a file on the way: not a mount point of ours.
+    if (err instanceof InvalidInputError || isErrno(err, 'ENOENT')) return;
+    throw err;
+  }
+  try {
+    const st = scoped.lstatAt(dirfd, name);
+    if (st && removable(st, st.isDirectory() && scoped.isEmptyDirAt(dirfd, name))) fsOps().unlinkat(dirfd, name, st.isDirectory());
+  } finally {
+    closeSync(dirfd);
+  }
 }

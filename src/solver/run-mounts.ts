@@ -1,11 +1,12 @@
-import { chmod, chown, cp, mkdir, rm, writeFile } from 'node:fs/promises';
-import { lstatSync, readFileSync } from 'node:fs';
-import { join, posix } from 'node:path';
+import { chmod, chown, mkdir, rm, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { DockerfileError } from '../frontend/errors.js';
 import type { ExecMount, ExecVertex } from '../graph/vertex.js';
 import { sha256 } from '../image/digest.js';
 import type { Mount } from '../sandbox/index.js';
-import { isOpaqueDir } from '../snapshot/whiteout.js';
+import { copyDirectoryContents } from './file-ops.js';
+import { bindMounts } from './mount-source.js';
 import type { StepSources } from './sources.js';
 import { CacheMountLocks } from './cache-mount-locks.js';
 
@@ -101,7 +102,7 @@ export async function prepareRunMounts(
     env,
     targets: mounts.map((m) => m.destination),
     release: async () => {
-      await Promise.all(releases.map((r) => r()));
+        await Promise.all(releases.map((r) => r()));
       await rm(join(ctx.runDir, 'mounts'), { recursive: true, force: true });
     },
   };
@@ -122,37 +123,15 @@ function secretValue(session: BuildSession, id: string, fail: (m: string) => nev
 }
 
 /**
- * A bind mount of a path in a context, stage or image: read-only, or writable through an overlay
- * whose upper directory is thrown away after the command.
+ * A bind mount of a path in a context, stage or image, resolved inside that tree: read-only, or
+ * writable through a throwaway upper directory.
  */
 async function bindMount(m: Extract<ExecMount, { type: 'bind' }>, sources: StepSources, v: ExecVertex, scratch: () => Promise<string>): Promise<Mount[]> {
   const source = await sources.mountSource(m.source, m.path, v.description);
-  const st = source.tree.lstat(m.path);
-  if (!st) throw new DockerfileError(v.description.file, v.description.line, `${v.description.text}: mount source "${m.path}" does not exist`);
-  const lowers = st.isDirectory() ? layerDirsOf(source.dirs, source.tree.hostPath(m.path)!, m.path) : [source.tree.hostPath(m.path)!];
-  if (!st.isDirectory() || (lowers.length === 1 && !m.readwrite)) {
-    return [{ type: 'bind', source: lowers[0]!, destination: m.target, options: ['rbind', m.readwrite ? 'rw' : 'ro'] }];
-  }
-  if (!m.readwrite) return [{ type: 'overlay', source: 'overlay', destination: m.target, options: [`lowerdir=${lowers.join(':')}`] }];
-  const dir = await scratch();
-  await mkdir(join(dir, 'upper'));
-  await mkdir(join(dir, 'work'));
-  return [{ type: 'overlay', source: 'overlay', destination: m.target, options: [`lowerdir=${lowers.join(':')}`, `upperdir=${join(dir, 'upper')}`, `workdir=${join(dir, 'work')}`] }];
-}
-
-/** The host directories that make up directory `path` of a layered filesystem, top first (overlay's rules of what hides what). */
-function layerDirsOf(dirs: readonly string[], visible: string, path: string): string[] {
-  if (dirs.length <= 1) return [visible];
-  const found: string[] = [];
-  for (const dir of dirs) {
-    const host = join(dir, path);
-    const st = lstatSync(host, { throwIfNoEntry: false });
-    if (!st) continue;
-    if (!st.isDirectory()) break;
-    found.push(host);
-    if (isOpaqueDir(host)) break;
-  }
-  return found;
+  const located = source.tree.locate(m.path);
+  if (!located) throw new DockerfileError(v.description.file, v.description.line, `${v.description.text}: mount source "${m.path}" does not exist`);
+  const hidden = located.stat.isDirectory() ? (source.hiddenBelow?.(located.path) ?? []) : [];
+  return bindMounts({ located, hidden }, m.target, m.readwrite, await scratch());
 }
 
 /**
@@ -181,9 +160,10 @@ async function cacheDirectory(
   return { dir, release };
 }
 
+/** A new cache directory starts as a copy of `source` in the `from` tree, resolved inside that tree. */
 async function seedCache(m: Extract<ExecMount, { type: 'cache' }>, sources: StepSources, v: ExecVertex, dir: string): Promise<void> {
   const source = await sources.mountSource(m.source!, m.path, v.description);
-  for (const layer of [...source.dirs].reverse()) {
-    await cp(posix.join(layer, m.path), dir, { recursive: true, force: true, preserveTimestamps: true, verbatimSymlinks: true }).catch(() => undefined);
-  }
+  await copyDirectoryContents(source.tree, m.path, dir, (message) => {
+    throw new DockerfileError(v.description.file, v.description.line, `${v.description.text}: ${message}`);
+  });
 }

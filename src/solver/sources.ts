@@ -16,10 +16,11 @@ export interface SolvedRef {
   snapshot: string | undefined;
 }
 
-/** A filesystem a step reads from, with the host directories that make it up (top first). */
+/** A filesystem a step reads from. */
 export interface ReadableSource {
   tree: SourceTree;
-  dirs: string[];
+  /** Entries below a directory that are on disk but not in the tree (.dockerignore'd), relative to it: what a mount must hide. */
+  hiddenBelow?(dir: string): string[];
   /** Files from the context belong to root once copied; files from a stage or image keep their owners. */
   keepOwners: boolean;
 }
@@ -44,8 +45,8 @@ export class StepSources {
     if (src.op === 'http') {
       const dir = await temp.make('download-');
       const file = await download(src, dir, v.description);
-      const cacheKey = sha256(canonicalJson({ ...src, digest: file.digest, mtime: file.mtime }));
-      return withRelease({ cacheKey, from: { kind: 'tree', tree: new LayeredView([dir]), keepOwners: true } });
+      const cacheKey = sha256(canonicalJson({ ...src, filename: file.name, digest: file.digest, mtime: file.mtime }));
+      return withRelease({ cacheKey, from: { kind: 'tree', tree: new LayeredView([dir]), keepOwners: true, sources: [`/${file.name}`] } });
     }
     const unpack = async (_path: string, host: string) => {
       const dir = await temp.make('unpack-');
@@ -66,7 +67,7 @@ export class StepSources {
     if (source.op === 'context') {
       const tree = new ContextView(source.dir, source.excludes);
       const cacheKey = await this.checksum(source, tree, { sources: [path], parents: false, excludes: [], description: at });
-      return { tree, dirs: [source.dir], keepOwners: false, cacheKey };
+      return { tree, hiddenBelow: (dir) => tree.hiddenBelow(dir), keepOwners: false, cacheKey };
     }
     const solved = await this.opts.solve(source);
     return { ...this.snapshotTree(solved), cacheKey: solved.cacheKey };
@@ -83,7 +84,7 @@ export class StepSources {
 
   private snapshotTree(solved: SolvedRef): ReadableSource {
     const dirs = solved.snapshot ? this.opts.snapshotter.layerDirs(solved.snapshot) : [];
-    return { tree: new LayeredView(dirs), dirs, keepOwners: true };
+    return { tree: new LayeredView(dirs), keepOwners: true };
   }
 
   private async checksum(src: ContextSource, tree: ContextView, v: Pick<CopyVertex, 'sources' | 'parents' | 'excludes' | 'description'>): Promise<Digest> {
