@@ -118,7 +118,7 @@ int open_beneath(const char* root, const char* path) {
   int root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (root_fd < 0) return -1;
   open_how how{};
-  how.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC;
+  how.flags = O_PATH | O_CLOEXEC;  // a final symlink too is refused (ELOOP)
   how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
   while (*path == '/') ++path;
   int fd = open_how_in_root(root_fd, *path == '\0' ? "." : path, how);

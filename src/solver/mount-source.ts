@@ -47,7 +47,7 @@ function copyBeneath(root: string, path: string, to: string): void {
   const base = openat2(c.AT_FDCWD, root, c.O_PATH | c.O_DIRECTORY | c.O_CLOEXEC, 0, 0);
   let fd: number | undefined;
   try {
-    fd = openat2(base, path.replace(/^\/+/, ''), c.O_PATH | c.O_NOFOLLOW | c.O_CLOEXEC, 0, c.RESOLVE_BENEATH | c.RESOLVE_NO_SYMLINKS | c.RESOLVE_NO_MAGICLINKS);
+    fd = openat2(base, path.replace(/^\/+/, ''), c.O_PATH | c.O_CLOEXEC, 0, c.RESOLVE_BENEATH | c.RESOLVE_NO_SYMLINKS | c.RESOLVE_NO_MAGICLINKS);
     copyFileSync(`/proc/self/fd/${fd}`, to);
   } catch (err) {
     if (isErrno(err, 'ENOENT') || isErrno(err, 'ELOOP') || isErrno(err, 'ENOTDIR') || isErrno(err, 'EXDEV')) {

@@ -71,6 +71,32 @@ describe('container mounts', { skip: skipUnlessRoot }, () => {
     assert.deepEqual(await listDir(outside), []);
   });
 
+  test('sources given beneath a root are opened by the init itself, never through a symlink, and mounted by fd', async () => {
+    const layer = join(host, 'layer');
+    const outside = join(host, 'outside');
+    await mkdir(join(layer, 'dir'), { recursive: true });
+    await mkdir(join(host, 'lower2'));
+    await mkdir(outside);
+    await writeFile(join(layer, 'dir', 'file'), 'inside\n');
+    await writeFile(join(host, 'lower2', 'two'), '2\n');
+    await writeFile(join(outside, 'file'), 'HOST\n');
+    const { stdout } = await run(fx.overlay, 'cat /f /d/file /o/file /o/two', {
+      mounts: [
+        { type: 'bind', source: '', destination: '/f', options: ['rbind', 'ro'], beneath: [{ root: layer, path: '/dir/file' }] },
+        { type: 'bind', source: '', destination: '/d', options: ['rbind', 'ro'], beneath: [{ root: layer, path: 'dir' }] },
+        { type: 'overlay', source: 'overlay', destination: '/o', options: [], beneath: [{ root: layer, path: '/dir' }, { root: join(host, 'lower2'), path: '/' }] },
+      ],
+    });
+    assert.equal(stdout, 'inside\ninside\ninside\n2\n');
+    // What a stage could hold by the time the sandbox mounts it: links out, '..' and a symlinked parent.
+    await symlink(outside, join(layer, 'link-dir'));
+    await symlink(join(outside, 'file'), join(layer, 'link-file'));
+    for (const [type, path] of [['bind', '/link-file'], ['bind', '/link-dir/file'], ['bind', '/link-dir'], ['overlay', '/link-dir'], ['bind', '/../outside/file'], ['bind', '/dir/../../outside']]) {
+      const mount = { type: type!, source: type === 'overlay' ? 'overlay' : '', destination: '/m', options: type === 'bind' ? ['rbind', 'ro'] : [], beneath: [{ root: layer, path: path! }] };
+      await assert.rejects(run(fx.overlay, 'cat /m/file /m', { mounts: [mount] }), /open the source of \/m .*(too many levels of symbolic links|cross-device link|symbolic link)/i, path);
+    }
+  });
+
   test('a 128-layer snapshot chain mounts (relative to its cwd) and runs', async () => {
     const snapshotter = new OverlaySnapshotter(join(host, 'store'));
     let parent: string | undefined;
