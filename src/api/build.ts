@@ -22,6 +22,7 @@ import type { SecretSource } from '../solver/run-mounts.js';
 import { openBuildContexts, type BuildContexts } from './build-context.js';
 import { Solver } from '../solver/solver.js';
 import { storeImageOrIndex } from '../content/store-image.js';
+import { withCreatedTimes } from '../image/history-times.js';
 import { collectGarbage } from './prune.js';
 import { LazyRegistry, localOrPulledImage } from './resolve-image.js';
 import type { SandboxLimits } from '../sandbox/index.js';
@@ -166,11 +167,14 @@ async function buildInContexts(opts: BuildOptions, contexts: BuildContexts): Pro
     const images: PlatformImage[] = [];
     for (const [i, { plan, solved }] of solvedPlans.entries()) {
       const labels = { ...plan.config.config.Labels, ...opts.labels };
-      const config: ImageConfig = {
-        ...plan.config,
-        config: { ...plan.config.config, ...(Object.keys(labels).length ? { Labels: labels } : {}) },
-        rootfs: { type: 'layers', diff_ids: solved.layers.map((l) => l.diffId) },
-      };
+      const config = withCreatedTimes(
+        {
+          ...plan.config,
+          config: { ...plan.config.config, ...(Object.keys(labels).length ? { Labels: labels } : {}) },
+          rootfs: { type: 'layers', diff_ids: solved.layers.map((l) => l.diffId) },
+        },
+        solved.layers.map((l) => l.created),
+      );
       const written = await writeImage(store.layout, config, solved.layers);
       images.push({ platform: platforms[i]!, descriptor: written.manifest, configDigest: written.config.digest, config });
     }

@@ -1,5 +1,6 @@
 import { posix } from 'node:path';
 import type { ContextSource, ExecMount, HttpSource, Source, StepDescription, Vertex } from '../graph/vertex.js';
+import { configTime } from '../image/history-times.js';
 import { formatPlatform } from '../image/platform.js';
 import type { ContainerConfig, HealthConfig, History, ImageConfig, Platform } from '../image/types.js';
 import { downloadName } from './download-name.js';
@@ -63,7 +64,8 @@ interface StageState {
 /** Lowers typed stages to a build graph for one platform, tracking the image config as BuildKit's dockerfile2llb does. */
 export async function convert(parsed: DockerfileStages, opts: ConvertOptions): Promise<BuildPlan> {
   const file = parsed.file;
-  const created = new Date((opts.sourceDateEpoch ?? Date.now() / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  // Without SOURCE_DATE_EPOCH the times are those of the layers, known once solved (withCreatedTimes).
+  const created = opts.sourceDateEpoch === undefined ? undefined : configTime(new Date(opts.sourceDateEpoch * 1000));
   const usedArgs = new Set<string>();
   const lexing: ExpandOptions = { used: usedArgs, escapeToken: parsed.escape };
   const platformArgs = platformArgValues(opts.platform, opts.buildPlatform);
@@ -174,7 +176,7 @@ export async function convert(parsed: DockerfileStages, opts: ConvertOptions): P
     const env = () => expansionEnv(s);
     const ex = (word: string) => expand(word, env(), file, ins.line, lexing);
     const commit = (createdBy: string, emptyLayer: boolean) => {
-      s.history.push({ created, created_by: createdBy, comment: HISTORY_COMMENT, ...(emptyLayer ? { empty_layer: true } : {}) });
+      s.history.push({ ...(created ? { created } : {}), created_by: createdBy, comment: HISTORY_COMMENT, ...(emptyLayer ? { empty_layer: true } : {}) });
     };
     const step = { file, line: ins.line, text: ins.original, stage: s.stage.name ?? String(s.stage.index) };
     switch (ins.kind) {
@@ -385,7 +387,7 @@ export async function convert(parsed: DockerfileStages, opts: ConvertOptions): P
     }
   }
   const config: Omit<ImageConfig, 'rootfs'> = {
-    created,
+    ...(created ? { created } : {}),
     architecture: target.platform.architecture,
     os: target.platform.os,
     ...(target.platform.variant ? { variant: target.platform.variant } : {}),

@@ -8,6 +8,8 @@ import type { Descriptor } from '../image/types.js';
 export interface LayerRecord {
   descriptor: Descriptor;
   diffId: Digest;
+  /** When a build step made the layer (config time format); a cache hit keeps it. */
+  created?: string;
 }
 
 /** What one solved step left behind: its committed snapshot and the layer it added. */

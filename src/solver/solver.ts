@@ -19,6 +19,7 @@ import { LayeredView, layerMediaType, type Snapshotter } from '../snapshot/index
 import { BuildCache, type LayerRecord } from './cache.js';
 import { CacheMountLocks } from './cache-mount-locks.js';
 import { copyFiles, makeDirectory } from './file-ops.js';
+import { configTime } from '../image/history-times.js';
 import { removeMountTargets } from './mount-targets.js';
 import { EMPTY_SESSION, prepareRunMounts, type BuildSession } from './run-mounts.js';
 import { StepSources } from './sources.js';
@@ -160,7 +161,7 @@ export class Solver {
       // A rebuild under --no-cache may meet the same key while the earlier snapshot still has children.
       const snapshot = `step-${cacheKey.slice('sha256:'.length, 'sha256:'.length + 24)}-${randomBytes(6).toString('hex')}`;
       await this.opts.snapshotter.commit(snapshot, key);
-      const layer: LayerRecord = { descriptor: written.descriptor, diffId: written.diffId };
+      const layer: LayerRecord = { descriptor: written.descriptor, diffId: written.diffId, created: configTime(new Date()) };
       await this.cache.set(cacheKey, { snapshot, layer });
       this.opts.progress.emit({ kind: 'step-done', id, name, seconds: (Date.now() - started) / 1000 });
       return { cacheKey, snapshot, layers: [...input.layers, layer] };

@@ -68,6 +68,30 @@ describe('build options and caching through bin/tcbuild', { skip: NEEDS_ROOT }, 
     assert.deepEqual(ranLines(uncached.stderr), [2, 3, 5, 6, 7], '--no-cache reruns every step, over snapshots it made before');
   });
 
+  it('gives a rebuild from cache the same image id, as BuildKit does; a changed step gets a new time, the cached ones keep theirs', async () => {
+    await writeFile(join(context, 'b.txt'), 'b1\n');
+    await writeFile(join(context, 'Dockerfile'), 'FROM busybox\nENV A=1\nRUN echo one > /one\nLABEL l=1\nCOPY b.txt /b.txt\nCMD ["sh"]\n');
+    const build = async () => {
+      const r = await tcbuild(['build', '-q', '-t', 'times:1', context], env());
+      assert.equal(r.code, 0, r.stderr);
+      const inspected = JSON.parse((await tcbuild(['inspect', 'times:1'], env())).stdout) as { config: { created: string; history: { created: string; created_by: string }[] } };
+      return { id: r.stdout.trim(), config: inspected.config };
+    };
+    const first = await build();
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const again = await build();
+    assert.equal(again.id, first.id, 'a rebuild from cache a second later is the same image');
+    await writeFile(join(context, 'b.txt'), 'b2\n');
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const changed = await build();
+    assert.notEqual(changed.id, first.id);
+    const time = (c: typeof first, text: string) => c.config.history.find((h) => h.created_by.includes(text))!.created;
+    assert.equal(time(changed, 'echo one'), time(first, 'echo one'), 'the cached RUN keeps its time');
+    assert.ok(time(changed, 'COPY b.txt') > time(first, 'COPY b.txt'), 'the step that ran has its own, later time');
+    assert.equal(changed.config.created, time(changed, 'CMD'), 'the image is as old as its last history entry');
+    assert.equal(time(changed, 'CMD'), time(changed, 'COPY b.txt'), 'an entry without a layer takes the time before it');
+  });
+
   it('reruns only the steps of the stages named by --no-cache-filter', async () => {
     await writeFile(join(context, 'Dockerfile'), 'FROM busybox AS first\nRUN echo one > /one\nFROM busybox\nRUN echo two > /two\nCOPY --from=first /one /one\n');
     const first = await tcbuild(['build', '--progress', 'plain', context], env());
