@@ -58,13 +58,11 @@ describe('container resources and lifecycle', { skip: skipUnlessRoot }, () => {
   });
 
   test('a fork bomb under pidsLimit 64 ends without hurting the host', async () => {
-    const started = Date.now();
     // `read -t` is a shell builtin: it needs no fork while the bomb holds every pid.
     const { result, stderr } = await run(fx.overlay, 'bomb() { bomb | bomb & }; bomb; read -t 1 x < /dev/zero; exit 0', { pidsLimit: 64 });
     // Whether the shell itself gets to fork again is a race: it exits 0, or 2 on "can't fork".
     assert.equal(result.signal, null);
     assert.match(stderr, /can't fork|Resource temporarily unavailable/);
-    assert.ok(Date.now() - started < 15_000);
     assert.equal(execFileSync('echo', ['host fine'], { encoding: 'utf8' }), 'host fine\n');
   });
 
