@@ -148,7 +148,7 @@ export async function convert(parsed: DockerfileStages, opts: ConvertOptions): P
     if (named?.kind === 'image') imageName = named.ref;
     if (named?.kind === 'dir') {
       const files: Vertex = { op: 'copy', input: { op: 'scratch' }, source: named.source, sources: ['/'], dest: '/', chown: undefined, chmod: undefined, unpack: false, link: false, parents: false, excludes: [], description: { file, line: stage.from.line, text: stage.from.original, stage: stage.name ?? String(stage.index) } };
-      return { ...base, vertex: files, config: { Env: [`PATH=${DEFAULT_PATH}`] }, history: [], baseDiffIds: [], shell: ['/bin/sh', '-c'] };
+      return { ...base, vertex: files, config: { Env: [`PATH=${DEFAULT_PATH}`], WorkingDir: '/' }, history: [], baseDiffIds: [], shell: ['/bin/sh', '-c'] };
     }
     const parent = stage.index > 0 && !named ? stageByName(imageName) : undefined;
     if (parent && parent.index < stage.index) {
@@ -156,7 +156,7 @@ export async function convert(parsed: DockerfileStages, opts: ConvertOptions): P
       return { ...base, vertex: p.vertex, config: structuredClone(p.config), history: [...p.history], baseDiffIds: p.baseDiffIds, shell: [...p.shell], author: p.author };
     }
     if (imageName === 'scratch') {
-      return { ...base, vertex: { op: 'scratch' }, config: { Env: [`PATH=${DEFAULT_PATH}`] }, history: [], baseDiffIds: [], shell: ['/bin/sh', '-c'] };
+      return { ...base, vertex: { op: 'scratch' }, config: { Env: [`PATH=${DEFAULT_PATH}`], WorkingDir: '/' }, history: [], baseDiffIds: [], shell: ['/bin/sh', '-c'] };
     }
     const image = await opts.resolveImage(imageName, platform, { file, line: stage.from.line });
     const config = structuredClone(image.config.config ?? {});

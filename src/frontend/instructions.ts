@@ -238,16 +238,36 @@ function commandForm(args: string): CommandForm {
   return json !== undefined ? { form: 'exec', args: json } : { form: 'shell', command: args };
 }
 
+/**
+ * The JSON array of strings `text` starts with. As BuildKit's parser decodes the first JSON value
+ * and ignores what follows it, `["a"] # note` is `["a"]`.
+ */
 function parseJsonArray(text: string): string[] | undefined {
   const trimmed = text.trim();
   if (!trimmed.startsWith('[')) return undefined;
   try {
-    const value: unknown = JSON.parse(trimmed);
+    const value: unknown = JSON.parse(trimmed.slice(0, firstArrayEnd(trimmed)));
     if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value as string[];
   } catch {
     // not JSON: the shell form, as in BuildKit
   }
   return undefined;
+}
+
+/** Where the array that `text` starts with ends (past its `]`), or the text's length when it does not end. */
+function firstArrayEnd(text: string): number {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === '[' || c === '{') depth++;
+    else if ((c === ']' || c === '}') && --depth === 0) return i + 1;
+  }
+  return text.length;
 }
 
 /** Splits on unquoted whitespace, keeping quotes and escapes for the expander (BuildKit's parseWords). */

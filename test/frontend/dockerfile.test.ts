@@ -112,6 +112,21 @@ describe('Dockerfile to graph and image config', () => {
     assert.equal(plan.config.config.Cmd, null);
   });
 
+  it('gives a stage from scratch WorkingDir "/", as BuildKit\'s empty image', async () => {
+    const plan = await convert(stagesOf('FROM scratch\nCOPY x /x\n'), options());
+    assert.equal(plan.config.config.WorkingDir, '/');
+  });
+
+  it('reads the first JSON array of an exec form and ignores what follows it, as BuildKit\'s parser', async () => {
+    const plan = await convert(stagesOf('FROM scratch\nENTRYPOINT ["/bin/a", "b]"] # the entrypoint\nCMD ["c"] trailing\nSHELL ["/bin/bash", "-c"] x\nRUN ["echo", "[x]"] y\n'), options());
+    assert.deepEqual(plan.config.config.Entrypoint, ['/bin/a', 'b]']);
+    assert.deepEqual(plan.config.config.Cmd, ['c']);
+    assert.deepEqual(plan.config.config.Shell, ['/bin/bash', '-c']);
+    assert.deepEqual((plan.vertex as ExecVertex).args, ['echo', '[x]']);
+    const shellForm = await convert(stagesOf('FROM scratch\nCMD [not json] x\n'), options());
+    assert.deepEqual(shellForm.config.config.Cmd, ['/bin/sh', '-c', '[not json] x']);
+  });
+
   it('expands with the escape character of the # escape= directive', async () => {
     const plan = await convert(stagesOf('# escape=`\nFROM scratch\nENV P=C:\\path\\to Q=a`$b R="x`"y"\n'), options());
     assert.deepEqual(plan.config.config.Env?.slice(1), ['P=C:\\path\\to', 'Q=a$b', 'R=x"y']);
