@@ -14,7 +14,8 @@ export function addRegistryFlags(cmd: Command, collect: (v: string, p?: string[]
     .option('--insecure-registry <host>', 'speak plain HTTP to this registry (repeatable)', collect);
 }
 
-export function registryOptions(flags: RegistryFlags): RegistryOptions {
-  const onProgress = transferProgress();
+/** The registry client's options from the flags; `quiet` (push/pull -q) drops the progress line. */
+export function registryOptions(flags: RegistryFlags, opts: { quiet?: boolean } = {}): RegistryOptions {
+  const onProgress = opts.quiet ? undefined : transferProgress();
   return { insecure: !flags.tlsVerify, plainHttpHosts: flags.insecureRegistry ?? [], ...(onProgress ? { onProgress } : {}) };
 }

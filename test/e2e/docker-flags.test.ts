@@ -1,0 +1,84 @@
+// The flags docker's CLI gives push, pull, images and inspect, as CI scripts use them.
+import assert from 'node:assert/strict';
+import { rm } from 'node:fs/promises';
+import { after, before, describe, it } from 'node:test';
+import { loadFixture } from '../../scripts/fixtures.js';
+import { tcbuild, tempRoot } from '../helpers/cli.js';
+import { startRegistry, type TestRegistry } from '../helpers/registry.js';
+
+describe('docker CLI flags of push, pull, images and inspect', () => {
+  let registry: TestRegistry;
+  let root = '';
+  let other = '';
+  const cli = (args: string[], store = root) => tcbuild(args, { TCBUILD_ROOT: store });
+
+  before(async () => {
+    registry = await startRegistry({});
+    root = await tempRoot();
+    other = await tempRoot();
+    await loadFixture('busybox:latest', root);
+    for (const tag of ['1', '2']) assert.equal((await cli(['tag', 'busybox', `${registry.host}/team/bb:${tag}`])).code, 0);
+  });
+  after(async () => {
+    await registry?.stop();
+    for (const dir of [root, other]) if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('push -q prints only the reference; push -a pushes every stored tag of a repository', async () => {
+    const quiet = await cli(['push', '-q', `${registry.host}/team/bb:1`]);
+    assert.equal(quiet.code, 0, quiet.stderr);
+    assert.equal(quiet.stdout, `${registry.host}/team/bb:1\n`);
+    assert.equal(quiet.stderr, '');
+    const all = await cli(['push', '--all-tags', '--quiet', `${registry.host}/team/bb`]);
+    assert.equal(all.code, 0, all.stderr);
+    assert.equal(all.stdout, `${registry.host}/team/bb:1\n${registry.host}/team/bb:2\n`);
+    assert.deepEqual((await cli(['ls-tags', `${registry.host}/team/bb`])).stdout.split('\n').filter(Boolean).sort(), ['1', '2']);
+    const tagged = await cli(['push', '-a', `${registry.host}/team/bb:1`]);
+    assert.notEqual(tagged.code, 0);
+    assert.match(tagged.stderr, /^error: push --all-tags .*without a tag/);
+  });
+
+  it('pull -q prints only the reference; pull -a pulls every tag', async () => {
+    await cli(['push', '-a', '-q', `${registry.host}/team/bb`]);
+    const quiet = await cli(['pull', '-q', `${registry.host}/team/bb:2`], other);
+    assert.equal(quiet.code, 0, quiet.stderr);
+    assert.equal(quiet.stdout, `${registry.host}/team/bb:2\n`);
+    const all = await cli(['pull', '-a', `${registry.host}/team/bb`], other);
+    assert.equal(all.code, 0, all.stderr);
+    assert.match(all.stdout, new RegExp(`^${registry.host}/team/bb:1@sha256:[0-9a-f]{64}\\n${registry.host}/team/bb:2@sha256:[0-9a-f]{64}\\n$`));
+    assert.equal((await cli(['images', '--format', '{{.Repository}}:{{.Tag}}'], other)).stdout, `${registry.host}/team/bb:1\n${registry.host}/team/bb:2\n`);
+  });
+
+  it('images takes -a, --no-trunc, --digests, --filter and --format as docker does', async () => {
+    const digest = (await cli(['images', '-q', '--no-trunc', 'busybox'])).stdout.trim();
+    assert.match(digest, /^sha256:[0-9a-f]{64}$/);
+    assert.equal((await cli(['images', '-q', 'busybox'])).stdout, `${digest.slice(7, 19)}\n`);
+    const table = (await cli(['images', '-a'])).stdout.split('\n');
+    assert.match(table[0]!, /^REPOSITORY\s+TAG\s+IMAGE ID\s+SIZE$/);
+    assert.match(table.find((l) => l.startsWith('busybox '))!, new RegExp(`^busybox\\s+latest\\s+${digest.slice(7, 19)}\\s+\\d`));
+    assert.match((await cli(['images', '--digests'])).stdout.split('\n')[0]!, /^REPOSITORY\s+TAG\s+DIGEST\s+IMAGE ID\s+SIZE$/);
+    const filtered = await cli(['images', '--filter', `reference=${registry.host}/team/*:2`, '--format', '{{.Repository}} {{.Tag}}']);
+    assert.equal(filtered.stdout, `${registry.host}/team/bb 2\n`);
+    assert.equal((await cli(['images', '-f', 'dangling=true', '-q'])).stdout, '');
+    const json = JSON.parse((await cli(['images', '--format', '{{json .}}', 'busybox:latest'])).stdout) as Record<string, string>;
+    assert.deepEqual(Object.keys(json).sort(), ['Digest', 'ID', 'Repository', 'Size', 'Tag']);
+    const custom = (await cli(['images', '--format', 'table {{.Repository}}\\t{{.Tag}}', 'busybox'])).stdout;
+    assert.match(custom, /^REPOSITORY\s+TAG\nbusybox\s+latest\n$/);
+    const bad = await cli(['images', '--filter', 'label=x']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /^error: --filter label=x: expected reference=PATTERN or dangling=true\|false/);
+  });
+
+  it('inspect --format reads docker\'s fields and ours', async () => {
+    const built = await tcbuild(['build', '-q', '-t', 'built:1', '-'], { TCBUILD_ROOT: root }, 'FROM busybox\nENV X=1\n');
+    assert.equal(built.code, 0, built.stderr);
+    const r = await cli(['inspect', '--format', '{{.Id}} {{.Architecture}} {{.Os}} {{json .RepoTags}} {{.descriptor.mediaType}}', 'built:1']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^sha256:[0-9a-f]{64} amd64 linux \["built:1"\] application\/vnd\.oci\.image\.manifest\.v1\+json\n$/);
+    const env = await cli(['inspect', '-f', '{{range .Config.Env}}{{.}};{{end}}', 'built:1']);
+    assert.match(env.stdout, /^PATH=[^;]+;X=1;\n$/);
+    const bad = await cli(['inspect', '-f', '{{if .Id}}x{{end}}', 'busybox']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /^error: --format/);
+  });
+});
