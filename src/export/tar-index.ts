@@ -88,7 +88,11 @@ export class TarIndex {
   /** The entry's bytes (following links), unverified: callers check them against a digest. */
   read(name: string): Readable {
     const entry = this.resolve(name);
-    if (!entry) throw new NotFoundError(`${this.what} has no entry "${name}"`, { hint: 'is it an archive of the kind you named (oci-archive, docker-archive)?' });
+    if (!entry) {
+      const link = this.entries.get(normalize(name))?.link;
+      if (link !== undefined) throw new NotFoundError(`${this.what}: "${name}" is a link to "${link}", which is not in the archive (links lead only to other entries of it)`);
+      throw new NotFoundError(`${this.what} has no entry "${name}"`, { hint: 'is it an archive of the kind you named (oci-archive, docker-archive)?' });
+    }
     return entry.size === 0 ? Readable.from([]) : createReadStream(this.path, { start: entry.offset, end: entry.offset + entry.size - 1 });
   }
 
