@@ -55,9 +55,9 @@ async function openBlobAt(repo: RemoteRepository, descriptor: Descriptor): Promi
   return { body: verified(body, descriptor, `the registry (${what})`), url: first.url };
 }
 
-/** A small blob (a config) read whole, verified; refused unread when its descriptor says it is bigger than `limit`. */
-export async function readBlob(repo: RemoteRepository, descriptor: Descriptor, limit: number): Promise<Buffer> {
-  const what = blobName(repo, descriptor.digest);
+/** A small blob (a config: `kind`) read whole, verified; refused unread when its descriptor says it is bigger than `limit`. */
+export async function readBlob(repo: RemoteRepository, descriptor: Descriptor, limit: number, kind: string): Promise<Buffer> {
+  const what = `the ${kind} ${blobName(repo, descriptor.digest)}`;
   if (descriptor.size > limit) throw tooLarge(what, limit, descriptor.size);
   const { body, url } = await openBlobAt(repo, descriptor);
   return readLimited(body, limit, `${what} at ${displayUrl(url)}`);

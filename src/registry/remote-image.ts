@@ -46,7 +46,7 @@ export class RemoteImage implements Image {
 
   async rawConfig(): Promise<Buffer> {
     const config = (await this.manifest()).config;
-    this.rawConfigP ??= readBlob(this.repository, config, MAX_CONFIG_BYTES);
+    this.rawConfigP ??= readBlob(this.repository, config, MAX_CONFIG_BYTES, 'config');
     return this.rawConfigP;
   }
 
