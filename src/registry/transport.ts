@@ -125,6 +125,12 @@ export class Transport {
         res = await this.send(req, url, await credentials());
       }
       if (req.expect.includes(res.status)) return res;
+      if (res.status === 401 && res.url.origin !== origin) {
+        await res.body.dump();
+        throw new UnauthorizedError(`${displayUrl(res.url)}, where ${this.registry} sent ${req.what}, asks for credentials; tcbuild sends the credentials of ${this.registry} only to ${origin}`, {
+          hint: `the registry is misconfigured (its upload or storage URLs should be on ${origin}, or need no credentials); report it to its operator`,
+        });
+      }
       throw await this.failure(req, res);
     };
     if (req.retry === false) return attempt();
