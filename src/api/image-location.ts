@@ -1,17 +1,11 @@
-import { createReadStream } from 'node:fs';
-import { join } from 'node:path';
-import { readFile } from 'node:fs/promises';
 import { OciLayout } from '../content/layout.js';
-import { InvalidInputError, NotFoundError, isErrno } from '../errors.js';
-import { blobImageOrIndex, type BlobReader } from '../export/blob-image.js';
+import { InvalidInputError } from '../errors.js';
 import { readDockerArchive, writeDockerArchive } from '../export/docker-archive.js';
 import { readOciArchive, writeOciArchive } from '../export/oci-archive.js';
-import { parseIndexJson, pickManifest } from '../export/oci-index.js';
-import { digestHex } from '../image/digest.js';
+import { readOciDir } from '../export/oci-dir.js';
 import type { ImageOrIndex } from '../image/image.js';
 import type { Descriptor } from '../image/types.js';
 import { copyToStore, familiarName, formatReference, parseReference, type Reference, type Registry } from '../registry/index.js';
-import { verified } from '../registry/verify-stream.js';
 
 /** Where an image is read from or written to, in skopeo's transport:detail syntax. */
 export type ImageLocation =
@@ -39,18 +33,6 @@ export function parseLocation(text: string): ImageLocation {
 
 export function describeLocation(loc: ImageLocation): string {
   return loc.kind === 'registry' ? formatReference(loc.ref) : `${loc.kind}:${loc.path}${loc.name ? `:${loc.name}` : ''}`;
-}
-
-function dirBlobReader(dir: string, what: string): BlobReader {
-  return { what, open: async (d) => verified(createReadStream(join(dir, 'blobs', 'sha256', digestHex(d.digest))), d, `${what} (${d.digest})`) };
-}
-
-async function readOciDir(dir: string, name: string | undefined): Promise<ImageOrIndex> {
-  const what = `oci:${dir}`;
-  const raw = await readFile(join(dir, 'index.json')).catch((err: unknown) => {
-    throw isErrno(err, 'ENOENT') ? new NotFoundError(`${what} is not an OCI image layout (no index.json)`) : err;
-  });
-  return blobImageOrIndex(dirBlobReader(dir, what), pickManifest(parseIndexJson(raw, what), name, what));
 }
 
 /** Opens the image or index at a location (a registry's is read lazily, blob by blob). */

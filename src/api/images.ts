@@ -4,6 +4,7 @@ import { NotFoundError } from '../errors.js';
 import type { Digest } from '../image/digest.js';
 import type { Descriptor, ImageConfig, Index, Manifest } from '../image/types.js';
 import { isIndexMediaType } from '../image/media-types.js';
+import { parseIndex, parseManifest } from '../image/parse.js';
 import { formatReference, parseReference } from '../registry/reference.js';
 import { openRoot } from '../root.js';
 
@@ -71,7 +72,7 @@ export async function inspect(nameOrDigest: string, root?: string): Promise<Insp
   const { name, descriptor } = await findImage(layout, nameOrDigest);
   const found = await storeImageOrIndex(layout.blobs, descriptor);
   if (found.kind === 'index') {
-    return { name, descriptor, index: JSON.parse((await found.index.rawIndex()).toString('utf8')) as Index };
+    return { name, descriptor, index: parseIndex(await found.index.rawIndex(), `the stored index ${descriptor.digest}`) };
   }
   return { name, descriptor, manifest: await found.image.manifest(), config: await found.image.config() };
 }
@@ -83,12 +84,12 @@ export async function reachableBlobs(layout: OciLayout, roots: Descriptor[]): Pr
     if (seen.has(d.digest) || !(await layout.blobs.has(d.digest))) return;
     seen.set(d.digest, d.size);
     if (isIndexMediaType(d.mediaType)) {
-      const index = await layout.blobs.readJson<Index>(d.digest);
+      const index = parseIndex(await layout.blobs.readBuffer(d.digest), `the stored index ${d.digest}`);
       for (const child of index.manifests) await visit(child);
       return;
     }
     if (d.mediaType.endsWith('manifest.v1+json') || d.mediaType.endsWith('manifest.v2+json')) {
-      const manifest = await layout.blobs.readJson<Manifest>(d.digest);
+      const manifest = parseManifest(await layout.blobs.readBuffer(d.digest), `the stored manifest ${d.digest}`);
       await visit(manifest.config);
       for (const layer of manifest.layers) await visit(layer);
     }

@@ -7,6 +7,7 @@ import { formatReference, parseReference, type Registry, type RegistryOptions } 
 import { withRegistry } from './remote.js';
 import { openRoot } from '../root.js';
 import { sha256 } from '../image/digest.js';
+import { parseIndex } from '../image/parse.js';
 
 /**
  * Manifest lists assembled from images already in a registry (docker manifest / crane index
@@ -52,7 +53,7 @@ async function readList(name: string, opts: ManifestOptions): Promise<{ full: st
   if (!descriptor || descriptor.mediaType !== MediaType.ociIndex) {
     throw new NotFoundError(`no manifest list "${name}" in the local store`, { hint: `create it with: tcbuild manifest create ${name} IMAGE...` });
   }
-  return { full, index: await layout.blobs.readJson<Index>(descriptor.digest) };
+  return { full, index: parseIndex(await layout.blobs.readBuffer(descriptor.digest), `manifest list "${name}"`) };
 }
 
 async function saveList(name: string, index: Index, opts: ManifestOptions): Promise<Descriptor> {

@@ -1,5 +1,6 @@
 import type { Digest } from '../image/digest.js';
 import { isIndexMediaType } from '../image/media-types.js';
+import { parseIndex, parseManifest } from '../image/parse.js';
 import type { Descriptor, ImageConfig, Index, Manifest } from '../image/types.js';
 import { formatReference, parseReference, Registry, type Referrer, type RegistryOptions } from '../registry/index.js';
 
@@ -30,11 +31,12 @@ export async function inspectRemote(name: string, opts: RemoteOptions = {}): Pro
   const ref = parseReference(name);
   return withRegistry(opts, async (registry) => {
     const { descriptor, raw } = await registry.rawManifest(ref);
-    const parsed = JSON.parse(raw.toString('utf8')) as Manifest & Index;
-    if (isIndexMediaType(descriptor.mediaType)) return { name: formatReference(ref), descriptor, index: parsed };
+    const what = `the manifest of ${formatReference(ref)}`;
+    if (isIndexMediaType(descriptor.mediaType)) return { name: formatReference(ref), descriptor, index: parseIndex(raw, what) };
+    const manifest = parseManifest(raw, what);
     const found = await registry.get({ ...ref, digest: descriptor.digest });
     const config = found.kind === 'image' ? await found.image.config() : undefined;
-    return { name: formatReference(ref), descriptor, manifest: parsed, ...(config ? { config } : {}) };
+    return { name: formatReference(ref), descriptor, manifest, ...(config ? { config } : {}) };
   });
 }
 

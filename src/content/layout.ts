@@ -2,6 +2,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isErrno } from '../errors.js';
 import { MediaType } from '../image/media-types.js';
+import { parseIndex } from '../image/parse.js';
 import type { Descriptor, Index } from '../image/types.js';
 import { writeFileAtomic } from './atomic-file.js';
 import { withLock } from './lock.js';
@@ -40,7 +41,7 @@ export class OciLayout {
   }
 
   async readIndex(): Promise<Index> {
-    return parseIndex(await this.readIndexText());
+    return this.parseIndexText(await this.readIndexText());
   }
 
   /** index.json's text; undefined when there is none yet. */
@@ -93,7 +94,7 @@ export class OciLayout {
     await this.init();
     await withLock(`${this.indexPath}.lock`, async () => {
       const before = await this.readIndexText();
-      const index = parseIndex(before);
+      const index = this.parseIndexText(before);
       const manifests = change(index.manifests).sort((a, b) =>
         (a.annotations?.[IMAGE_NAME_ANNOTATION] ?? '').localeCompare(b.annotations?.[IMAGE_NAME_ANNOTATION] ?? ''),
       );
@@ -102,8 +103,10 @@ export class OciLayout {
       if (after !== before) await writeFileAtomic(this.indexPath, after);
     });
   }
-}
 
-function parseIndex(text: string | undefined): Index {
-  return text === undefined ? { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [] } : (JSON.parse(text) as Index);
+  /** Every entry checked as any index's are: a digest in it names a blob file. The store may name any number of images. */
+  private parseIndexText(text: string | undefined): Index {
+    if (text === undefined) return { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [] };
+    return parseIndex(Buffer.from(text), `the list of images ${this.indexPath}`, Infinity);
+  }
 }

@@ -2,7 +2,8 @@ import { NotFoundError, TcbuildError } from '../errors.js';
 import type { Digest } from '../image/digest.js';
 import type { Image, ImageIndex, ImageOrIndex, Layer } from '../image/image.js';
 import { isIndexMediaType, isManifestMediaType } from '../image/media-types.js';
-import type { Descriptor, ImageConfig, Index, Manifest } from '../image/types.js';
+import { parseConfig, parseIndex, parseManifest } from '../image/parse.js';
+import type { Descriptor, ImageConfig, Manifest } from '../image/types.js';
 import type { ContentStore } from './store.js';
 
 /** An image or index whose blobs are all in a local content store. */
@@ -26,7 +27,7 @@ export class StoreImage implements Image {
   }
 
   async manifest(): Promise<Manifest> {
-    this.manifestCache ??= JSON.parse((await this.rawManifest()).toString('utf8')) as Manifest;
+    this.manifestCache ??= parseManifest(await this.rawManifest(), `the stored manifest ${this.descriptor.digest}`);
     return this.manifestCache;
   }
 
@@ -35,13 +36,13 @@ export class StoreImage implements Image {
   }
 
   async config(): Promise<ImageConfig> {
-    this.configCache ??= JSON.parse((await this.rawConfig()).toString('utf8')) as ImageConfig;
+    this.configCache ??= parseConfig(await this.rawConfig(), `the stored config of image ${this.descriptor.digest}`);
     return this.configCache;
   }
 
   async layers(): Promise<Layer[]> {
     const [manifest, config] = [await this.manifest(), await this.config()];
-    const diffIds = config.rootfs.diff_ids;
+    const diffIds = config.rootfs?.diff_ids ?? [];
     if (diffIds.length !== manifest.layers.length) {
       throw new TcbuildError(
         `image ${this.descriptor.digest} is inconsistent: ${manifest.layers.length} layers but ${diffIds.length} diff_ids in its config`,
@@ -75,7 +76,7 @@ export class StoreIndex implements ImageIndex {
   }
 
   async manifests(): Promise<Descriptor[]> {
-    return (JSON.parse((await this.rawIndex()).toString('utf8')) as Index).manifests;
+    return parseIndex(await this.rawIndex(), `the stored index ${this.descriptor.digest}`).manifests;
   }
 
   async image(descriptor: Descriptor): Promise<Image> {

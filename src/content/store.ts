@@ -31,6 +31,7 @@ export class ContentStore {
     this.ingestDir = join(root, 'ingest');
   }
 
+  /** Where the blob's file is: refused unless `digest` is a valid digest, wherever it came from (digestHex checks). */
   path(digest: Digest): string {
     return join(this.blobDir, digestHex(digest));
   }
@@ -67,10 +68,6 @@ export class ContentStore {
       if (isErrno(err, 'ENOENT')) throw new NotFoundError(`blob ${digest} is not in the store at ${this.root}`);
       throw err;
     }
-  }
-
-  async readJson<T>(digest: Digest): Promise<T> {
-    return JSON.parse((await this.readBuffer(digest)).toString('utf8')) as T;
   }
 
   /** A writer that becomes the blob only when commit() verifies it matches `expected` (when given). */

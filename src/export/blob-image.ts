@@ -2,8 +2,9 @@ import type { Readable } from 'node:stream';
 import { InvalidInputError } from '../errors.js';
 import type { Image, ImageIndex, ImageOrIndex, Layer } from '../image/image.js';
 import { isIndexMediaType, isManifestMediaType } from '../image/media-types.js';
+import { MAX_CONFIG_BYTES, MAX_MANIFEST_BYTES, parseConfig, parseIndex, parseManifest } from '../image/parse.js';
 import type { Descriptor, ImageConfig, Index, Manifest } from '../image/types.js';
-import { readLimited } from '../registry/transport.js';
+import { readLimited, tooLarge } from '../registry/transport.js';
 
 /** Opens blobs of an untrusted source (an archive, a layout), each verified against its descriptor as it streams. */
 export interface BlobReader {
@@ -12,15 +13,12 @@ export interface BlobReader {
   open(descriptor: Descriptor): Promise<Readable>;
 }
 
-const MAX_JSON_BYTES = 16 * 1024 * 1024;
-
-async function readJson<T>(blobs: BlobReader, d: Descriptor): Promise<{ raw: Buffer; value: T }> {
-  const raw = await readLimited(await blobs.open(d), MAX_JSON_BYTES, `${d.digest} of ${blobs.what}`);
-  try {
-    return { raw, value: JSON.parse(raw.toString('utf8')) as T };
-  } catch {
-    throw new InvalidInputError(`${d.digest} of ${blobs.what} is not valid JSON`);
-  }
+/** A manifest, index or config of the source, refused before it is opened when its descriptor says it is too big to be one. */
+async function readJson<T>(blobs: BlobReader, d: Descriptor, limit: number, parse: (raw: Buffer, what: string) => T): Promise<{ raw: Buffer; value: T }> {
+  const what = `${d.digest} of ${blobs.what}`;
+  if (d.size > limit) throw tooLarge(what, limit, d.size);
+  const raw = await readLimited(await blobs.open(d), limit, what);
+  return { raw, value: parse(raw, what) };
 }
 
 /** An image whose manifest, config and layers come from a BlobReader, read once and kept. */
@@ -34,13 +32,13 @@ export class BlobImage implements Image {
   ) {}
 
   private readManifest(): Promise<{ raw: Buffer; value: Manifest }> {
-    this.manifestP ??= readJson<Manifest>(this.blobs, this.descriptor);
+    this.manifestP ??= readJson(this.blobs, this.descriptor, MAX_MANIFEST_BYTES, parseManifest);
     return this.manifestP;
   }
 
   private async readConfig(): Promise<{ raw: Buffer; value: ImageConfig }> {
     const config = (await this.manifest()).config;
-    this.configP ??= readJson<ImageConfig>(this.blobs, config);
+    this.configP ??= readJson(this.blobs, config, MAX_CONFIG_BYTES, parseConfig);
     return this.configP;
   }
 
@@ -77,7 +75,7 @@ export class BlobIndex implements ImageIndex {
     private readonly blobs: BlobReader,
     readonly descriptor: Descriptor,
   ) {
-    this.indexP = readJson<Index>(blobs, descriptor);
+    this.indexP = readJson(blobs, descriptor, MAX_MANIFEST_BYTES, (raw, what) => parseIndex(raw, what));
     this.indexP.catch(() => undefined);
   }
 
@@ -86,7 +84,7 @@ export class BlobIndex implements ImageIndex {
   }
 
   async manifests(): Promise<Descriptor[]> {
-    return (await this.indexP).value.manifests ?? [];
+    return (await this.indexP).value.manifests;
   }
 
   async image(descriptor: Descriptor): Promise<Image> {

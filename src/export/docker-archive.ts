@@ -4,6 +4,7 @@ import { InvalidInputError, NotFoundError } from '../errors.js';
 import { sha256, type Digest } from '../image/digest.js';
 import type { Image } from '../image/image.js';
 import { MediaType } from '../image/media-types.js';
+import { MAX_CONFIG_BYTES, MAX_DESCRIPTORS } from '../image/parse.js';
 import type { Descriptor, Index, Manifest } from '../image/types.js';
 import { verified } from '../registry/verify-stream.js';
 import { addBlob, addFile, blobPath, writeTar } from './archive-writer.js';
@@ -77,6 +78,39 @@ async function describeLayer(tar: TarIndex, path: string): Promise<Descriptor> {
   return { mediaType, digest, size: tar.sizeOf(path)! };
 }
 
+/**
+ * manifest.json, checked: a list of images whose Config and Layers are paths of entries in the
+ * archive — relative, without '..' — and whose RepoTags are strings.
+ */
+function parseDockerManifest(raw: Buffer, what: string): DockerManifestEntry[] {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw.toString('utf8'));
+  } catch {
+    throw new InvalidInputError(`${what}: manifest.json is not valid JSON`);
+  }
+  const bad = (why: string) => new InvalidInputError(`${what}: manifest.json is not a docker-archive manifest: ${why}`, { hint: 'the archive is damaged or hostile; tcbuild does not load it' });
+  if (!Array.isArray(value)) throw bad('it is not a list of images');
+  if (value.length > MAX_DESCRIPTORS) throw bad(`it lists ${value.length} images, more than the ${MAX_DESCRIPTORS} tcbuild accepts`);
+  return value.map((entry: unknown, i) => {
+    if (typeof entry !== 'object' || entry === null) throw bad(`entry ${i} is not an object`);
+    const { Config, Layers, RepoTags } = entry as Record<string, unknown>;
+    const memberPath = (p: unknown, field: string): string => {
+      if (typeof p !== 'string' || p === '') throw bad(`${field} of entry ${i} is not a path`);
+      if (p.startsWith('/') || p.split('/').includes('..')) {
+        throw bad(`${field} of entry ${i} is ${JSON.stringify(p.slice(0, 100))}, which is not a path inside the archive`);
+      }
+      return p;
+    };
+    if (!Array.isArray(Layers)) throw bad(`Layers of entry ${i} is not a list`);
+    if (Layers.length > MAX_DESCRIPTORS) throw bad(`entry ${i} has ${Layers.length} layers, more than the ${MAX_DESCRIPTORS} tcbuild accepts`);
+    if (RepoTags !== null && RepoTags !== undefined && !(Array.isArray(RepoTags) && RepoTags.every((t) => typeof t === 'string'))) {
+      throw bad(`RepoTags of entry ${i} is not a list of names`);
+    }
+    return { Config: memberPath(Config, 'Config'), Layers: Layers.map((p, j) => memberPath(p, `Layers[${j}]`)), RepoTags: (RepoTags as string[] | undefined) ?? null };
+  });
+}
+
 function entryName(tags: string[] | null, wanted: string): boolean {
   return (tags ?? []).some((t) => t === wanted || t === `${wanted}:latest`);
 }
@@ -89,21 +123,16 @@ export async function readDockerArchive(path: string, ref?: string): Promise<Nam
 /** Every image of a docker-archive (or the one named `ref`), as `docker load` reads them. */
 export async function readDockerArchiveImages(path: string, ref?: string): Promise<NamedImage[]> {
   const what = `docker-archive:${path}`;
-  const tar = await TarIndex.open(path);
-  let entries: DockerManifestEntry[];
-  try {
-    entries = JSON.parse((await tar.readBuffer('manifest.json', 16 * 1024 * 1024)).toString('utf8')) as DockerManifestEntry[];
-  } catch (err) {
-    if (err instanceof NotFoundError) throw err;
-    throw new InvalidInputError(`${what}: manifest.json is not valid JSON`);
-  }
+  const tar = await TarIndex.open(path, what);
+  // It lists every image of a `docker save`: allowed as much as a config.
+  const entries = parseDockerManifest(await tar.readBuffer('manifest.json', MAX_CONFIG_BYTES), what);
   const chosen = ref === undefined ? entries : entries.filter((e) => entryName(e.RepoTags, ref));
   if (chosen.length === 0) throw new NotFoundError(`${what} has no image named "${ref}"; it has ${entries.flatMap((e) => e.RepoTags ?? []).join(', ') || 'no named images'}`);
   return Promise.all(chosen.map((entry) => dockerArchiveImage(tar, entry, what)));
 }
 
 async function dockerArchiveImage(tar: TarIndex, entry: DockerManifestEntry, what: string): Promise<NamedImage> {
-  const rawConfig = await tar.readBuffer(entry.Config, 16 * 1024 * 1024);
+  const rawConfig = await tar.readBuffer(entry.Config, MAX_CONFIG_BYTES);
   const config: Descriptor = { mediaType: MediaType.ociConfig, digest: sha256(rawConfig), size: rawConfig.length };
   const layers = await Promise.all(entry.Layers.map((p) => describeLayer(tar, p)));
   const paths = new Map<string, string>(entry.Layers.map((p, i) => [layers[i]!.digest, p]));

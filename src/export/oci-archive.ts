@@ -1,5 +1,6 @@
 import type { ImageOrIndex } from '../image/image.js';
 import { MediaType } from '../image/media-types.js';
+import { MAX_MANIFEST_BYTES } from '../image/parse.js';
 import type { Index } from '../image/types.js';
 import { verified } from '../registry/verify-stream.js';
 import { addBlob, addFile, blobPath, writeTar } from './archive-writer.js';
@@ -34,7 +35,7 @@ export async function writeOciArchive(path: string, source: ImageOrIndex, ref?: 
 /** Reads the image named `ref` (or the only one) of an oci-archive; blobs are verified as they are read. */
 export async function readOciArchive(path: string, ref?: string): Promise<ImageOrIndex> {
   const what = `oci-archive:${path}`;
-  const tar = await TarIndex.open(path);
-  const index = parseIndexJson(await tar.readBuffer('index.json', 4 * 1024 * 1024), what);
+  const tar = await TarIndex.open(path, what);
+  const index = parseIndexJson(await tar.readBuffer('index.json', MAX_MANIFEST_BYTES), what);
   return blobImageOrIndex(tarBlobReader(tar, what), pickManifest(index, ref, what));
 }

@@ -1,11 +1,12 @@
 import { InvalidInputError, NotFoundError } from '../errors.js';
+import { parseIndex } from '../image/parse.js';
 import type { Descriptor, Index } from '../image/types.js';
 
 export const REF_NAME = 'org.opencontainers.image.ref.name';
 
 /** The entry of an OCI layout's index.json named `ref` (its ref.name annotation), or its only entry when no ref is given. */
 export function pickManifest(index: Index, ref: string | undefined, what: string): Descriptor {
-  const manifests = index.manifests ?? [];
+  const manifests = index.manifests;
   if (ref !== undefined) {
     const found = manifests.find((d) => d.annotations?.[REF_NAME] === ref);
     if (!found) throw new NotFoundError(`${what} has no image named "${ref}"; it has ${names(manifests)}`);
@@ -23,9 +24,5 @@ function names(manifests: Descriptor[]): string {
 }
 
 export function parseIndexJson(raw: Buffer, what: string): Index {
-  try {
-    return JSON.parse(raw.toString('utf8')) as Index;
-  } catch {
-    throw new InvalidInputError(`${what}: index.json is not valid JSON`);
-  }
+  return parseIndex(raw, `index.json of ${what}`);
 }

@@ -3,8 +3,11 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { Readable } from 'node:stream';
 import { InvalidInputError, NotFoundError } from '../errors.js';
+import { tooLarge } from '../registry/transport.js';
 
 const BLOCK = 512;
+/** A PAX header or GNU long name/link record is read into memory: real ones are a few hundred bytes. */
+const MAX_HEADER_RECORD = 1024 * 1024;
 
 interface TarEntry {
   offset: number;
@@ -46,25 +49,29 @@ function paxRecords(data: Buffer): Record<string, string> {
   return records;
 }
 
+/** An entry name or link target as a path from the archive's root: '..' stops at the root, as in a chroot. */
 function normalize(name: string): string {
-  return posix.normalize(name).replace(/^(\.\/)+/, '').replace(/\/$/, '');
+  return posix.normalize(`/${name}`).slice(1).replace(/\/$/, '');
 }
 
 /**
  * The entries of an uncompressed tar file by name, read from its headers alone: each entry's
  * bytes are then streamed straight from the file, with no extraction (what an oci-archive or
- * docker-archive needs: random access to blobs).
+ * docker-archive needs: random access to blobs). Nothing but the tar file is ever read: a link
+ * entry leads to another entry of the archive, resolved from its root.
  */
 export class TarIndex {
   private constructor(
     readonly path: string,
+    /** Names the archive in messages: "docker-archive:/tmp/app.tar". */
+    readonly what: string,
     private readonly entries: Map<string, TarEntry>,
   ) {}
 
-  static async open(path: string): Promise<TarIndex> {
+  static async open(path: string, what: string): Promise<TarIndex> {
     const fh = await open(path, 'r');
     try {
-      return new TarIndex(path, await scan(fh, path));
+      return new TarIndex(path, what, await scan(fh, what));
     } finally {
       await fh.close();
     }
@@ -81,13 +88,17 @@ export class TarIndex {
   /** The entry's bytes (following links), unverified: callers check them against a digest. */
   read(name: string): Readable {
     const entry = this.resolve(name);
-    if (!entry) throw new NotFoundError(`${this.path} has no entry "${name}"`, { hint: 'is it an archive of the kind you named (oci-archive, docker-archive)?' });
+    if (!entry) {
+      const link = this.entries.get(normalize(name))?.link;
+      if (link !== undefined) throw new NotFoundError(`${this.what}: "${name}" is a link to "${link}", which is not in the archive (links lead only to other entries of it)`);
+      throw new NotFoundError(`${this.what} has no entry "${name}"`, { hint: 'is it an archive of the kind you named (oci-archive, docker-archive)?' });
+    }
     return entry.size === 0 ? Readable.from([]) : createReadStream(this.path, { start: entry.offset, end: entry.offset + entry.size - 1 });
   }
 
   async readBuffer(name: string, limit: number): Promise<Buffer> {
     const entry = this.resolve(name);
-    if (entry && entry.size > limit) throw new InvalidInputError(`${this.path}: "${name}" is ${entry.size} bytes, more than the ${limit} allowed`);
+    if (entry && entry.size > limit) throw tooLarge(`"${name}" of ${this.what}`, limit, entry.size);
     const chunks: Buffer[] = [];
     for await (const chunk of this.read(name) as AsyncIterable<Buffer>) chunks.push(chunk);
     return Buffer.concat(chunks);
@@ -100,7 +111,7 @@ export class TarIndex {
   }
 }
 
-async function scan(fh: FileHandle, path: string): Promise<Map<string, TarEntry>> {
+async function scan(fh: FileHandle, what: string): Promise<Map<string, TarEntry>> {
   const entries = new Map<string, TarEntry>();
   const block = Buffer.alloc(BLOCK);
   let pending: { path?: string; linkpath?: string; size?: string } = {};
@@ -108,13 +119,14 @@ async function scan(fh: FileHandle, path: string): Promise<Map<string, TarEntry>
     const { bytesRead } = await fh.read(block, 0, BLOCK, offset);
     if (bytesRead < BLOCK || block.every((b) => b === 0)) return entries;
     if (!checksumOk(block)) {
-      throw new InvalidInputError(`${path} is not a tar archive (or is compressed)`, { hint: 'decompress it first (gunzip, zstd -d)' });
+      throw new InvalidInputError(`${what} is not a tar archive (or is compressed)`, { hint: 'decompress it first (gunzip, zstd -d)' });
     }
     const type = String.fromCharCode(block[156]!);
     const size = pending.size !== undefined ? Number(pending.size) : numeric(block, 124, 12);
     const dataAt = offset + BLOCK;
     offset = dataAt + Math.ceil(size / BLOCK) * BLOCK;
     if (type === 'x' || type === 'L' || type === 'K') {
+      if (size > MAX_HEADER_RECORD) throw tooLarge(`a ${type === 'x' ? 'PAX header' : 'long-name record'} of ${what}`, MAX_HEADER_RECORD, size);
       const data = Buffer.alloc(size);
       await fh.read(data, 0, size, dataAt);
       if (type === 'x') pending = { ...pending, ...paxRecords(data) };
@@ -127,6 +139,6 @@ async function scan(fh: FileHandle, path: string): Promise<Map<string, TarEntry>
     pending = {};
     if (type === '0' || type === '\0' || type === '7') entries.set(normalize(name), { offset: dataAt, size });
     else if (type === '1') entries.set(normalize(name), { offset: 0, size: 0, link: linkname });
-    else if (type === '2') entries.set(normalize(name), { offset: 0, size: 0, link: posix.join(posix.dirname(normalize(name)), linkname) });
+    else if (type === '2') entries.set(normalize(name), { offset: 0, size: 0, link: linkname.startsWith('/') ? linkname : posix.join(posix.dirname(normalize(name)), linkname) });
   }
 }

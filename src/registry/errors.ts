@@ -65,13 +65,13 @@ export function responseError(r: FailedResponse, retry: { retryable: boolean; re
   const { code, text } = describeErrorBody(r.body);
   const status = r.status;
   if (status === 401) {
-    return new UnauthorizedError(`unauthorized: ${r.registry} refused access to ${r.what}${text ? `: ${text}` : ''}`, {
+    return new UnauthorizedError(`unauthorized: ${r.registry} refused access to ${r.what} (${r.method} ${r.url})${text ? `: ${text}` : ''}`, {
       status,
       hint: `log in with tcbuild login ${r.registry}`,
     });
   }
   if (status === 403) {
-    return new UnauthorizedError(`denied: ${r.registry} does not allow ${r.method} on ${r.what}${text ? `: ${text}` : ''}`, {
+    return new UnauthorizedError(`denied: ${r.registry} does not allow ${r.method} on ${r.what} (${r.url})${text ? `: ${text}` : ''}`, {
       status,
       hint: `check that your account (tcbuild login ${r.registry}) has ${r.method === 'GET' || r.method === 'HEAD' ? 'pull' : 'push'} access to it`,
     });

@@ -1,6 +1,6 @@
 import { TcbuildError } from '../errors.js';
 import type { Transport } from './transport.js';
-import { header, readText } from './transport.js';
+import { displayUrl, header, readText, serverUrl } from './transport.js';
 
 const PAGE_SIZE = 1000;
 const MAX_PAGE_BYTES = 16 * 1024 * 1024;
@@ -19,7 +19,7 @@ export async function listAll(transport: Transport, start: string, key: 'tags' |
   const items: string[] = [];
   const seen = new Set<string>();
   for (let path: string | undefined = `${start}?n=${PAGE_SIZE}`; path !== undefined; ) {
-    if (seen.has(path)) throw new TcbuildError(`${what}: the registry's pages loop back to ${path}`);
+    if (seen.has(path)) throw new TcbuildError(`${what}: the registry's pages loop back to ${displayUrl(path)}`);
     seen.add(path);
     const res = await transport.request({ method: 'GET', path, scopes, what, expect: [200] });
     const next = nextLink(header(res.headers, 'link'));
@@ -32,7 +32,7 @@ export async function listAll(transport: Transport, start: string, key: 'tags' |
     const list = page[key];
     if (list !== null && list !== undefined && !Array.isArray(list)) throw new TcbuildError(`${what}: the registry's answer has no "${key}" list`);
     items.push(...((list ?? []) as string[]));
-    path = next === undefined ? undefined : new URL(next, res.url).href;
+    path = next === undefined ? undefined : serverUrl(next, res.url, what).href;
   }
   return items;
 }

@@ -1,16 +1,15 @@
 import { InvalidInputError, DigestMismatchError, TcbuildError } from '../errors.js';
-import { isDigest, sha256, type Digest } from '../image/digest.js';
+import { isDigest, parseDigest, sha256, type Digest } from '../image/digest.js';
 import { MediaType, isIndexMediaType, isManifestMediaType } from '../image/media-types.js';
+import { MAX_MANIFEST_BYTES, parseIndex, parseManifest } from '../image/parse.js';
 import type { Descriptor } from '../image/types.js';
 import { UnauthorizedError } from './errors.js';
+import { isTag } from './reference.js';
 import { manifestName, type RemoteRepository } from './repository.js';
-import { header, readLimited } from './transport.js';
+import { displayUrl, header, readLimited, tooLarge, type Headers } from './transport.js';
 
 /** The manifest types we read, in the order we prefer them. */
 export const MANIFEST_ACCEPT = [MediaType.ociIndex, MediaType.ociManifest, MediaType.dockerManifestList, MediaType.dockerManifest].join(', ');
-
-/** What the distribution registry accepts too; a bigger "manifest" is not one. */
-export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 
 const SCHEMA1_TYPES: string[] = [MediaType.dockerManifestV1, MediaType.dockerManifestV1Signed];
 
@@ -19,7 +18,9 @@ export interface FetchedManifest {
   raw: Buffer;
 }
 
+/** A tag or a digest: nothing else may become part of the URL. */
 function manifestPath(repo: RemoteRepository, reference: string): string {
+  if (!isTag(reference)) parseDigest(reference, `the manifest reference of ${repo.display}`);
   return `/v2/${repo.name}/manifests/${reference}`;
 }
 
@@ -51,17 +52,24 @@ export function manifestMediaType(raw: Buffer, contentType: string | undefined, 
   return mediaType;
 }
 
-function checkDigest(actual: Digest, expected: string | undefined, what: string, source: string): void {
-  if (expected !== undefined && isDigest(expected) && expected !== actual) {
+function checkDigest(actual: Digest, expected: Digest | undefined, what: string, source: string): void {
+  if (expected !== undefined && expected !== actual) {
     throw new DigestMismatchError(`the manifest of ${what} has digest ${actual}, but ${source} says ${expected}`, {
       hint: 'the registry or something between it and you altered the manifest; do not use it',
     });
   }
 }
 
+/** The registry's Docker-Content-Digest, when it sent one: a malformed one is refused, not ignored. */
+function contentDigest(headers: Headers, url: URL): Digest | undefined {
+  const value = header(headers, 'docker-content-digest');
+  return value === undefined ? undefined : parseDigest(value, `the Docker-Content-Digest header of ${displayUrl(url)}`);
+}
+
 /**
- * GETs a manifest (at most 4 MiB) and verifies it: against the digest it was asked by, the
- * descriptor it was expected to match, and the registry's Docker-Content-Digest when present.
+ * GETs a manifest or index (at most 4 MiB, refused as soon as it is more) and verifies it:
+ * against the digest it was asked by, the descriptor it was expected to match, and the
+ * registry's Docker-Content-Digest when present; then every descriptor in it.
  */
 export async function fetchManifest(repo: RemoteRepository, reference: string, expected?: Descriptor): Promise<FetchedManifest> {
   const what = manifestName(repo, reference);
@@ -73,19 +81,23 @@ export async function fetchManifest(repo: RemoteRepository, reference: string, e
     headers: { accept: MANIFEST_ACCEPT },
     expect: [200],
   });
-  if (Number(header(res.headers, 'content-length') ?? 0) > MAX_MANIFEST_BYTES) {
-    await res.body.dump();
-    throw new TcbuildError(`the manifest of ${what} is larger than ${MAX_MANIFEST_BYTES} bytes; it is not an image manifest`);
+  const at = `the manifest of ${what} at ${displayUrl(res.url)}`;
+  const length = Number(header(res.headers, 'content-length') ?? 0);
+  if (length > MAX_MANIFEST_BYTES) {
+    res.body.destroy();
+    throw tooLarge(at, MAX_MANIFEST_BYTES, length);
   }
-  const raw = await readLimited(res.body, MAX_MANIFEST_BYTES, `the manifest of ${what}`);
+  const raw = await readLimited(res.body, MAX_MANIFEST_BYTES, at);
   const digest = sha256(raw);
   if (isDigest(reference)) checkDigest(digest, reference, what, 'the reference');
   checkDigest(digest, expected?.digest, what, 'its descriptor');
-  checkDigest(digest, header(res.headers, 'docker-content-digest'), what, 'the registry (Docker-Content-Digest)');
+  checkDigest(digest, contentDigest(res.headers, res.url), what, 'the registry (Docker-Content-Digest)');
   if (expected && expected.size !== raw.length) {
     throw new DigestMismatchError(`the manifest of ${what} is ${raw.length} bytes, not the ${expected.size} its descriptor says`);
   }
   const mediaType = manifestMediaType(raw, header(res.headers, 'content-type'), what);
+  if (isIndexMediaType(mediaType)) parseIndex(raw, at);
+  else parseManifest(raw, at);
   return { descriptor: { mediaType, digest, size: raw.length }, raw };
 }
 
@@ -133,7 +145,7 @@ export async function putManifest(repo: RemoteRepository, reference: string, med
   });
   await res.body.dump();
   const digest = sha256(raw);
-  checkDigest(digest, header(res.headers, 'docker-content-digest'), what, 'the registry (Docker-Content-Digest)');
+  checkDigest(digest, contentDigest(res.headers, res.url), what, 'the registry (Docker-Content-Digest)');
   return { digest, ociSubject: header(res.headers, 'oci-subject') };
 }
 

@@ -17,6 +17,10 @@ const HOST_LABEL = /^(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])$/;
 const TAG = /^[\w][\w.-]{0,127}$/;
 const PORT = /^[0-9]+$/;
 
+export function isTag(text: string): boolean {
+  return TAG.test(text);
+}
+
 function isValidDomain(domain: string): boolean {
   let host = domain;
   let port: string | undefined;

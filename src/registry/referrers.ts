@@ -1,10 +1,11 @@
-import { NotFoundError, TcbuildError } from '../errors.js';
-import { digestHex, type Digest } from '../image/digest.js';
+import { NotFoundError } from '../errors.js';
+import { digestHex, parseDigest, type Digest } from '../image/digest.js';
 import { MediaType } from '../image/media-types.js';
+import { MAX_MANIFEST_BYTES, parseIndex } from '../image/parse.js';
 import type { Descriptor, Index } from '../image/types.js';
-import { fetchManifest, MAX_MANIFEST_BYTES, putManifest } from './manifest.js';
+import { fetchManifest, putManifest } from './manifest.js';
 import { manifestName, type RemoteRepository } from './repository.js';
-import { header, readLimited } from './transport.js';
+import { displayUrl, header, readLimited } from './transport.js';
 
 /** A referrer: a manifest whose `subject` is another manifest (a signature, an SBOM). */
 export interface Referrer extends Descriptor {
@@ -16,18 +17,14 @@ export function fallbackTag(subject: Digest): string {
   return `sha256-${digestHex(subject)}`;
 }
 
-function parseIndex(raw: Buffer, what: string): Referrer[] {
-  try {
-    return ((JSON.parse(raw.toString('utf8')) as Index).manifests ?? []) as Referrer[];
-  } catch {
-    throw new TcbuildError(`the referrers of ${what} are not a JSON index`);
-  }
+function referrersOf(raw: Buffer, what: string): Referrer[] {
+  return parseIndex(raw, what).manifests as Referrer[];
 }
 
 async function fallbackReferrers(repo: RemoteRepository, subject: Digest): Promise<Referrer[]> {
   try {
     const { raw } = await fetchManifest(repo, fallbackTag(subject));
-    return parseIndex(raw, manifestName(repo, subject));
+    return referrersOf(raw, `the referrers of ${manifestName(repo, subject)}`);
   } catch (err) {
     if (err instanceof NotFoundError) return [];
     throw err;
@@ -41,10 +38,11 @@ async function fallbackReferrers(repo: RemoteRepository, subject: Digest): Promi
 export async function listReferrers(repo: RemoteRepository, subject: Digest, artifactType?: string): Promise<Referrer[]> {
   const what = `the referrers of ${manifestName(repo, subject)}`;
   const query = artifactType ? `?artifactType=${encodeURIComponent(artifactType)}` : '';
-  const res = await repo.transport.request({ method: 'GET', path: `/v2/${repo.name}/referrers/${subject}${query}`, scopes: repo.scopes, what, expect: [200, 404] });
+  const res = await repo.transport.request({ method: 'GET', path: `/v2/${repo.name}/referrers/${parseDigest(subject, what)}${query}`, scopes: repo.scopes, what, expect: [200, 404] });
   const isIndex = res.status === 200 && header(res.headers, 'content-type')?.startsWith(MediaType.ociIndex);
   if (!isIndex) await res.body.dump();
-  const all = isIndex ? parseIndex(await readLimited(res.body, MAX_MANIFEST_BYTES, what), what) : await fallbackReferrers(repo, subject);
+  const at = `${what} at ${displayUrl(res.url)}`;
+  const all = isIndex ? referrersOf(await readLimited(res.body, MAX_MANIFEST_BYTES, at), at) : await fallbackReferrers(repo, subject);
   return artifactType ? all.filter((d) => d.artifactType === artifactType) : all;
 }
 

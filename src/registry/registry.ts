@@ -159,7 +159,7 @@ export class Registry {
     return new Transport(registry, {
       agent,
       insecure: this.opts.insecure ?? false,
-      plainHttp: this.opts.plainHttpHosts?.includes(registry) ?? false,
+      plainHttpHosts: this.opts.plainHttpHosts ?? [],
       credentials,
       retry: this.context.retry,
     });

@@ -3,21 +3,11 @@ import { TcbuildError } from '../errors.js';
 import type { Digest } from '../image/digest.js';
 import type { Image, ImageIndex, Layer } from '../image/image.js';
 import { isManifestMediaType } from '../image/media-types.js';
-import type { Descriptor, ImageConfig, Index, Manifest } from '../image/types.js';
-import { openBlob, readBlob } from './blobs.js';
+import { MAX_CONFIG_BYTES, parseConfig, parseIndex, parseManifest } from '../image/parse.js';
+import type { Descriptor, ImageConfig, Manifest } from '../image/types.js';
+import { blobName, openBlob, readBlob } from './blobs.js';
 import { fetchManifest } from './manifest.js';
 import type { RemoteRepository } from './repository.js';
-
-/** Image configs are small JSON documents; refuse anything absurd rather than buffer it. */
-const MAX_CONFIG_BYTES = 16 * 1024 * 1024;
-
-function parseJson<T>(raw: Buffer, what: string): T {
-  try {
-    return JSON.parse(raw.toString('utf8')) as T;
-  } catch {
-    throw new TcbuildError(`${what} is not valid JSON`);
-  }
-}
 
 /** A layer read from a registry; `origin` lets a push to the same registry mount it instead of copying. */
 export class RemoteLayer implements Layer {
@@ -51,17 +41,18 @@ export class RemoteImage implements Image {
   }
 
   async manifest(): Promise<Manifest> {
-    return parseJson<Manifest>(await this.rawManifest(), `the manifest ${this.descriptor.digest} of ${this.repository.display}`);
+    return parseManifest(await this.rawManifest(), `the manifest ${this.descriptor.digest} of ${this.repository.display}`);
   }
 
   async rawConfig(): Promise<Buffer> {
     const config = (await this.manifest()).config;
-    this.rawConfigP ??= readBlob(this.repository, config, MAX_CONFIG_BYTES);
+    this.rawConfigP ??= readBlob(this.repository, config, MAX_CONFIG_BYTES, 'config');
     return this.rawConfigP;
   }
 
   async config(): Promise<ImageConfig> {
-    return parseJson<ImageConfig>(await this.rawConfig(), `the config of ${this.repository.display}@${this.descriptor.digest}`);
+    const { digest } = (await this.manifest()).config;
+    return parseConfig(await this.rawConfig(), `the config ${blobName(this.repository, digest)}`);
   }
 
   async layers(): Promise<Layer[]> {
@@ -88,7 +79,7 @@ export class RemoteIndex implements ImageIndex {
   }
 
   async manifests(): Promise<Descriptor[]> {
-    return parseJson<Index>(this.raw, `the index ${this.descriptor.digest} of ${this.repository.display}`).manifests ?? [];
+    return parseIndex(this.raw, `the index ${this.descriptor.digest} of ${this.repository.display}`).manifests;
   }
 
   async image(descriptor: Descriptor): Promise<Image> {

@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import { TcbuildError, messageOf } from '../errors.js';
+import { InvalidInputError, TcbuildError, messageOf } from '../errors.js';
 import { Authenticator, basicHeader, type Token, type TokenRequest } from './auth.js';
 import type { Credentials } from './docker-config.js';
-import { RegistryError, responseError } from './errors.js';
+import { RegistryError, UnauthorizedError, responseError } from './errors.js';
 import { certsDir } from './tls.js';
 import { DEFAULT_RETRY, isRetryableError, isRetryableStatus, parseRetryAfter, withRetry, type RetryPolicy } from './retry.js';
 
@@ -39,8 +39,10 @@ export interface RegistryResponse {
 export interface TransportOptions {
   /** The connection pool for this host (its TLS trust, the proxy). */
   agent: Dispatcher;
+  /** --tls-verify=false: any host may be spoken to over plain HTTP. */
   insecure: boolean;
-  plainHttp: boolean;
+  /** --insecure-registry: hosts spoken to over plain HTTP. */
+  plainHttpHosts: readonly string[];
   credentials: Credentials | undefined;
   retry?: RetryPolicy;
 }
@@ -69,10 +71,29 @@ export function header(headers: Headers, name: string): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
+/** A URL for a message or a log: no userinfo, no query (upload states, signed storage URLs). */
+export function displayUrl(url: URL | string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return '(an invalid URL)';
+  }
+  return `${parsed.origin}${parsed.pathname}`;
+}
+
+/** An Authorization header and the one origin (scheme, host, port) it may be sent to. */
+interface BoundCredentials {
+  header: string;
+  origin: string;
+}
+
 /**
  * Speaks HTTP to one registry host: finds its scheme (https, or http where allowed), authenticates
- * (anonymous, Basic or Bearer via the challenge), follows redirects without leaking credentials to
- * other hosts, retries what is worth retrying, and turns failures into errors for people.
+ * (anonymous, Basic or Bearer via the challenge), retries what is worth retrying, and turns
+ * failures into errors for people. Every URL the server hands us (an upload Location, a redirect,
+ * a Link, a token realm) is followed, but the registry's credentials go only to its own origin,
+ * and never again in an exchange once a redirect has left it.
  */
 export class Transport {
   private readonly auth: Authenticator;
@@ -88,15 +109,28 @@ export class Transport {
   }
 
   async request(req: RegistryRequest): Promise<RegistryResponse> {
-    const url = new URL(req.path, await this.resolveOrigin());
+    const origin = await this.resolveOrigin();
+    const url = serverUrl(req.path, origin, req.what);
+    const ownOrigin = url.origin === origin;
+    const credentials = async (): Promise<BoundCredentials | undefined> => {
+      const authorization = ownOrigin ? await this.auth.authorization(req.scopes) : undefined;
+      return authorization === undefined ? undefined : { header: authorization, origin };
+    };
     const attempt = async (): Promise<RegistryResponse> => {
-      const sent = await this.auth.authorization(req.scopes);
+      const sent = await credentials();
       let res = await this.send(req, url, sent);
-      if (res.status === 401 && this.auth.accept(res.headers['www-authenticate'], sent)) {
+      // Only the registry itself may say how to authenticate to it: not a host it redirected or sent us to.
+      if (res.status === 401 && res.url.origin === origin && this.auth.accept(res.headers['www-authenticate'], sent?.header)) {
         await res.body.dump();
-        res = await this.send(req, url, await this.auth.authorization(req.scopes));
+        res = await this.send(req, url, await credentials());
       }
       if (req.expect.includes(res.status)) return res;
+      if (res.status === 401 && res.url.origin !== origin) {
+        await res.body.dump();
+        throw new UnauthorizedError(`${displayUrl(res.url)}, where ${this.registry} sent ${req.what}, asks for credentials; tcbuild sends the credentials of ${this.registry} only to ${origin}`, {
+          hint: `the registry is misconfigured (its upload or storage URLs should be on ${origin}, or need no credentials); report it to its operator`,
+        });
+      }
       throw await this.failure(req, res);
     };
     if (req.retry === false) return attempt();
@@ -118,10 +152,10 @@ export class Transport {
 
   private async ping(): Promise<string> {
     const host = apiHost(this.registry);
-    const schemes = this.opts.plainHttp ? ['http'] : this.opts.insecure || isLoopbackHost(this.registry) ? ['https', 'http'] : ['https'];
+    const schemes = this.opts.plainHttpHosts.includes(this.registry) ? ['http'] : this.mayUsePlainHttp(this.registry) ? ['https', 'http'] : ['https'];
     let failure: { origin: string; error: unknown } | undefined;
     for (const [i, scheme] of schemes.entries()) {
-      const origin = `${scheme}://${host}`;
+      const origin = new URL(`${scheme}://${host}`).origin;
       const req: RegistryRequest = { method: 'GET', path: '/v2/', scopes: [], what: `the registry API at ${origin}/v2/`, expect: [] };
       const canFallBack = i < schemes.length - 1;
       try {
@@ -143,12 +177,18 @@ export class Transport {
     });
   }
 
-  /** One exchange, following redirects of GET/HEAD; Authorization goes only to the registry's own host. */
-  private async send(req: RegistryRequest, start: URL, authorization?: string): Promise<RegistryResponse> {
+  /**
+   * One exchange, following redirects of GET/HEAD (to blob storage, say). The credentials go with
+   * each hop while it stays on their origin; after a hop elsewhere (another host or port, http for
+   * https) none of the later hops gets them, even one that comes back.
+   */
+  private async send(req: RegistryRequest, start: URL, credentials?: BoundCredentials): Promise<RegistryResponse> {
     let url = start;
+    let onOrigin = credentials !== undefined;
     for (let hop = 0; ; hop++) {
       const headers: Record<string, string> = { 'user-agent': 'tcbuild', ...req.headers };
-      if (authorization && url.host === start.host) headers['authorization'] = authorization;
+      onOrigin &&= url.origin === credentials!.origin;
+      if (onOrigin) headers['authorization'] = credentials!.header;
       let res: Dispatcher.ResponseData;
       try {
         res = await this.opts.agent.request({
@@ -171,9 +211,14 @@ export class Transport {
         return { status: res.statusCode, headers: res.headers, body: res.body, url };
       }
       await res.body.dump();
-      if (hop >= MAX_REDIRECTS) throw new RegistryError(`${req.what}: too many redirects (last to ${location})`);
-      url = new URL(location, url);
+      url = serverUrl(location, url, req.what);
+      if (hop >= MAX_REDIRECTS) throw new RegistryError(`${req.what}: too many redirects (last to ${displayUrl(url)})`);
     }
+  }
+
+  /** --tls-verify=false, --insecure-registry HOST, and loopback hosts (README, "Registries"). */
+  private mayUsePlainHttp(host: string): boolean {
+    return this.opts.insecure || this.opts.plainHttpHosts.includes(host) || isLoopbackHost(host);
   }
 
   private async failure(req: RegistryRequest, res: RegistryResponse): Promise<TcbuildError> {
@@ -181,27 +226,32 @@ export class Transport {
     if (req.method === 'HEAD') await res.body.dump();
     const retryable = isRetryableStatus(res.status);
     return responseError(
-      { method: req.method, url: res.url.href, status: res.status, body, what: req.what, registry: this.registry },
+      { method: req.method, url: displayUrl(res.url), status: res.status, body, what: req.what, registry: this.registry },
       { retryable, retryAfterMs: retryable ? parseRetryAfter(header(res.headers, 'retry-after')) : undefined },
     );
   }
 
-  /** The token endpoint of the distribution auth spec: GET realm?service=…&scope=…, Basic-authenticated when we have credentials. */
+  /**
+   * The token endpoint of the distribution auth spec: GET realm?service=…&scope=…, Basic-authenticated
+   * when we have credentials. The realm is the registry's to name (often another host), but the
+   * password goes there only over https, or to a host the user let us speak plain HTTP to.
+   */
   private async fetchToken(request: TokenRequest): Promise<Token> {
-    const url = new URL(request.realm);
+    const what = `a token for ${request.scopes.join(' ') || 'the registry'}`;
+    const url = serverUrl(request.realm, undefined, `the token realm of ${this.registry}`);
+    if (request.credentials && url.protocol !== 'https:' && !this.mayUsePlainHttp(url.host)) {
+      throw new UnauthorizedError(
+        `${this.registry} asks for your password to be sent to its token service at ${displayUrl(url)} over plain HTTP; tcbuild does not send it there`,
+        { hint: `if you trust that service and the network to it, allow plain HTTP to it with --insecure-registry ${url.host}` },
+      );
+    }
     if (request.service) url.searchParams.set('service', request.service);
     for (const scope of request.scopes) url.searchParams.append('scope', scope);
     if (request.credentials) url.searchParams.set('account', request.credentials.username);
-    const req: RegistryRequest = {
-      method: 'GET',
-      path: url.href,
-      scopes: [],
-      what: `a token for ${request.scopes.join(' ') || 'the registry'} from ${url.origin}`,
-      expect: [200],
-    };
-    const authorization = request.credentials ? basicHeader(request.credentials) : undefined;
+    const req: RegistryRequest = { method: 'GET', path: url.href, scopes: [], what: `${what} from ${url.origin}`, expect: [200] };
+    const credentials = request.credentials ? { header: basicHeader(request.credentials), origin: url.origin } : undefined;
     const res = await withRetry(this.retryPolicy, async () => {
-      const r = await this.send(req, url, authorization);
+      const r = await this.send(req, url, credentials);
       if (r.status === 200) return r;
       throw await this.failure(req, r);
     });
@@ -218,11 +268,24 @@ export class Transport {
   }
 }
 
+/** A URL the server sent (a Location, a Link, a realm), resolved against `base`; only http(s) is followed. */
+export function serverUrl(text: string, base: string | URL | undefined, what: string): URL {
+  let url: URL;
+  try {
+    url = new URL(text, base);
+  } catch {
+    throw new RegistryError(`${what}: the registry sent an invalid URL`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new RegistryError(`${what}: the registry sent a ${url.protocol} URL, which tcbuild does not follow`);
+  return url;
+}
+
 /** Reads a response body as text, refusing more than `limit` bytes. */
 export async function readText(body: Readable, limit: number): Promise<string> {
   return (await readLimited(body, limit, 'response')).toString('utf8');
 }
 
+/** A body read whole into memory, but never more than `limit` bytes of it: reading stops at the first byte too many. */
 export async function readLimited(body: Readable, limit: number, what: string): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
@@ -230,9 +293,17 @@ export async function readLimited(body: Readable, limit: number, what: string): 
     size += chunk.length;
     if (size > limit) {
       body.destroy();
-      throw new TcbuildError(`${what} is larger than the ${limit} bytes allowed`);
+      throw tooLarge(what, limit);
     }
     chunks.push(chunk);
   }
   return Buffer.concat(chunks);
+}
+
+/** `what` (a manifest, a config, a response) is bigger than tcbuild reads into memory for one. */
+export function tooLarge(what: string, limit: number, size?: number): InvalidInputError {
+  const limitText = limit % (1024 * 1024) === 0 ? `${limit / (1024 * 1024)} MiB` : `${limit} bytes`;
+  return new InvalidInputError(`${what} is ${size === undefined ? 'larger than' : `${size} bytes, more than`} ${limitText}, the most tcbuild accepts for it`, {
+    hint: 'no image manifest, index or config is that big: the source is broken or hostile',
+  });
 }

@@ -8,7 +8,7 @@ import { blobName } from './blobs.js';
 import { RegistryError } from './errors.js';
 import type { RemoteRepository } from './repository.js';
 import { backoffDelay, isRetryableError, withRetry } from './retry.js';
-import { header } from './transport.js';
+import { header, serverUrl } from './transport.js';
 import { verified } from './verify-stream.js';
 
 export interface UploadOptions {
@@ -20,9 +20,10 @@ export interface UploadOptions {
 export const DEFAULT_UPLOAD: UploadOptions = { chunkSize: undefined, chunkedAbove: 1024 * 1024 * 1024 };
 const LARGE_BLOB_CHUNK = 64 * 1024 * 1024;
 
+/** Where the registry wants the next bytes; followed wherever it points, but its credentials go only to the registry (see Transport). */
 function uploadLocation(location: string | undefined, base: URL, what: string): URL {
   if (!location) throw new TcbuildError(`the registry started an upload for ${what} without saying where to send it (no Location header)`);
-  return new URL(location, base);
+  return serverUrl(location, base, `the upload of ${what}`);
 }
 
 /**

@@ -12,7 +12,7 @@ import { load, save } from '../../src/api/archive.js';
 import { inspect } from '../../src/api/images.js';
 import { ContentStore } from '../../src/content/store.js';
 import { MediaType } from '../../src/image/media-types.js';
-import type { Index } from '../../src/image/types.js';
+import { parseIndex } from '../../src/image/parse.js';
 import { Registry, parseReference, pullToStore } from '../../src/registry/index.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 
@@ -43,7 +43,7 @@ describe('interop with skopeo, and oci/docker archives', () => {
     const store = new ContentStore(join(scratch, 'pulled'));
     const { top } = await pullToStore(client, parseReference(reg('interop/busybox:1')), store, 'all');
     assert.equal(top.mediaType, MediaType.ociIndex);
-    const index = await store.readJson<Index>(top.digest);
+    const index = parseIndex(await store.readBuffer(top.digest), 'the pulled index');
     assert.equal(index.manifests.length, 2);
     for (const d of index.manifests) assert.ok(await store.has(d.digest));
   });
