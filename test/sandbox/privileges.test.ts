@@ -1,18 +1,14 @@
-// Docker's default privileges: capabilities, seccomp, no_new_privs, masked
-// and read-only paths, devices.
+// Docker's default privileges: capabilities, no_new_privs, masked
+// and read-only paths, devices (the seccomp filter has seccomp.test.ts).
 import assert from 'node:assert/strict';
-import { before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
 import { run } from './harness.js';
-import { installProbe } from './probes.js';
 import { busyboxOverlayPerTest, GROUP, PASSWD, skipUnlessRoot } from './rootfs.js';
 import { resolveUser } from '../../src/sandbox/index.js';
 
 describe('container privileges', { skip: skipUnlessRoot }, () => {
   const fx = busyboxOverlayPerTest();
-  before(() => {
-    installProbe('syscalls', fx.lower);
-  });
 
   const status = async (fields: string, overrides = {}) =>
     (await run(fx.overlay, `grep -E "^(${fields}):" /proc/self/status | tr -d "\\t"`, overrides)).stdout.trim().split('\n');
@@ -36,23 +32,6 @@ describe('container privileges', { skip: skipUnlessRoot }, () => {
       'CapBnd:00000000a80425fb',
       'NoNewPrivs:1',
     ]);
-  });
-
-  test('mount, unshare, keyrings, bpf, io_uring and namespace clones fail with EPERM; clone3 with ENOSYS', async () => {
-    const { stdout, stderr } = await run(fx.overlay, 'syscalls; mount -t tmpfs none /mnt; unshare -U true');
-    assert.deepEqual(stdout.trim().split('\n'), [
-      'keyctl EPERM',
-      'add_key EPERM',
-      'bpf EPERM',
-      'unshare EPERM',
-      'clone3 ENOSYS',
-      'io_uring_setup EPERM',
-      'clone_newns EPERM',
-      'personality_bad EPERM',
-      'personality_query 0',
-    ]);
-    assert.match(stderr, /mount: permission denied/);
-    assert.match(stderr, /unshare\(0x10000000\): Operation not permitted/);
   });
 
   test("init's /proc/1 entries are out of reach", async () => {
