@@ -76,6 +76,13 @@ describe('device nodes in images and RUN steps, through bin/tcbuild', { skip: NE
     await rm(context, { recursive: true, force: true });
   });
 
+  it('an unknown TCBUILD_DEVICE_CGROUP is refused with one paragraph that names it', async () => {
+    const r = await tcbuild(['run', '--rm', 'devbase', 'true'], { TCBUILD_ROOT: root, TCBUILD_DEVICE_CGROUP: 'v1' });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^error: TCBUILD_DEVICE_CGROUP is "v1": it takes "v2" .*\nhint: unset TCBUILD_DEVICE_CGROUP, or set it to v2\n$/);
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
+  });
+
   for (const mode of ['default', 'v2'] as const) {
     const skip = mode === 'v2' && !hasV2Dir ? 'no cgroup v2 directory to attach the device program to' : false;
     const label = mode === 'v2' ? ' (TCBUILD_DEVICE_CGROUP=v2)' : '';

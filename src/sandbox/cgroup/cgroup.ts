@@ -182,7 +182,13 @@ export class Cgroup {
       for (const rule of v1DeviceRules()) set('devices', 'devices.allow', '', rule);
     }
     const v2Dir = this.dirs.get('');
-    if (v2Dir !== undefined) this.deviceProgramAttached = attachDeviceProgram(v2Dir);
+    if (v2Dir === undefined) return;
+    this.deviceProgramAttached = attachDeviceProgram(v2Dir);
+    if (!this.deviceProgramAttached && !v2) {
+      // In hybrid mode that directory is there for the program alone.
+      rmdirSync(v2Dir);
+      this.dirs.delete('');
+    }
   }
 }
 
