@@ -10,6 +10,7 @@
         "native/close_fds.cc",
         "native/console.cc",
         "native/console_receiver.cc",
+        "native/device_filter.cc",
         "native/exit_watcher.cc",
         "native/init.cc",
         "native/loopback.cc",

@@ -3,7 +3,7 @@
 //     (fds owned by the caller; stdin and console are null unless the spec asks for them)
 //   waitForExit(pidfd, (exitCode, signal) => void)
 //   sendSignal(pidfd, signal) -> boolean                     (false: already exited)
-// the console's functions (console_receiver.h), and fsOps for
+// the console's functions (console_receiver.h), attachDeviceProgram (device_filter.h), and fsOps for
 // src/snapshot/native.ts (see fs_ops.h).
 #include <napi.h>
 #include <string.h>
@@ -13,6 +13,7 @@
 
 #include "archive_decompress.h"
 #include "console_receiver.h"
+#include "device_filter.h"
 #include "exit_watcher.h"
 #include "fs_ops.h"
 #include "spawn.h"
@@ -81,6 +82,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterFsOps(env, exports);
   RegisterZstd(env, exports);
   RegisterArchiveDecompress(env, exports);
+  RegisterDeviceFilter(env, exports);
   return exports;
 }
 

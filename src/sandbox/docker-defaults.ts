@@ -17,10 +17,35 @@ export const MASKED_PATHS: readonly string[] = [
 
 export const READONLY_PATHS: readonly string[] = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
 
-/** Device cgroup rules ("type major:minor access") allowed after denying all: mknod of any, use of these. */
-export const ALLOWED_DEVICES: readonly string[] = [
-  'c *:* m', 'b *:* m', 'c 1:3 rwm', 'c 1:5 rwm', 'c 1:7 rwm', 'c 1:8 rwm', 'c 1:9 rwm', 'c 5:0 rwm', 'c 5:1 rwm',
-  'c 5:2 rwm', 'c 136:* rwm', 'c 10:200 rwm',
+/** A device cgroup rule: devices of a type and major:minor ('*' for any) may be opened for reading, writing, or made (mknod). */
+export interface DeviceRule {
+  type: 'c' | 'b';
+  major: number | '*';
+  minor: number | '*';
+  access: `${'r' | ''}${'w' | ''}${'m' | ''}`;
+}
+
+const usable = (major: number, minor: number | '*'): DeviceRule => ({ type: 'c', major, minor, access: 'rwm' });
+
+/**
+ * What a container may do with devices after denying everything (moby's defaults and runc's
+ * AllowedDevices): mknod of any node; use of null, zero, full, random, urandom, tty, console,
+ * ptmx, the ptys of its devpts and /dev/net/tun. moby's one deny rule, fuse (10:229), is
+ * already denied.
+ */
+export const ALLOWED_DEVICES: readonly DeviceRule[] = [
+  { type: 'c', major: '*', minor: '*', access: 'm' },
+  { type: 'b', major: '*', minor: '*', access: 'm' },
+  usable(1, 3),
+  usable(1, 5),
+  usable(1, 7),
+  usable(1, 8),
+  usable(1, 9),
+  usable(5, 0),
+  usable(5, 1),
+  usable(5, 2),
+  usable(136, '*'),
+  usable(10, 200),
 ];
 
 /** A fork bomb stops here unless the request says otherwise (Docker has no default; podman's is 2048). */

@@ -62,15 +62,16 @@ export function buildSpec(req: ContainerRequest, etc: EtcFiles, cgroup: CgroupPl
   ];
   if (req.network === 'none') namespaces.push({ type: 'network' });
   const capabilities = capabilitiesFor(cgroup);
+  const fromImage = (mounts: Mount[]) => (cgroup.limitsDevices ? mounts : mounts.map(withoutDevices));
   return {
     root: { path: req.mountpoint },
-    rootfsMounts: req.rootfs,
+    rootfsMounts: fromImage(req.rootfs),
     mounts: [
       ...SYSTEM_MOUNTS,
       readOnlyBind(etc.hosts, ETC_FILES[0]),
       readOnlyBind(etc.resolvConf, ETC_FILES[1]),
       readOnlyBind(etc.hostname, ETC_FILES[2]),
-      ...(req.mounts ?? []),
+      ...fromImage(req.mounts ?? []),
     ],
     hostname: req.hostname,
     process: {
@@ -96,9 +97,17 @@ export function buildSpec(req: ContainerRequest, etc: EtcFiles, cgroup: CgroupPl
   };
 }
 
-/** Without a devices cgroup nothing else stops a mknod'ed disk from being read. */
+/**
+ * Where neither a v1 devices cgroup nor the v2 device program limits devices, no device node
+ * may be made, and none on the image's (or a mount's) file system opened: CAP_MKNOD goes, and
+ * those mounts are nodev. /dev keeps the nodes the sandbox makes.
+ */
 function capabilitiesFor(cgroup: CgroupPlacement): string[] {
   return cgroup.limitsDevices ? [...DEFAULT_CAPABILITIES] : DEFAULT_CAPABILITIES.filter((c) => c !== 'CAP_MKNOD');
+}
+
+function withoutDevices(mount: Mount): Mount {
+  return { ...mount, options: [...mount.options, 'nodev'] };
 }
 
 /** The defaults with the request's ulimits ("nofile", "nproc", ...) laid over them. */

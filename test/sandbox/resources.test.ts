@@ -13,10 +13,10 @@ import { runStateRoot } from '../../src/sandbox/run-state.js';
 import { mountinfo, run } from './harness.js';
 import { busyboxOverlayPerTest, skipUnlessRoot } from './rootfs.js';
 
-/** Every cgroup directory of a sandbox of process `pid`, on any hierarchy. */
+/** Every cgroup directory of a sandbox of process `pid`, on any hierarchy (the unified one of hybrid mode too). */
 function sandboxCgroups(pid = process.pid): string[] {
   const h = cgroupHierarchy();
-  const parents = !h ? [] : h.version === 2 ? [h.parent] : Object.values(h.parents);
+  const parents = !h ? [] : h.version === 2 ? [h.parent] : [...Object.values(h.parents), ...(h.unified ? [h.unified] : [])];
   return parents.flatMap((p) =>
     readdirSync(p, { withFileTypes: true })
       .filter((e) => e.isDirectory() && e.name.startsWith(`${pid}-`))

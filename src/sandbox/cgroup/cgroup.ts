@@ -1,10 +1,13 @@
-// One sandbox's cgroup (a directory per v1 controller, or one v2 directory):
-// limits, device rules, OOM detection, kill of everything in it, removal.
-import { mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync, type Dirent } from 'node:fs';
+// One sandbox's cgroup (a directory per v1 controller, or one v2 directory, or
+// both in hybrid mode): limits, device rules, OOM detection, kill of everything
+// in it, removal.
+import { closeSync, constants, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, writeFileSync, type Dirent } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { ALLOWED_DEVICES } from '../docker-defaults.js';
+import { InvalidInputError } from '../../errors.js';
+import { nativeAddon } from '../../native-addon.js';
+import { deviceProgram, v1DeviceRules } from './device-rules.js';
 import { cgroupHierarchy, type V1Controller } from './hierarchy.js';
 
 export interface CgroupLimits {
@@ -19,9 +22,11 @@ export interface CgroupLimits {
 const CPU_PERIOD_US = 100_000;
 
 export class Cgroup {
+  private deviceProgramAttached = false;
+
   private constructor(
     private readonly version: 1 | 2,
-    /** controller ('' on v2) → directory */
+    /** v1 controller, or '' for the v2 directory → directory */
     private readonly dirs: Map<string, string>,
   ) {}
 
@@ -33,13 +38,15 @@ export class Cgroup {
     if (hierarchy.version === 2) {
       dirs.set('', join(hierarchy.parent, name));
     } else {
-      const wanted: V1Controller[] = ['pids', 'devices', 'freezer'];
+      const wanted: V1Controller[] = ['pids', 'freezer'];
+      if (v1DevicesWanted()) wanted.push('devices');
       if (limits.memory !== undefined) wanted.push('memory');
       if (limits.cpus !== undefined) wanted.push('cpu');
       for (const controller of wanted) {
         const parent = hierarchy.parents[controller];
         if (parent) dirs.set(controller, join(parent, name));
       }
+      if (hierarchy.unified) dirs.set('', join(hierarchy.unified, name));
     }
     const cgroup = new Cgroup(hierarchy.version, dirs);
     try {
@@ -58,7 +65,9 @@ export class Cgroup {
     const found = new Map<string, Cgroup>();
     if (!hierarchy) return found;
     const parents: [string, string][] =
-      hierarchy.version === 2 ? [['', hierarchy.parent]] : Object.entries(hierarchy.parents);
+      hierarchy.version === 2
+        ? [['', hierarchy.parent]]
+        : [...Object.entries(hierarchy.parents), ...(hierarchy.unified ? [['', hierarchy.unified] as [string, string]] : [])];
     for (const [controller, parent] of parents) {
       for (const entry of readdirOrEmpty(parent)) {
         if (!entry.isDirectory()) continue;
@@ -75,9 +84,9 @@ export class Cgroup {
     return [...this.dirs.values()].map((dir) => join(dir, 'cgroup.procs'));
   }
 
-  /** Whether device access is limited to ALLOWED_DEVICES (else CAP_MKNOD must go). */
+  /** Whether device access is limited to ALLOWED_DEVICES, by the v1 devices controller or the v2 device program. */
   get limitsDevices(): boolean {
-    return this.dirs.has('devices');
+    return this.dirs.has('devices') || this.deviceProgramAttached;
   }
 
   /** Whether the kernel's OOM killer killed a process of this cgroup. */
@@ -88,9 +97,9 @@ export class Cgroup {
     return match !== null && Number(match[1]) > 0;
   }
 
-  /** SIGKILLs every process in the cgroup: cgroup.kill on v2; on v1 frozen first, so none can fork meanwhile. */
+  /** SIGKILLs every process in the cgroup: cgroup.kill of its v2 directory; else frozen first, so none can fork meanwhile. */
   kill(): void {
-    if (this.version === 2) {
+    if (this.dirs.has('')) {
       try {
         writeFileSync(this.file('', 'cgroup.kill')!, '1');
         return;
@@ -170,8 +179,51 @@ export class Cgroup {
     }
     if (!v2 && this.dirs.has('devices')) {
       set('devices', 'devices.deny', '', 'a');
-      for (const rule of ALLOWED_DEVICES) set('devices', 'devices.allow', '', rule);
+      for (const rule of v1DeviceRules()) set('devices', 'devices.allow', '', rule);
     }
+    const v2Dir = this.dirs.get('');
+    if (v2Dir === undefined) return;
+    this.deviceProgramAttached = attachDeviceProgram(v2Dir);
+    if (!this.deviceProgramAttached && !v2) {
+      // In hybrid mode that directory is there for the program alone.
+      rmdirSync(v2Dir);
+      this.dirs.delete('');
+    }
+  }
+}
+
+/**
+ * TCBUILD_DEVICE_CGROUP=v2 leaves device access to the v2 device program alone
+ * where the v1 devices controller would limit it too (hybrid mode).
+ */
+function v1DevicesWanted(): boolean {
+  const value = process.env.TCBUILD_DEVICE_CGROUP ?? '';
+  if (value === '') return true;
+  if (value === 'v2') return false;
+  throw new InvalidInputError(`TCBUILD_DEVICE_CGROUP is "${value}": it takes "v2" (device access limited by the cgroup v2 device program alone) or nothing`, {
+    hint: 'unset TCBUILD_DEVICE_CGROUP, or set it to v2',
+  });
+}
+
+interface DeviceProgramAddon {
+  attachDeviceProgram(cgroupDirFd: number, instructions: Buffer): void;
+}
+
+/**
+ * Attaches the device program to a v2 cgroup directory; false where the kernel
+ * refuses it (bpf(2) missing, older than Linux 4.15, or not permitted here).
+ * The program goes with the directory's removal.
+ */
+function attachDeviceProgram(dir: string): boolean {
+  const fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY);
+  try {
+    nativeAddon<DeviceProgramAddon>().attachDeviceProgram(fd, deviceProgram());
+    return true;
+  } catch (err) {
+    if (typeof (err as NodeJS.ErrnoException).errno === 'number') return false;
+    throw err;
+  } finally {
+    closeSync(fd);
   }
 }
 

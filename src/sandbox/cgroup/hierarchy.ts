@@ -1,5 +1,6 @@
 // Where this process may create cgroups: the v2 tree when it offers the memory
-// and pids controllers, else the v1 hierarchies of the controllers we use.
+// and pids controllers, else the v1 hierarchies of the controllers we use, plus
+// (hybrid mode) the v2 tree for the device program alone.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -9,7 +10,15 @@ export type V1Controller = (typeof V1_CONTROLLERS)[number];
 /** Directories under which this process's sandboxes get their cgroups (`<dir>/<name>`). */
 export type Hierarchy =
   | { version: 2; parent: string }
-  | { version: 1; parents: Partial<Record<V1Controller, string>> };
+  | {
+      version: 1;
+      parents: Partial<Record<V1Controller, string>>;
+      /**
+       * In the v2 tree, for the device program alone: beside the v1 hierarchies (hybrid
+       * mode, its tree has no controllers), or where it lacks the memory and pids controllers.
+       */
+      unified?: string;
+    };
 
 interface CgroupMount {
   type: 'cgroup' | 'cgroup2';
@@ -82,14 +91,16 @@ function detect(): Hierarchy | null {
   const own = ownCgroups();
   const v2 = mounts.find((m) => m.type === 'cgroup2');
   const v2Path = own.get('');
+  let unified: string | undefined;
   if (v2 && v2Path !== undefined) {
     const ownDir = join(v2.mountpoint, v2.root !== '/' && v2Path.startsWith(v2.root) ? v2Path.slice(v2.root.length) : v2Path);
     const available = readControllers(ownDir);
+    const parent = dirOf(v2, v2Path);
     if (available.includes('memory') && available.includes('pids')) {
-      const parent = dirOf(v2, v2Path);
       enableV2Controllers(ownDir, parent);
       return { version: 2, parent };
     }
+    unified = makeDirOrUndefined(parent);
   }
   const parents: Partial<Record<V1Controller, string>> = {};
   for (const controller of V1_CONTROLLERS) {
@@ -99,7 +110,17 @@ function detect(): Hierarchy | null {
     parents[controller] = dirOf(mount, path);
     mkdirSync(parents[controller]!, { recursive: true });
   }
-  return parents.pids || parents.memory ? { version: 1, parents } : null;
+  return parents.pids || parents.memory || unified ? { version: 1, parents, ...(unified ? { unified } : {}) } : null;
+}
+
+/** A read-only v2 tree (a container's, say) leaves the v1 controllers to do what they can. */
+function makeDirOrUndefined(dir: string): string | undefined {
+  try {
+    mkdirSync(dir, { recursive: true });
+    return dir;
+  } catch {
+    return undefined;
+  }
 }
 
 let detected: Hierarchy | null | undefined;
