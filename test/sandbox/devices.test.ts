@@ -14,7 +14,7 @@ import { buildSpec } from '../../src/sandbox/spec.js';
 import type { ContainerRequest } from '../../src/sandbox/index.js';
 import { DENIED_NODES, hostDisk } from './device-nodes.js';
 import { run } from './harness.js';
-import { installProbe } from './probes.js';
+import { compileProbe } from './probes.js';
 import { busyboxOverlayPerTest, skipUnlessRoot } from './rootfs.js';
 
 /** Docker's allowed devices, shipped as nodes in the layer too: [name, type, major, minor]. */
@@ -47,7 +47,7 @@ for (const mode of ['default', 'v2'] as const) {
     const fx = busyboxOverlayPerTest();
     before(() => {
       if (mode === 'v2') process.env.TCBUILD_DEVICE_CGROUP = 'v2';
-      installProbe('devopen', fx.lower);
+      compileProbe('devopen', join(fx.lower, 'bin', 'devopen'));
       mkdirSync(join(fx.lower, 'devs'));
       for (const [name, type, major, minor] of [...DENIED_NODES, ...ALLOWED_NODES]) {
         execFileSync('mknod', [join(fx.lower, 'devs', name), type, String(major), String(minor)]);
