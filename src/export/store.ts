@@ -1,6 +1,6 @@
 import type { OciLayout } from '../content/layout.js';
 import { canonicalJson } from '../graph/vertex.js';
-import { MediaType } from '../image/media-types.js';
+import { MediaType, ociLayerMediaType } from '../image/media-types.js';
 import type { Descriptor, ImageConfig, Index, Manifest } from '../image/types.js';
 import type { LayerRecord } from '../solver/cache.js';
 
@@ -13,7 +13,7 @@ export async function writeImage(layout: OciLayout, config: ImageConfig, layers:
     schemaVersion: 2,
     mediaType: MediaType.ociManifest,
     config: configDescriptor,
-    layers: layers.map((l) => l.descriptor),
+    layers: layers.map((l) => ({ ...l.descriptor, mediaType: ociLayerMediaType(l.descriptor.mediaType) })),
   };
   const rawManifest = Buffer.from(JSON.stringify(manifest));
   const manifestInfo = await layout.blobs.writeBuffer(rawManifest);
