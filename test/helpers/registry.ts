@@ -154,7 +154,8 @@ async function bcrypt(password: string): Promise<string> {
   const bytes = randomBytes(22);
   // The 22nd character carries only 2 significant bits: it must be one of . O e u.
   const salt = [...bytes.subarray(0, 21)].map((b) => BCRYPT_ALPHABET[b % 64]).join('') + '.Oeu'[bytes[21]! % 4];
-  const { stdout } = await promisify(execFile)('perl', ['-e', 'print crypt($ARGV[0], $ARGV[1])', password, `$2b$05$${salt}`]);
+  // `--`: a password may begin with '-', which perl would take for a switch.
+  const { stdout } = await promisify(execFile)('perl', ['-e', 'print crypt($ARGV[0], $ARGV[1])', '--', password, `$2b$05$${salt}`]);
   if (!stdout.startsWith('$2b$')) throw new Error('libc crypt(3) cannot make bcrypt hashes here; install apache2-utils for htpasswd');
   return stdout;
 }
