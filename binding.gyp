@@ -15,6 +15,7 @@
         "native/init.cc",
         "native/loopback.cc",
         "native/mount_options.cc",
+        "native/network_namespace.cc",
         "native/oom_score.cc",
         "native/path_in_root.cc",
         "native/protected_paths.cc",

@@ -1,6 +1,7 @@
 /**
  * `npm run bench -- build`: Dockerfile builds, tcbuild next to `docker build` (BuildKit) and
- * `buildah bud` where they are installed. Four workloads; for each: a cold build (--no-cache, the
+ * `buildah bud` where they are installed, and tcbuild with `--network host` (the cost of the private
+ * networks of RUN steps). Four workloads; for each: a cold build (--no-cache, the
  * base already present), a no-op rebuild, and a rebuild after changing one context file.
  * Flags: --runs N (no-op and change rebuilds, median; default 3), --only NAME (a workload
  * substring), --no-peers.
@@ -99,14 +100,15 @@ function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<num
   });
 }
 
-async function tcbuildBuilder(root: string): Promise<Builder> {
+/** tcbuild as users run it (RUN steps on private networks), or with `network: ['--network', 'host']` to show what those cost. */
+async function tcbuildBuilder(root: string, network: string[] = []): Promise<Builder> {
   const { loadFixture } = await import('../scripts/fixtures.js');
   await loadFixture('busybox:latest', root);
   const env = { ...process.env, TCBUILD_ROOT: root };
   return {
-    name: 'tcbuild',
+    name: ['tcbuild', ...network].join(' '),
     build: (dir, tag, noCache) =>
-      timed(TCBUILD, ['build', '--progress', 'quiet', '-t', tag, '--build-arg', 'BASE=busybox:latest', ...(noCache ? ['--no-cache'] : []), dir], env),
+      timed(TCBUILD, ['build', '--progress', 'quiet', ...network, '-t', tag, '--build-arg', 'BASE=busybox:latest', ...(noCache ? ['--no-cache'] : []), dir], env),
   };
 }
 
@@ -147,7 +149,7 @@ export async function run(args: string[]): Promise<void> {
   const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
   const withPeers = !args.includes('--no-peers');
   const scratch = await mkdtemp(join(tmpdir(), 'tcbuild-bench-build-'));
-  const builders: Builder[] = [await tcbuildBuilder(join(scratch, 'tcbuild-root'))];
+  const builders: Builder[] = [await tcbuildBuilder(join(scratch, 'tcbuild-root')), await tcbuildBuilder(join(scratch, 'tcbuild-root'), ['--network', 'host'])];
   let registry: { host: string; stop(): Promise<void> } | undefined;
   const notes: string[] = [];
   try {

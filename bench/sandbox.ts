@@ -1,6 +1,7 @@
 /**
  * `npm run bench -- sandbox`: median start-to-exit latency of sequential `true` runs, each in a
- * fresh sandbox with its own cgroup, next to `crun run` and `runc run` of the same rootfs.
+ * fresh sandbox with its own cgroup, next to `crun run` and `runc run` of the same rootfs; then
+ * the same with a network namespace of its own ('none') and with the private network.
  * crun runs without cgroups and with the empty v2 tree hidden (it refuses hybrid hierarchies).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -8,7 +9,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { runContainer } from '../src/sandbox/index.js';
+import { runContainer, type NetworkMode } from '../src/sandbox/index.js';
 import { makeBusyboxRootfs, makeOverlay } from '../test/sandbox/rootfs.js';
 import { median, printRow, timeMs } from './report.js';
 
@@ -20,13 +21,19 @@ export async function run(args: string[]): Promise<void> {
   const overlay = await makeOverlay(lower);
   const bundles = await mkdtemp(join(tmpdir(), 'tcbuild-bench-bundle-'));
   try {
-    const ours = await tcbuildLatencies(overlay, runs);
+    const ours = await tcbuildLatencies(overlay, runs, 'host');
     const crun = await peerLatencies('crun', lower, bundles, runs);
     const runc = await peerLatencies('runc', lower, bundles, runs);
-    printRow(`median of ${runs} sequential \`true\` runs`, median(ours), 'ms', {
+    printRow(`median of ${runs} sequential \`true\` runs, host network`, median(ours), 'ms', {
       crun: crun && median(crun),
       runc: runc && median(runc),
     });
+    // What a network namespace of its own costs, and the private network (+ slirp4netns) on top: RUN's default.
+    for (const network of ['none', 'private'] as const) {
+      printRow(`median of ${runs} sequential \`true\` runs, network ${network}`, median(await tcbuildLatencies(overlay, runs, network)), 'ms', {
+        'tcbuild, host network': median(ours),
+      });
+    }
   } finally {
     await overlay.remove();
     await rm(lower, { recursive: true, force: true });
@@ -34,7 +41,7 @@ export async function run(args: string[]): Promise<void> {
   }
 }
 
-async function tcbuildLatencies(overlay: Awaited<ReturnType<typeof makeOverlay>>, runs: number): Promise<number[]> {
+async function tcbuildLatencies(overlay: Awaited<ReturnType<typeof makeOverlay>>, runs: number, network: NetworkMode): Promise<number[]> {
   const once = () =>
     runContainer({
       rootfs: overlay.rootfs,
@@ -44,7 +51,7 @@ async function tcbuildLatencies(overlay: Awaited<ReturnType<typeof makeOverlay>>
       cwd: '/',
       user: { uid: 0, gid: 0, additionalGids: [] },
       hostname: 'bench',
-      network: 'host',
+      network,
     });
   await once(); // warm-up: loads the addon, detects cgroups, compiles the seccomp filter
   const times: number[] = [];

@@ -3,6 +3,8 @@
 //     (fds owned by the caller; stdin and console are null unless the spec asks for them)
 //   waitForExit(pidfd, (exitCode, signal) => void)
 //   sendSignal(pidfd, signal) -> boolean                     (false: already exited)
+//   createNetworkNamespace() -> fd                          (a new network namespace, lo up)
+//   capabilityNames: string[]                               (every CAP_* name a spec may hold)
 // the console's functions (console_receiver.h), attachDeviceProgram (device_filter.h), and fsOps for
 // src/snapshot/native.ts (see fs_ops.h).
 #include <napi.h>
@@ -12,10 +14,12 @@
 #include <string>
 
 #include "archive_decompress.h"
+#include "capabilities.h"
 #include "console_receiver.h"
 #include "device_filter.h"
 #include "exit_watcher.h"
 #include "fs_ops.h"
+#include "network_namespace.h"
 #include "spawn.h"
 #include "spec_reader.h"
 #include "syscalls.h"
@@ -71,6 +75,18 @@ Napi::Value SendSignal(const Napi::CallbackInfo& info) {
   throw errno_error(env, "signal the container's init", errno);
 }
 
+Napi::Value CreateNetworkNamespace(const Napi::CallbackInfo& info) {
+  int fd = create_network_namespace();
+  if (fd < 0) throw errno_error(info.Env(), "create a network namespace", errno);
+  return Napi::Number::New(info.Env(), fd);
+}
+
+Napi::Array CapabilityNames(Napi::Env env) {
+  Napi::Array names = Napi::Array::New(env);
+  for (int i = 0; capability_name(i) != nullptr; ++i) names.Set(static_cast<uint32_t>(i), capability_name(i));
+  return names;
+}
+
 }  // namespace
 }  // namespace tcbuild
 
@@ -78,6 +94,8 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("spawn", Napi::Function::New(env, tcbuild::Spawn, "spawn"));
   exports.Set("waitForExit", Napi::Function::New(env, tcbuild::WaitForExit, "waitForExit"));
   exports.Set("sendSignal", Napi::Function::New(env, tcbuild::SendSignal, "sendSignal"));
+  exports.Set("capabilityNames", tcbuild::CapabilityNames(env));
+  exports.Set("createNetworkNamespace", Napi::Function::New(env, tcbuild::CreateNetworkNamespace, "createNetworkNamespace"));
   tcbuild::RegisterConsole(env, exports);
   RegisterFsOps(env, exports);
   RegisterZstd(env, exports);

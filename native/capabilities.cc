@@ -31,6 +31,10 @@ int capability_number(const std::string& name) {
   return -1;
 }
 
+const char* capability_name(int number) {
+  return number >= 0 && number < static_cast<int>(sizeof kNames / sizeof kNames[0]) ? kNames[number] : nullptr;
+}
+
 int drop_bounding_set(uint64_t keep) {
   for (int cap = 0; cap < 64; ++cap) {
     if ((keep >> cap) & 1) continue;

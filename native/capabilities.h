@@ -9,6 +9,9 @@ namespace tcbuild {
 // The CAP_* number for a name such as "CAP_CHOWN", or -1 if unknown.
 int capability_number(const std::string& name);
 
+// The name of CAP_* number `number`, or nullptr past the last one this build knows.
+const char* capability_name(int number);
+
 // Drops every capability not in `keep` from the bounding set (needs CAP_SETPCAP).
 int drop_bounding_set(uint64_t keep);
 

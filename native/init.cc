@@ -173,8 +173,11 @@ void enter_cgroup_namespace(const ContainerSpec& spec) {
 void run_container_init(const ContainerSpec& spec, const InitFds& fds) {
   prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   wait_for_parent(fds);
+  // Before install_fds, which closes the namespace's fd; reported after it, once the report pipe is in place.
+  int join_error = spec.network_fd >= 0 && setns(spec.network_fd, CLONE_NEWNET) < 0 ? errno : 0;
   install_fds(fds);
   if (parent_is_gone()) _exit(kSetupFailedExitCode);
+  if (join_error != 0) fail(join_error, "join the build's network namespace");
   reset_signal_dispositions();
   hide_node_process();
   enter_cgroup_namespace(spec);

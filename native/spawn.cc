@@ -106,7 +106,9 @@ int spawn_container(const ContainerSpec& spec, SpawnedContainer* out, std::strin
   int pidfd = -1;
   // The cgroup namespace is made by the init once it is in its cgroups (init.cc),
   // so that its own cgroup is the namespace's root.
-  pid_t pid = sys::clone_with_pidfd((spec.namespaces & ~static_cast<unsigned long>(CLONE_NEWCGROUP)) | SIGCHLD, &pidfd);
+  // A network namespace to join is entered by the init (init.cc).
+  unsigned long made_later = CLONE_NEWCGROUP | (spec.network_fd >= 0 ? CLONE_NEWNET : 0);
+  pid_t pid = sys::clone_with_pidfd((spec.namespaces & ~made_later) | SIGCHLD, &pidfd);
   if (pid == 0) {
     run_container_init(spec, InitFds{pipes[0].write, pipes[1].write, pipes[2].write, pipes[3].read, pipes[3].write,
                                      stdio.stdin_pipe[1], stdio.console[1]});

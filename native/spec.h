@@ -62,6 +62,9 @@ struct ContainerSpec {
   size_t readonly_path_count;
   const char* hostname;
   unsigned long namespaces;  // CLONE_NEW* flags
+  // With CLONE_NEWNET: an existing network namespace to join instead of a new
+  // one (create_network_namespace), or -1.
+  int network_fd;
   // cgroup.procs files the parent writes the init's pid to before it may go on.
   const char* const* cgroup_procs;
   size_t cgroup_proc_count;

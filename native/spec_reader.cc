@@ -114,6 +114,7 @@ mode_t device_file_type(const Napi::Env& env, const std::string& type, const std
 }  // namespace
 
 OwnedSpec::OwnedSpec(const Napi::Object& js) {
+  spec_.network_fd = -1;
   spec_.mountpoint = keep(read_string(read_object(js, "root", "root"), "path", "root.path"));
   rootfs_mounts_ = read_mounts(read_array(js, "rootfsMounts", "rootfsMounts"), "rootfsMounts");
   for (const MountEntry& mount : rootfs_mounts_) {
@@ -273,6 +274,10 @@ void OwnedSpec::read_linux(const Napi::Object& js_linux) {
     const NamedValue* ns = find_named(kNamespaces, type);
     if (ns == nullptr) throw_type_error(js_linux.Env(), label, "one of mount, pid, uts, ipc, cgroup, network");
     spec_.namespaces |= static_cast<unsigned long>(ns->value);
+    Napi::Object entry = element_object(namespaces, i, label);
+    if (ns->value == CLONE_NEWNET && entry.Has("fd")) {
+      spec_.network_fd = static_cast<int>(read_integer(entry, "fd", index_label("linux.namespaces", i) + ".fd", INT32_MAX));
+    }
   }
   // The design depends on both: mounts vanish with the mount namespace, and
   // killing init (PID 1) kills everything in the PID namespace.

@@ -15,6 +15,8 @@ export class NotFoundError extends TcbuildError {}
 export class AlreadyExistsError extends TcbuildError {}
 export class DigestMismatchError extends TcbuildError {}
 export class InvalidInputError extends TcbuildError {}
+/** Something this machine lacks (a tool, a kernel feature) or a permission the build was not given. */
+export class FailedPreconditionError extends TcbuildError {}
 
 /** The message of any thrown value, for wrapping low-level errors into user-facing ones. */
 export function messageOf(err: unknown): string {

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve as resolvePath, join, relative } from 'node:path';
 import { TcbuildError, isErrno, messageOf } from '../errors.js';
 import { writeImage, writeIndex } from '../export/store.js';
+import { requireEntitlements, type Entitlement } from '../graph/entitlements.js';
 import { allVertices, formatGraph } from '../graph/walk.js';
 import { requireEmulation } from '../sandbox/binfmt.js';
 import { LayeredView } from '../snapshot/index.js';
@@ -25,7 +26,7 @@ import { storeImageOrIndex } from '../content/store-image.js';
 import { withCreatedTimes } from '../image/history-times.js';
 import { collectGarbage } from './prune.js';
 import { LazyRegistry, localOrPulledImage } from './resolve-image.js';
-import type { SandboxLimits } from '../sandbox/index.js';
+import type { NetworkMode, SandboxLimits } from '../sandbox/index.js';
 
 export interface BuildOptions {
   /** The build context: a directory, or a tarball (plain, gzip or zstd). */
@@ -69,6 +70,13 @@ export interface BuildOptions {
   outputs?: BuildOutput[];
   /** Limits and /etc/hosts entries for every RUN (`--memory`, `--cpus`, `--pids-limit`, `--add-host`, `--ulimit`). */
   sandbox?: SandboxLimits;
+  /**
+   * The network of a RUN without --network (`--network`): 'private' (the default: a namespace of
+   * its own with outbound NAT), 'none', or 'host' (which grants network.host, as buildx does).
+   */
+  network?: NetworkMode;
+  /** `--allow`: what RUN steps may ask for beyond the sandbox (RUN --network=host, --security=insecure). */
+  allow?: Entitlement[];
 }
 
 /** `-o`: the final filesystem (type=local, one folder per platform), or the image as an oci-archive or docker-archive tarball. */
@@ -135,6 +143,7 @@ async function buildInContexts(opts: BuildOptions, contexts: BuildContexts): Pro
           context: contexts.main,
           namedContexts: contexts.named,
           sourceDateEpoch: opts.sourceDateEpoch,
+          network: opts.network ?? 'private',
           warn: platform === platforms[0] ? (text) => progress.emit({ kind: 'warning', text }) : () => undefined,
           resolveImage: async (name, p, at) => {
             try {
@@ -149,7 +158,9 @@ async function buildInContexts(opts: BuildOptions, contexts: BuildContexts): Pro
       ),
     );
     opts.onGraph?.(formatGraph(plans.map((p) => p.vertex)));
-    await requireEmulation(allVertices(plans.map((p) => p.vertex)).flatMap((v) => (v.op === 'exec' ? [v.platform] : [])));
+    const vertices = allVertices(plans.map((p) => p.vertex));
+    requireEntitlements(vertices, new Set([...(opts.allow ?? []), ...(opts.network === 'host' ? (['network.host'] as const) : [])]));
+    await requireEmulation(vertices.flatMap((v) => (v.op === 'exec' ? [v.platform] : [])));
     const solver = new Solver({
       root: store.root,
       blobs: store.layout.blobs,

@@ -6,13 +6,13 @@ import { TcbuildError } from '../errors.js';
 import { hostPlatform, parsePlatform } from '../image/platform.js';
 import type { RegistryOptions } from '../registry/index.js';
 import { defaultRoot, openRoot } from '../root.js';
-import { resolveUser, runContainer, type ContainerRequest, type ContainerResult, type Mount, type SandboxLimits } from '../sandbox/index.js';
+import { resolveUser, runContainer, type ContainerRequest, type ContainerResult, type Mount, type NetworkMode, type SandboxLimits } from '../sandbox/index.js';
 import { LayeredView } from '../snapshot/index.js';
 import { unpackImageLayers } from '../solver/unpack-image.js';
 import { LazyRegistry, localOrPulledImage } from './resolve-image.js';
 
 /** The container's I/O is the sandbox's own: stdin (-i), a pty (-t), output streams, abort. */
-export interface RunOptions extends SandboxLimits, Pick<ContainerRequest, 'stdin' | 'tty' | 'consoleSize' | 'stdout' | 'stderr' | 'signal'> {
+export interface RunOptions extends SandboxLimits, Pick<ContainerRequest, 'privileged' | 'stdin' | 'tty' | 'consoleSize' | 'stdout' | 'stderr' | 'signal'> {
   /** The command; default: the image's Cmd. */
   args?: string[];
   /** Replaces the image's Entrypoint ([] clears it). */
@@ -23,8 +23,8 @@ export interface RunOptions extends SandboxLimits, Pick<ContainerRequest, 'stdin
   workdir?: string;
   /** USER syntax (name, uid, name:group, uid:gid); default: the image's User. */
   user?: string;
-  /** Default 'host', as RUN steps. */
-  network?: 'host' | 'none';
+  /** Default 'private', as RUN steps. */
+  network?: NetworkMode;
   hostname?: string;
   /** "HOST:CONTAINER[:ro]" bind mounts, as `docker run -v`. */
   volumes?: string[];
@@ -70,7 +70,8 @@ export async function run(image: string, opts: RunOptions = {}): Promise<RunResu
       cwd: opts.workdir ?? (config.WorkingDir || '/'),
       user,
       hostname: opts.hostname ?? key.slice('run-'.length, 'run-'.length + 12),
-      network: opts.network ?? 'host',
+      network: opts.network ?? 'private',
+      ...(opts.privileged ? { privileged: true } : {}),
       mounts: (opts.volumes ?? []).map(parseVolume),
       ...limitsOf(opts),
       ...(opts.stdin ? { stdin: opts.stdin } : {}),

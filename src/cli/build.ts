@@ -9,6 +9,8 @@ import { action, lazy, collect } from './action.js';
 import { parseBuildContexts, parseSecrets, parseSsh, stdinContext } from './build-context-flags.js';
 import { addRegistryFlags, registryOptions, type RegistryFlags } from './registry-flags.js';
 import { addSandboxLimitFlags, sandboxLimits, type SandboxLimitFlags } from './run.js';
+import { parseEntitlements } from '../graph/entitlements.js';
+import { parseNetworkMode } from '../sandbox/flags.js';
 
 const build = lazy(() => import('../api/build.js'), 'build');
 
@@ -35,6 +37,8 @@ interface BuildFlags extends RegistryFlags, SandboxLimitFlags {
   secret?: string[];
   ssh?: string[];
   buildContext?: string[];
+  network: string;
+  allow?: string[];
 }
 
 export function buildCommand(): Command {
@@ -67,7 +71,9 @@ export function buildCommand(): Command {
   cmd
     .option('--secret <id=ID,src=FILE|env=VAR>', 'a secret RUN --mount=type=secret can read, never stored (repeatable)', collect)
     .option('--ssh <default|ID=SOCKET>', 'an SSH agent socket RUN --mount=type=ssh forwards (repeatable)', collect)
-    .option('--build-context <name=DIR|docker-image://REF>', 'a named context for FROM, COPY --from and RUN --mount from= (repeatable)', collect);
+    .option('--build-context <name=DIR|docker-image://REF>', 'a named context for FROM, COPY --from and RUN --mount from= (repeatable)', collect)
+    .option('--network <mode>', "the network of RUN steps: default (a private network: outbound access, none of the host's services), none, or host (allows network.host)", 'default')
+    .option('--allow <entitlement>', 'let RUN steps have network.host (RUN --network=host) or security.insecure (RUN --security=insecure); repeatable or comma-separated', collect);
   addSandboxLimitFlags(cmd);
   addRegistryFlags(cmd, collect);
   return cmd.action(
@@ -98,6 +104,8 @@ export function buildCommand(): Command {
         push: flags.push ?? false,
         progress,
         sandbox: sandboxLimits(flags),
+        network: parseNetworkMode(flags.network),
+        allow: parseEntitlements(flags.allow ?? []),
         registry: registryOptions(flags),
         ...(sde !== undefined ? { sourceDateEpoch: Number(sde) } : {}),
         compression: parseLayerCompression(flags.compression),

@@ -3,9 +3,10 @@ import { constants } from 'node:os';
 import { Command } from 'commander';
 
 import { TcbuildError } from '../errors.js';
-import { parseMemory, parseUlimit } from '../sandbox/flags.js';
+import { parseMemory, parseNetworkMode, parseUlimit } from '../sandbox/flags.js';
 import type { SandboxLimits } from '../sandbox/index.js';
-import { action, lazy, collect } from './action.js';
+import { ContainerSetupError } from '../sandbox/report.js';
+import { action, lazy, collect, reportError } from './action.js';
 import { addRegistryFlags, registryOptions, type RegistryFlags } from './registry-flags.js';
 
 const run = lazy(() => import('../api/run.js'), 'run');
@@ -50,6 +51,7 @@ interface RunFlags extends RegistryFlags, SandboxLimitFlags {
   user?: string;
   entrypoint?: string;
   network: string;
+  privileged?: boolean;
   hostname?: string;
   volume?: string[];
   interactive?: boolean;
@@ -69,7 +71,8 @@ export function runCommand(): Command {
     .option('-w, --workdir <dir>', 'the working directory inside the container')
     .option('-u, --user <user[:group]>', 'the user to run as (name or uid)')
     .option('--entrypoint <command>', "replace the image's ENTRYPOINT ('' clears it)")
-    .option('--network <mode>', 'host or none', 'host')
+    .option('--network <mode>', "default (a private network: outbound access, none of the host's services), host or none", 'default')
+    .option('--privileged', 'every capability, no seccomp filter, no masked paths (for a command you trust)')
     .option('--hostname <name>', "the container's host name")
     .option('-v, --volume <host:container[:ro]>', 'bind-mount a host path (repeatable)', collect)
     .option('-i, --interactive', "forward stdin to the command (its end is the command's EOF)")
@@ -80,14 +83,14 @@ export function runCommand(): Command {
   addRegistryFlags(cmd, collect);
   return cmd.action(
     action(async (image: string, command: string[], flags: RunFlags) => {
-      if (flags.network !== 'host' && flags.network !== 'none') throw new TcbuildError(`--network ${flags.network}: expected host or none`);
       const result = await run(image, {
         args: command,
         ...(flags.entrypoint !== undefined ? { entrypoint: flags.entrypoint === '' ? [] : [flags.entrypoint] } : {}),
         ...(flags.env ? { env: flags.env } : {}),
         ...(flags.workdir ? { workdir: flags.workdir } : {}),
         ...(flags.user !== undefined ? { user: flags.user } : {}),
-        network: flags.network,
+        network: parseNetworkMode(flags.network),
+        ...(flags.privileged ? { privileged: true } : {}),
         ...(flags.hostname ? { hostname: flags.hostname } : {}),
         ...(flags.volume ? { volumes: flags.volume } : {}),
         ...(flags.platform ? { platform: flags.platform } : {}),
@@ -98,11 +101,20 @@ export function runCommand(): Command {
         ...(flags.tty ? { tty: true } : {}),
         stdout: process.stdout,
         stderr: process.stderr,
-      });
+      }).catch(asCommandExit);
+      if (result === undefined) return;
       if (result.oomKilled) process.stderr.write('tcbuild: the container was killed: out of memory\n');
       process.exitCode = result.exitCode ?? 128 + signalNumber(result.signal);
     }),
   );
+}
+
+/** As docker run: a command that cannot be found exits 127, one that cannot be run 126. */
+function asCommandExit(err: unknown): undefined {
+  if (!(err instanceof ContainerSetupError) || !err.step.startsWith('exec ')) throw err;
+  reportError(err);
+  process.exitCode = err.code === 'ENOENT' ? 127 : 126;
+  return undefined;
 }
 
 /** The shell's convention: a command killed by signal N exits with 128+N. */

@@ -36,6 +36,8 @@ export interface ConvertOptions {
   resolveImage(ref: string, platform: Platform, at: { file: string; line: number }): Promise<BaseImage>;
   /** SOURCE_DATE_EPOCH in seconds, for `created` fields. */
   sourceDateEpoch: number | undefined;
+  /** The network of a RUN without --network (`build --network`). */
+  network: 'private' | 'host' | 'none';
   warn(message: string): void;
 }
 
@@ -290,6 +292,10 @@ export async function convert(parsed: DockerfileStages, opts: ConvertOptions): P
         if (!['default', 'host', 'none'].includes(network)) {
           throw new DockerfileError(file, ins.line, `unsupported RUN --network=${network}: use default, host or none`);
         }
+        const security = ins.security ?? 'sandbox';
+        if (security !== 'sandbox' && security !== 'insecure') {
+          throw new DockerfileError(file, ins.line, `unsupported RUN --security=${security}: use sandbox or insecure`);
+        }
         const mounts = [...(script ? [scriptMount(script, step)] : []), ...(await execMounts(ins.mounts, ex, s, ins.line))];
         const buildArgEnv = [...s.args].filter(([k]) => !envHas(s.config.Env, k)).map(([k, v]) => `${k}=${v}`);
         s.vertex = {
@@ -299,7 +305,8 @@ export async function convert(parsed: DockerfileStages, opts: ConvertOptions): P
           env: [...(s.config.Env ?? []), ...buildArgEnv, ...proxyEnv(opts.buildArgs, s.config.Env)],
           cwd: s.config.WorkingDir || '/',
           user: s.config.User ?? '',
-          network: network === 'none' ? 'none' : 'host',
+          network: network === 'default' ? opts.network : (network as 'host' | 'none'),
+          security,
           platform: s.platform,
           mounts,
           description: step,

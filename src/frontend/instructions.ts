@@ -26,7 +26,7 @@ export interface HealthcheckOptions {
 export type Instruction = Base &
   (
     | { kind: 'FROM'; image: string; stageName: string | undefined; platform: string | undefined }
-    | { kind: 'RUN'; command: CommandForm; heredocs: Heredoc[]; mounts: string[]; network: string | undefined }
+    | { kind: 'RUN'; command: CommandForm; heredocs: Heredoc[]; mounts: string[]; network: string | undefined; security: string | undefined }
     | { kind: 'CMD' | 'ENTRYPOINT'; command: CommandForm }
     | { kind: 'SHELL'; args: string[] }
     | { kind: 'ENV' | 'LABEL'; pairs: KeyValue[] }
@@ -145,6 +145,7 @@ export function typeInstruction(raw: RawInstruction, parsed: Pick<ParsedDockerfi
         heredocs: raw.heredocs,
         mounts: raw.flags.filter((f) => f.name === 'mount').map((f) => f.value ?? ''),
         network: flag('network'),
+        security: flag('security'),
       };
     }
     case 'CMD':

@@ -30,7 +30,10 @@ export interface ExecVertex {
   env: string[];
   cwd: string;
   user: string;
-  network: 'host' | 'none';
+  /** 'private': a network of its own with outbound NAT; 'host' needs the network.host entitlement. */
+  network: 'private' | 'host' | 'none';
+  /** 'insecure' (RUN --security=insecure, the security.insecure entitlement): a privileged container. */
+  security: 'sandbox' | 'insecure';
   /** The platform the command's binaries are for; one the host cannot run natively runs under emulation. */
   platform: Platform;
   /** RUN --mount: what is mounted where for this command only (never part of its layer). */

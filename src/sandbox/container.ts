@@ -9,13 +9,14 @@ import { trackSandbox } from './lifecycle.js';
 import { loadNative, type NativeContainer, type NativeSandbox } from './native.js';
 import { feedStdin, forward, pipeReader, readAll } from './relay.js';
 import { ContainerSetupError, decodeReport, setupError } from './report.js';
+import { PRIVATE_NETWORK_NAMESERVER, PrivateNetwork } from './private-network.js';
 import { etcFilesFor, newRunName } from './run-state.js';
 import { buildSpec } from './spec.js';
 import type { ContainerRequest, ContainerResult } from './types.js';
 
 /**
  * Runs one process in a new container (mount, PID, UTS, IPC and cgroup
- * namespaces, plus network for 'none'; its own cgroup; Docker's capabilities,
+ * namespaces, plus network unless 'host'; its own cgroup; Docker's capabilities,
  * seccomp profile, masked paths) and resolves with how it exited.
  * Rejects with a ContainerSetupError if the container could not be set up or
  * the executable could not be run.
@@ -37,16 +38,19 @@ async function run(req: ContainerRequest, killer: Killer): Promise<ContainerResu
   const native = loadNative();
   const name = newRunName();
   let cgroup: Cgroup | null = null;
+  let network: PrivateNetwork | undefined;
   try {
-    const etc = etcFilesFor(req.hostname, req.addHosts ?? []);
+    network = req.network === 'private' ? await PrivateNetwork.create() : undefined;
+    const etc = etcFilesFor(req.hostname, req.addHosts ?? [], network ? PRIVATE_NETWORK_NAMESERVER : undefined);
     cgroup = Cgroup.create(name, {
       pidsLimit: req.pidsLimit ?? DEFAULT_PIDS_LIMIT,
       ...(req.memory !== undefined ? { memory: req.memory } : {}),
       ...(req.cpus !== undefined ? { cpus: req.cpus } : {}),
     });
-    const container = native.spawn(buildSpec(req, etc, cgroup ?? { procs: [], limitsDevices: false }));
+    const container = native.spawn(buildSpec(req, etc, cgroup ?? { procs: [], limitsDevices: false }, network?.fd));
     return await supervise(native, container, req, cgroup, killer);
   } finally {
+    void network?.close();
     await cgroup?.remove();
   }
 }

@@ -26,7 +26,8 @@ export interface NativeSpec {
     consoleSize?: { height: number; width: number };
   };
   linux: {
-    namespaces: { type: 'mount' | 'pid' | 'uts' | 'ipc' | 'cgroup' | 'network' }[];
+    /** network with an `fd`: join that namespace instead of making a new one. */
+    namespaces: { type: 'mount' | 'pid' | 'uts' | 'ipc' | 'cgroup' | 'network'; fd?: number }[];
     devices: { path: string; type: 'c' | 'b' | 'u' | 'p'; major: number; minor: number; fileMode: number; uid: number; gid: number }[];
     maskedPaths: string[];
     readonlyPaths: string[];
@@ -57,6 +58,8 @@ export interface ConsoleMaster {
 }
 
 export interface NativeSandbox {
+  /** Every CAP_* name the addon knows, in number order. */
+  capabilityNames: readonly string[];
   spawn(spec: NativeSpec): NativeContainer;
   /** Calls back once, when the process exits; both null if it could not be reaped. */
   waitForExit(pidfd: number, onExit: (exitCode: number | null, signal: number | null) => void): void;

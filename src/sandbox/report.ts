@@ -1,5 +1,7 @@
 import { getSystemErrorMap } from 'node:util';
 
+import { TcbuildError } from '../errors.js';
+
 // Records of the report pipe; the layout is ReportRecord in native/report.h.
 const RECORD_SIZE = 256;
 const STEP_OFFSET = 16;
@@ -11,7 +13,7 @@ export type ReportRecord =
   | { kind: 'workload-exited'; exitCode: number | null; signal: number | null };
 
 /** A container could not be set up: `step` names what failed (a mount, the exec, ...). */
-export class ContainerSetupError extends Error {
+export class ContainerSetupError extends TcbuildError {
   constructor(
     message: string,
     readonly step: string,
@@ -19,7 +21,6 @@ export class ContainerSetupError extends Error {
     readonly errno: number,
   ) {
     super(message);
-    this.name = 'ContainerSetupError';
   }
 }
 

@@ -27,14 +27,14 @@ export function newRunName(): string {
   return `${process.pid}-${++sequence}`;
 }
 
-/** The /etc/hosts, /etc/resolv.conf and /etc/hostname files for a sandbox. */
-export function etcFilesFor(hostname: string, addHosts: readonly string[]): EtcFiles {
-  const key = createHash('sha256').update(JSON.stringify([hostname, addHosts])).digest('hex').slice(0, 16);
+/** The /etc/hosts, /etc/resolv.conf and /etc/hostname files for a sandbox; `nameserver` replaces the host's. */
+export function etcFilesFor(hostname: string, addHosts: readonly string[], nameserver?: string): EtcFiles {
+  const key = createHash('sha256').update(JSON.stringify([hostname, addHosts, nameserver ?? null])).digest('hex').slice(0, 16);
   let files = etcCache.get(key);
   if (!files) {
     const dir = join(ownDir(), key);
     mkdirSync(dir, { recursive: true });
-    etcCache.set(key, (files = writeEtcFiles(dir, hostname, addHosts)));
+    etcCache.set(key, (files = writeEtcFiles(dir, hostname, addHosts, nameserver)));
   }
   return files;
 }

@@ -1,7 +1,9 @@
+import { readFileSync } from 'node:fs';
+
 import { initialConsoleSize } from './console.js';
 import { DEFAULT_CAPABILITIES, MASKED_PATHS, READONLY_PATHS } from './docker-defaults.js';
 import type { EtcFiles } from './etc-files.js';
-import type { NativeSpec } from './native.js';
+import { loadNative, type NativeSpec } from './native.js';
 import { defaultSeccompFilter } from './seccomp/bpf.js';
 import type { ContainerRequest, Mount, Ulimit } from './types.js';
 
@@ -51,8 +53,11 @@ export interface CgroupPlacement {
   limitsDevices: boolean;
 }
 
-/** The addon's spec for a request: the request plus every default a container gets. */
-export function buildSpec(req: ContainerRequest, etc: EtcFiles, cgroup: CgroupPlacement): NativeSpec {
+/**
+ * The addon's spec for a request: the request plus every default a container gets.
+ * `networkFd`: the namespace of a 'private' network (PrivateNetwork.fd), which the container joins.
+ */
+export function buildSpec(req: ContainerRequest, etc: EtcFiles, cgroup: CgroupPlacement, networkFd?: number): NativeSpec {
   const namespaces: NativeSpec['linux']['namespaces'] = [
     { type: 'mount' },
     { type: 'pid' },
@@ -61,13 +66,14 @@ export function buildSpec(req: ContainerRequest, etc: EtcFiles, cgroup: CgroupPl
     { type: 'cgroup' },
   ];
   if (req.network === 'none') namespaces.push({ type: 'network' });
-  const capabilities = capabilitiesFor(cgroup);
+  if (req.network === 'private') namespaces.push({ type: 'network', fd: networkFd! });
+  const capabilities = req.privileged ? ownCapabilities() : capabilitiesFor(cgroup);
   const fromImage = (mounts: Mount[]) => (cgroup.limitsDevices ? mounts : mounts.map(withoutDevices));
   return {
     root: { path: req.mountpoint },
     rootfsMounts: fromImage(req.rootfs),
     mounts: [
-      ...SYSTEM_MOUNTS,
+      ...(req.privileged ? SYSTEM_MOUNTS.map(writableSys) : SYSTEM_MOUNTS),
       readOnlyBind(etc.hosts, ETC_FILES[0]),
       readOnlyBind(etc.resolvConf, ETC_FILES[1]),
       readOnlyBind(etc.hostname, ETC_FILES[2]),
@@ -89,9 +95,9 @@ export function buildSpec(req: ContainerRequest, etc: EtcFiles, cgroup: CgroupPl
     linux: {
       namespaces,
       devices: DEVICES,
-      maskedPaths: [...MASKED_PATHS],
-      readonlyPaths: [...READONLY_PATHS],
-      seccompFilter: defaultSeccompFilter(),
+      maskedPaths: req.privileged ? [] : [...MASKED_PATHS],
+      readonlyPaths: req.privileged ? [] : [...READONLY_PATHS],
+      seccompFilter: req.privileged ? null : defaultSeccompFilter(),
       cgroupProcs: cgroup.procs,
     },
   };
@@ -104,6 +110,16 @@ export function buildSpec(req: ContainerRequest, etc: EtcFiles, cgroup: CgroupPl
  */
 function capabilitiesFor(cgroup: CgroupPlacement): string[] {
   return cgroup.limitsDevices ? [...DEFAULT_CAPABILITIES] : DEFAULT_CAPABILITIES.filter((c) => c !== 'CAP_MKNOD');
+}
+
+/** What a privileged container gets: every capability this process holds (as runc, it cannot grant more). */
+function ownCapabilities(): string[] {
+  const permitted = BigInt(`0x${/^CapPrm:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '0'}`);
+  return loadNative().capabilityNames.filter((_, bit) => ((permitted >> BigInt(bit)) & 1n) === 1n);
+}
+
+function writableSys(mount: Mount): Mount {
+  return mount.type === 'sysfs' ? { ...mount, options: mount.options.filter((o) => o !== 'ro') } : mount;
 }
 
 function withoutDevices(mount: Mount): Mount {

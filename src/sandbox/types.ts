@@ -14,6 +14,13 @@ export interface ConsoleSize {
   columns: number;
 }
 
+/**
+ * 'private': a network namespace of the container's own, with outbound connectivity through a
+ * user-mode stack (PrivateNetwork) and no way to the host's services; 'none': one with only lo;
+ * 'host': the host's.
+ */
+export type NetworkMode = 'private' | 'host' | 'none';
+
 export interface ContainerUser {
   uid: number;
   gid: number;
@@ -33,8 +40,7 @@ export interface ContainerRequest {
   cwd: string;
   user: ContainerUser;
   hostname: string;
-  /** 'none': a new network namespace with only lo, up. */
-  network: 'host' | 'none';
+  network: NetworkMode;
   /** Mounted after the standard ones (/proc, /dev, /etc/hosts, ...), in order; targets are created when missing. */
   mounts?: Mount[];
   /** Extra /etc/hosts entries, "name:ip". */
@@ -47,6 +53,11 @@ export interface ContainerRequest {
   cpus?: number;
   /** Most processes at once; default DEFAULT_PIDS_LIMIT, 0 for none. */
   pidsLimit?: number;
+  /**
+   * `RUN --security=insecure`, `run --privileged`: every capability, no seccomp filter, no masked
+   * or read-only paths, /sys writable. Devices stay Docker's default set.
+   */
+  privileged?: boolean;
   /** Sets no_new_privs: setuid binaries and file capabilities grant nothing. Off by default, as in Docker. */
   noNewPrivileges?: boolean;
   /** Kills the whole container after this many milliseconds (ContainerResult.timedOut). */

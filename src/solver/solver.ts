@@ -6,7 +6,7 @@ import pLimit from 'p-limit';
 import { PassThrough } from 'node:stream';
 import type { ContentStore } from '../content/store.js';
 import { storeImageOrIndex } from '../content/store-image.js';
-import { TcbuildError } from '../errors.js';
+import { messageOf, TcbuildError } from '../errors.js';
 import { DockerfileError } from '../frontend/errors.js';
 import { canonicalJson, vertexDigest, type CopyVertex, type ExecVertex, type ImageVertex, type MkdirVertex, type StepDescription, type Vertex } from '../graph/vertex.js';
 import { sha256, type Digest } from '../image/digest.js';
@@ -212,6 +212,7 @@ export class Solver {
         user,
         hostname: 'buildkitsandbox',
         network: v.network,
+        ...(v.security === 'insecure' ? { privileged: true } : {}),
         ...this.opts.sandbox,
         stdout: capture('stdout'),
         stderr: capture('stderr'),
@@ -225,8 +226,9 @@ export class Solver {
         throw new DockerfileError(v.description.file, v.description.line, `${v.description.text}: the command ${JSON.stringify(v.args)} ${how}${output}`);
       }
     } catch (err) {
-      if (err instanceof TcbuildError) throw err;
-      throw new DockerfileError(v.description.file, v.description.line, `${v.description.text}: ${err instanceof Error ? err.message : String(err)}`);
+      if (err instanceof DockerfileError) throw err;
+      const hint = err instanceof TcbuildError && err.hint ? { hint: err.hint } : {};
+      throw new DockerfileError(v.description.file, v.description.line, `${v.description.text}: ${messageOf(err)}`, { cause: err, ...hint });
     } finally {
       await rm(mountpoint, { recursive: true, force: true });
       await runMounts.release();

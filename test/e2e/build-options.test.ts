@@ -21,7 +21,8 @@ describe('build options and caching through bin/tcbuild', { skip: NEEDS_ROOT }, 
       [
         'FROM busybox AS server',
         // nc gives up on a connection when its stdin ends: keep stdin open with a fifo until it has read.
-        `RUN mkfifo /in && (sleep 60 > /in &) && nc -l -p ${port} < /in > /received.txt; killall sleep; test -s /received.txt`,
+        // timeout: a client that never comes must fail the build, not hang it.
+        `RUN mkfifo /in && (sleep 60 > /in &) && timeout 90 nc -l -p ${port} < /in > /received.txt; killall sleep; test -s /received.txt`,
         'FROM busybox AS client',
         `RUN for i in $(seq 1 100); do echo hello-from-client | nc 127.0.0.1 ${port} && exit 0; sleep 0.1; done; exit 1`,
         'FROM busybox',
@@ -31,7 +32,8 @@ describe('build options and caching through bin/tcbuild', { skip: NEEDS_ROOT }, 
       ].join('\n'),
     );
     const out = join(context, 'out');
-    const r = await tcbuild(['build', '--progress', 'plain', '-o', `type=local,dest=${out}`, context], env());
+    // Each RUN has a private network of its own by default: the stages meet on the host's.
+    const r = await tcbuild(['build', '--progress', 'plain', '--network', 'host', '-o', `type=local,dest=${out}`, context], env());
     assert.equal(r.code, 0, r.stderr);
     assert.equal(await readFile(join(out, 'received.txt'), 'utf8'), 'hello-from-client\n');
     await rm(out, { recursive: true });

@@ -28,6 +28,7 @@ function options(overrides: Partial<ConvertOptions> = {}): ConvertOptions & { wa
     buildPlatform: { os: 'linux', architecture: 'amd64' },
     context: { op: 'context', name: 'context', dir: '/ctx', excludes: [] },
     sourceDateEpoch: 0,
+    network: 'private',
     warn: (m) => warnings.push(m),
     resolveImage: async (ref, platform) => {
       resolved.push(ref);
@@ -110,6 +111,18 @@ describe('Dockerfile to graph and image config', () => {
     const plan = await convert(stagesOf('FROM scratch\nARG TARGETARCH\nARG BUILDARCH\nENV T=$TARGETARCH B=$BUILDARCH\nENTRYPOINT ["x"]\n'), options());
     assert.deepEqual(plan.config.config.Env?.slice(1), ['T=arm64', 'B=amd64']);
     assert.equal(plan.config.config.Cmd, null);
+  });
+
+  it("gives a RUN without --network the build's network, and carries --network and --security into the graph", async () => {
+    const text = 'FROM scratch\nRUN a\nRUN --network=default b\nRUN --network=none c\nRUN --network=host --security=insecure d\n';
+    const execs = async (network: 'private' | 'host' | 'none') => {
+      const modes: string[] = [];
+      for (let v = (await convert(stagesOf(text), options({ network }))).vertex; v.op === 'exec'; v = v.input) modes.unshift(`${v.network}/${v.security}`);
+      return modes;
+    };
+    assert.deepEqual(await execs('private'), ['private/sandbox', 'private/sandbox', 'none/sandbox', 'host/insecure']);
+    assert.deepEqual(await execs('none'), ['none/sandbox', 'none/sandbox', 'none/sandbox', 'host/insecure']);
+    await assert.rejects(convert(stagesOf('FROM scratch\nRUN --network=bridge x\n'), options()), /Dockerfile:2: unsupported RUN --network=bridge: use default, host or none/);
   });
 
   it('gives a stage from scratch WorkingDir "/", as BuildKit\'s empty image', async () => {
