@@ -9,7 +9,6 @@ import { sha256, type Digest } from '../image/digest.js';
 import { openRoot, type StoreRoot } from '../root.js';
 import { allSnapshotters } from '../snapshot/index.js';
 import type { CacheRecord } from '../solver/cache.js';
-import { reachableBlobs } from './images.js';
 
 export interface PruneOptions {
   /** All build cache, not only what nothing refers to (named images and their blobs stay). */
@@ -216,7 +215,7 @@ async function cacheRecords(root: string): Promise<CacheRecordFile[]> {
 }
 
 async function namedImageBlobs(layout: OciLayout): Promise<Map<Digest, number>> {
-  return reachableBlobs(layout, (await layout.list()).map((e) => e.descriptor));
+  return layout.reachableBlobs((await layout.list()).map((e) => e.descriptor));
 }
 
 /** The snapshots the solver unpacks named images' layers into (`layer-<chain id>`). */
