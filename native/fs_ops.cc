@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -215,6 +216,25 @@ Napi::Value Llistxattr(const Napi::CallbackInfo& info) {
   }
 }
 
+// flock(fd, "shared" | "exclusive" | "unlock") -> false when another open file holds a conflicting
+// lock (never waits: a caller on the event loop polls).
+Napi::Value Flock(const Napi::CallbackInfo& info) {
+  if (!CheckArgs(info, "is")) return info.Env().Undefined();
+  std::string mode = Str(info, 1);
+  int op = mode == "shared" ? LOCK_SH : mode == "exclusive" ? LOCK_EX : mode == "unlock" ? LOCK_UN : -1;
+  if (op < 0) {
+    Napi::TypeError::New(info.Env(), "fsOps.flock: mode is shared, exclusive or unlock").ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
+  int rc;
+  do {
+    rc = flock(Int(info, 0), op | LOCK_NB);
+  } while (rc != 0 && errno == EINTR);
+  if (rc != 0 && errno == EWOULDBLOCK) return Napi::Boolean::New(info.Env(), false);
+  if (rc != 0) return ThrowErrno(info.Env(), errno, "flock", "");
+  return Napi::Boolean::New(info.Env(), true);
+}
+
 }  // namespace
 
 void RegisterFsOps(Napi::Env env, Napi::Object exports) {
@@ -232,6 +252,7 @@ void RegisterFsOps(Napi::Env env, Napi::Object exports) {
   ops.Set("lsetxattr", Napi::Function::New(env, Lsetxattr, "lsetxattr"));
   ops.Set("lgetxattr", Napi::Function::New(env, Lgetxattr, "lgetxattr"));
   ops.Set("llistxattr", Napi::Function::New(env, Llistxattr, "llistxattr"));
+  ops.Set("flock", Napi::Function::New(env, Flock, "flock"));
 
   Napi::Object constants = Napi::Object::New(env);
   constants.Set("AT_FDCWD", Napi::Number::New(env, AT_FDCWD));

@@ -1,5 +1,6 @@
-// File-system primitives Node lacks (fd-relative *at calls, openat2, xattrs, mknod), used by the
-// snapshot differ and applier. Policy lives in TypeScript (src/snapshot/native.ts).
+// File-system primitives Node lacks (fd-relative *at calls, openat2, xattrs, mknod, flock), used by
+// the snapshot differ and applier and the store's lock files. Policy lives in TypeScript
+// (src/snapshot/native.ts).
 #pragma once
 #include <napi.h>
 

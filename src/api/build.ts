@@ -18,7 +18,7 @@ import type { Descriptor, ImageConfig, Platform } from '../image/types.js';
 import { silentProgress, type Progress } from '../progress/progress.js';
 import type { RegistryOptions } from '../registry/index.js';
 import { familiarName, formatReference, parseReference } from '../registry/reference.js';
-import { defaultRoot, openRoot } from '../root.js';
+import { openRoot, type StoreRoot } from '../root.js';
 import type { SecretSource } from '../solver/run-mounts.js';
 import { openBuildContexts, type BuildContexts } from './build-context.js';
 import { Solver } from '../solver/solver.js';
@@ -100,20 +100,21 @@ export interface BuildResult {
 
 /** Builds a Dockerfile into the local store (tagging it), and pushes it when asked. */
 export async function build(opts: BuildOptions): Promise<BuildResult> {
+  const store = await openRoot(opts.root, opts.snapshotter !== undefined ? { snapshotter: opts.snapshotter } : {});
   const contexts = await openBuildContexts({
     context: opts.context,
     dockerfilePath: opts.file !== undefined && opts.dockerfile === undefined ? resolvePath(opts.file) : undefined,
     buildContexts: opts.buildContexts,
-    tmpDir: join(opts.root ?? defaultRoot(), 'tmp'),
+    tmpDir: join(store.root, 'tmp'),
   });
   try {
-    return await buildInContexts(opts, contexts);
+    return await buildInContexts(opts, store, contexts);
   } finally {
     await contexts.release();
   }
 }
 
-async function buildInContexts(opts: BuildOptions, contexts: BuildContexts): Promise<BuildResult> {
+async function buildInContexts(opts: BuildOptions, store: StoreRoot, contexts: BuildContexts): Promise<BuildResult> {
   const started = Date.now();
   const progress = opts.progress ?? silentProgress;
   const dockerfilePath = opts.file !== undefined ? resolvePath(opts.file) : contexts.defaultDockerfile;
@@ -130,7 +131,6 @@ async function buildInContexts(opts: BuildOptions, contexts: BuildContexts): Pro
   if (opts.push && tags.length === 0) throw new TcbuildError('--push needs at least one -t NAME:TAG to push to');
 
   const platforms = targetPlatforms(opts.platform);
-  const store = await openRoot(opts.root, opts.snapshotter !== undefined ? { snapshotter: opts.snapshotter } : {});
   const registry = new LazyRegistry(opts.registry ?? {});
   try {
     const plans = await Promise.all(

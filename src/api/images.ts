@@ -3,8 +3,7 @@ import { storeImageOrIndex } from '../content/store-image.js';
 import { NotFoundError } from '../errors.js';
 import type { Digest } from '../image/digest.js';
 import type { Descriptor, ImageConfig, Index, Manifest } from '../image/types.js';
-import { isIndexMediaType } from '../image/media-types.js';
-import { parseIndex, parseManifest } from '../image/parse.js';
+import { parseIndex } from '../image/parse.js';
 import { formatReference, parseReference } from '../registry/reference.js';
 import { openRoot } from '../root.js';
 
@@ -25,7 +24,7 @@ export async function images(root?: string): Promise<ImageSummary[]> {
       name,
       digest: descriptor.digest,
       mediaType: descriptor.mediaType,
-      size: [...(await reachableBlobs(layout, [descriptor]))].reduce((sum, [, size]) => sum + size, 0),
+      size: [...(await layout.reachableBlobs([descriptor]))].reduce((sum, [, size]) => sum + size, 0),
     })),
   );
 }
@@ -75,25 +74,4 @@ export async function inspect(nameOrDigest: string, root?: string): Promise<Insp
     return { name, descriptor, index: parseIndex(await found.index.rawIndex(), `the stored index ${descriptor.digest}`) };
   }
   return { name, descriptor, manifest: await found.image.manifest(), config: await found.image.config() };
-}
-
-/** Every blob reachable from the descriptors (indexes, manifests, configs, layers) with its size. */
-export async function reachableBlobs(layout: OciLayout, roots: Descriptor[]): Promise<Map<Digest, number>> {
-  const seen = new Map<Digest, number>();
-  const visit = async (d: Descriptor): Promise<void> => {
-    if (seen.has(d.digest) || !(await layout.blobs.has(d.digest))) return;
-    seen.set(d.digest, d.size);
-    if (isIndexMediaType(d.mediaType)) {
-      const index = parseIndex(await layout.blobs.readBuffer(d.digest), `the stored index ${d.digest}`);
-      for (const child of index.manifests) await visit(child);
-      return;
-    }
-    if (d.mediaType.endsWith('manifest.v1+json') || d.mediaType.endsWith('manifest.v2+json')) {
-      const manifest = parseManifest(await layout.blobs.readBuffer(d.digest), `the stored manifest ${d.digest}`);
-      await visit(manifest.config);
-      for (const layer of manifest.layers) await visit(layer);
-    }
-  };
-  for (const d of roots) await visit(d);
-  return seen;
 }

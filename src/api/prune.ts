@@ -1,6 +1,7 @@
 import { readFile, readdir, rm, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
-import { heldByOthers } from '../content/lease.js';
+import { heldExcept, otherLeases, removeLeases, withoutNewLeases, type Held } from '../content/lease.js';
+import { withLock } from '../content/lock.js';
 import type { OciLayout } from '../content/layout.js';
 import { storeImageOrIndex } from '../content/store-image.js';
 import { InvalidInputError, isErrno } from '../errors.js';
@@ -8,7 +9,6 @@ import { sha256, type Digest } from '../image/digest.js';
 import { openRoot, type StoreRoot } from '../root.js';
 import { allSnapshotters } from '../snapshot/index.js';
 import type { CacheRecord } from '../solver/cache.js';
-import { reachableBlobs } from './images.js';
 
 export interface PruneOptions {
   /** All build cache, not only what nothing refers to (named images and their blobs stay). */
@@ -30,7 +30,7 @@ export interface PruneResult {
  * Named images stay, and so does whatever a running tcbuild holds (see content/lease.ts).
  */
 export async function prune(root?: string, options: PruneOptions = {}): Promise<PruneResult> {
-  return pruneStore(await openRoot(root), options.all ?? false);
+  return pruneStore(await openRoot(root), { all: options.all ?? false });
 }
 
 export interface Usage {
@@ -77,19 +77,21 @@ export async function collectGarbage(root?: string, options: { keepBytes?: numbe
   const limit = options.keepBytes ?? (await defaultKeepBytes(store.root));
   const excess = (await buildCacheSize(store, await namedImageBlobs(store.layout))).bytes - limit;
   if (excess <= 0) return undefined;
-  const held = heldByOthers(store.root);
-  let freed = 0;
-  let removed = 0;
-  const oldestFirst = (await cacheRecords(store.root)).sort((a, b) => a.mtimeMs - b.mtimeMs);
-  for (const entry of oldestFirst) {
-    if (freed >= excess) break;
-    if (held.snapshots.has(entry.record.snapshot) || entry.mtimeMs >= (options.keepSince ?? Infinity)) continue;
-    await rm(entry.path, { force: true });
-    removed++;
-    freed += entry.record.layer.descriptor.size + ((await snapshotSize(store, entry.record.snapshot)) ?? 0);
-  }
-  const result = await pruneStore(store, false);
-  return { ...result, cacheRecords: result.cacheRecords + removed };
+  return pruneStore(store, {
+    all: false,
+    drop: async (records, held) => {
+      const oldestFirst = [...records].sort((a, b) => a.mtimeMs - b.mtimeMs);
+      const dropped = new Set<CacheRecordFile>();
+      let freed = 0;
+      for (const entry of oldestFirst) {
+        if (freed >= excess) break;
+        if (held.snapshots.has(entry.record.snapshot) || entry.mtimeMs >= (options.keepSince ?? Infinity)) continue;
+        dropped.add(entry);
+        freed += entry.record.layer.descriptor.size + ((await snapshotSize(store, entry.record.snapshot)) ?? 0);
+      }
+      return dropped;
+    },
+  });
 }
 
 /** A size like 10GB, 512MiB or 1000000 (bytes). */
@@ -107,33 +109,71 @@ async function defaultKeepBytes(root: string): Promise<number> {
   return Math.floor((fs.blocks * fs.bsize) / 10);
 }
 
-async function pruneStore(store: StoreRoot, all: boolean): Promise<PruneResult> {
-  const held = heldByOthers(store.root);
-  const result: PruneResult = { cacheRecords: 0, snapshots: 0, blobs: 0, bytes: 0 };
-  const kept: CacheRecord[] = [];
-  for (const { path, record } of await cacheRecords(store.root)) {
-    const dangling = !(await snapshotSize(store, record.snapshot, true)) || !(await store.layout.blobs.has(record.layer.descriptor.digest));
-    if ((all || dangling) && !held.snapshots.has(record.snapshot)) {
-      await rm(path, { force: true });
-      result.cacheRecords++;
-    } else kept.push(record);
-  }
+interface Collection {
+  /** Every cache record and snapshot, not only what nothing refers to (named images stay). */
+  all: boolean;
+  /** More cache records to drop (GC: the least recently used), given what other processes hold. */
+  drop?: (records: readonly CacheRecordFile[], held: Held) => Promise<ReadonlySet<CacheRecordFile>>;
+}
 
-  const keepSnapshots = new Set([...held.snapshots, ...kept.map((r) => r.snapshot), ...(all ? [] : await namedImageSnapshots(store.layout))]);
-  for (const snapshotter of allSnapshotters(store.root)) {
-    const { removed, bytes } = await snapshotter.prune(keepSnapshots);
-    result.snapshots += removed;
-    result.bytes += bytes;
-  }
+/**
+ * One collection at a time on a root (`root/prune.lock`), in two steps. First, while builds go on,
+ * the cache records to drop and what the kept ones and the named images refer to. Then, while no
+ * process can take a lease (`withoutNewLeases`), the leases of every other process — alive, or
+ * dead since the collection began — and what neither refers to nor leases goes. A reference made
+ * after the first step comes from a process that leased the object first (see content/lease.ts),
+ * and a process dead before the collection began made its references before the first step.
+ */
+async function pruneStore(store: StoreRoot, collection: Collection): Promise<PruneResult> {
+  const { result, removeFiles } = await withLock(join(store.root, 'prune.lock'), async () => {
+    const deadBefore = new Set(otherLeases(store.root).dead);
+    const result: PruneResult = { cacheRecords: 0, snapshots: 0, blobs: 0, bytes: 0 };
+    const records = await cacheRecords(store.root);
+    const heldBefore = heldExcept(store.root, deadBefore);
+    const dropped = (await collection.drop?.(records, heldBefore)) ?? new Set();
+    const kept: CacheRecord[] = [];
+    for (const entry of records) {
+      const { path, record } = entry;
+      const goes = collection.all || dropped.has(entry) || (await isDangling(store, record));
+      if (goes && !heldBefore.snapshots.has(record.snapshot)) {
+        await rm(path, { force: true });
+        result.cacheRecords++;
+      } else kept.push(record);
+    }
+    const referencedSnapshots = [...kept.map((r) => r.snapshot), ...(collection.all ? [] : await namedImageSnapshots(store.layout))];
+    const referencedBlobs = [...(await namedImageBlobs(store.layout)).keys(), ...kept.map((r) => r.layer.descriptor.digest)];
 
-  const keepBlobs = new Set<Digest>([...(await namedImageBlobs(store.layout)).keys(), ...kept.map((r) => r.layer.descriptor.digest), ...held.blobs]);
-  for await (const digest of store.layout.blobs.list()) {
-    if (keepBlobs.has(digest)) continue;
-    result.bytes += (await store.layout.blobs.sizeOf(digest)) ?? 0;
-    await store.layout.blobs.delete(digest);
-    result.blobs++;
-  }
+    return withoutNewLeases(store.root, async () => {
+      const held = heldExcept(store.root, deadBefore);
+      const keepSnapshots = new Set([...referencedSnapshots, ...held.snapshots]);
+      const snapshotFiles: Array<() => Promise<void>> = [];
+      for (const snapshotter of allSnapshotters(store.root)) {
+        const pruned = await snapshotter.prune(keepSnapshots);
+        result.snapshots += pruned.removed;
+        result.bytes += pruned.bytes;
+        snapshotFiles.push(pruned.removeFiles);
+      }
+      const keepBlobs = new Set<Digest>([...referencedBlobs, ...held.blobs]);
+      for await (const digest of store.layout.blobs.list()) {
+        if (keepBlobs.has(digest)) continue;
+        result.bytes += (await store.layout.blobs.sizeOf(digest)) ?? 0;
+        await store.layout.blobs.delete(digest);
+        result.blobs++;
+      }
+      removeLeases(store.root, deadBefore);
+      const removeFiles = async (): Promise<void> => {
+        for (const remove of snapshotFiles) await remove();
+      };
+      return { result, removeFiles };
+    });
+  });
+  await removeFiles();
   return result;
+}
+
+/** A cache record whose snapshot or layer is gone. */
+async function isDangling(store: StoreRoot, record: CacheRecord): Promise<boolean> {
+  return (await snapshotSize(store, record.snapshot, true)) === undefined || (await store.layout.blobs.sizeOf(record.layer.descriptor.digest)) === undefined;
 }
 
 /** Size of a committed snapshot in any of the root's snapshotters (0 if unknown), or undefined if none has it. */
@@ -175,7 +215,7 @@ async function cacheRecords(root: string): Promise<CacheRecordFile[]> {
 }
 
 async function namedImageBlobs(layout: OciLayout): Promise<Map<Digest, number>> {
-  return reachableBlobs(layout, (await layout.list()).map((e) => e.descriptor));
+  return layout.reachableBlobs((await layout.list()).map((e) => e.descriptor));
 }
 
 /** The snapshots the solver unpacks named images' layers into (`layer-<chain id>`). */

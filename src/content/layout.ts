@@ -1,8 +1,9 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isErrno } from '../errors.js';
-import { MediaType } from '../image/media-types.js';
-import { parseIndex } from '../image/parse.js';
+import type { Digest } from '../image/digest.js';
+import { MediaType, isIndexMediaType } from '../image/media-types.js';
+import { parseIndex, parseManifest } from '../image/parse.js';
 import type { Descriptor, Index } from '../image/types.js';
 import { writeFileAtomic } from './atomic-file.js';
 import { withLock } from './lock.js';
@@ -66,8 +67,12 @@ export class OciLayout {
     return (await this.list()).find((e) => e.name === name)?.descriptor;
   }
 
-  /** Points `name` at `descriptor` (replacing what it pointed at), as `docker tag` does. */
+  /**
+   * Points `name` at `descriptor` (replacing what it pointed at), as `docker tag` does. Every blob
+   * it reaches is looked up first, so this process's lease holds them until the name does.
+   */
   async tag(name: string, descriptor: Descriptor, tag: string | undefined): Promise<void> {
+    await this.reachableBlobs([descriptor]);
     await this.update((manifests) => {
       const annotations: Record<string, string> = { ...descriptor.annotations, [IMAGE_NAME_ANNOTATION]: name };
       if (tag !== undefined) annotations[REF_NAME_ANNOTATION] = tag;
@@ -88,6 +93,27 @@ export class OciLayout {
       }),
     );
     return removed;
+  }
+
+  /** Every blob here reachable from the descriptors (indexes, manifests, configs, layers) with its size. */
+  async reachableBlobs(roots: Descriptor[]): Promise<Map<Digest, number>> {
+    const seen = new Map<Digest, number>();
+    const visit = async (d: Descriptor): Promise<void> => {
+      if (seen.has(d.digest) || !(await this.blobs.has(d.digest))) return;
+      seen.set(d.digest, d.size);
+      if (isIndexMediaType(d.mediaType)) {
+        const index = parseIndex(await this.blobs.readBuffer(d.digest), `the stored index ${d.digest}`);
+        for (const child of index.manifests) await visit(child);
+        return;
+      }
+      if (d.mediaType.endsWith('manifest.v1+json') || d.mediaType.endsWith('manifest.v2+json')) {
+        const manifest = parseManifest(await this.blobs.readBuffer(d.digest), `the stored manifest ${d.digest}`);
+        await visit(manifest.config);
+        for (const layer of manifest.layers) await visit(layer);
+      }
+    };
+    for (const d of roots) await visit(d);
+    return seen;
   }
 
   private async update(change: (manifests: Descriptor[]) => Descriptor[]): Promise<void> {

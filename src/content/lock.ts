@@ -1,9 +1,83 @@
-import { open, readFile, unlink } from 'node:fs/promises';
-import { isErrno } from '../errors.js';
-import { pidAlive } from './owner.js';
+import { closeSync, fstatSync, openSync, readFileSync, statSync } from 'node:fs';
+import { TcbuildError, isErrno } from '../errors.js';
+import { fsOps } from '../snapshot/native.js';
 
 const RETRY_MS = 10;
 const TIMEOUT_MS = 60_000;
+
+export type LockMode = 'shared' | 'exclusive';
+
+/**
+ * A lock file of the store, held with flock(2) on an open file: the kernel lets go when the holder
+ * closes it, exits or is killed, so a lock is never stale, never needs breaking, and one a live
+ * process holds is never taken from it. The files are made on first use and never removed: a
+ * new file of the same name could be locked while the old one still is. If one is removed anyway,
+ * a lock taken on the old file is given up and taken on the new one.
+ */
+export class LockFile {
+  private constructor(
+    readonly path: string,
+    private fd: number,
+  ) {}
+
+  static open(path: string): LockFile {
+    return new LockFile(path, openSync(path, 'a'));
+  }
+
+  /** Takes the lock if no other open file holds a conflicting one. */
+  tryLock(mode: LockMode): boolean {
+    for (;;) {
+      if (!fsOps().flock(this.fd, mode)) return false;
+      if (this.isStillNamed()) return true;
+      closeSync(this.fd);
+      this.fd = openSync(this.path, 'a');
+    }
+  }
+
+  /** Waits (polling, as flock(2) would block the event loop) until the lock is taken. */
+  async lock(mode: LockMode): Promise<void> {
+    const deadline = Date.now() + TIMEOUT_MS;
+    while (!this.tryLock(mode)) {
+      if (Date.now() > deadline) {
+        const holders = holdersOf(fstatSync(this.fd).ino);
+        throw new TcbuildError(`timed out after ${TIMEOUT_MS / 1000} s waiting for the lock ${this.path}${holders.length ? ` (held by pid ${holders.join(', ')})` : ''}`, {
+          hint: 'another tcbuild is using the store: wait for it to finish, or stop it',
+        });
+      }
+      await new Promise((r) => setTimeout(r, RETRY_MS));
+    }
+  }
+
+  unlock(): void {
+    fsOps().flock(this.fd, 'unlock');
+  }
+
+  close(): void {
+    closeSync(this.fd);
+  }
+
+  private isStillNamed(): boolean {
+    try {
+      return statSync(this.path).ino === fstatSync(this.fd).ino;
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) return false;
+      throw err;
+    }
+  }
+}
+
+/** The pids /proc/locks names as holding a lock on a file with this inode number. */
+function holdersOf(ino: number): number[] {
+  try {
+    return readFileSync('/proc/locks', 'utf8')
+      .split('\n')
+      .map((line) => line.split(/\s+/))
+      .filter((fields) => fields[1] === 'FLOCK' && fields[5]?.endsWith(`:${ino}`))
+      .map((fields) => Number(fields[4]));
+  } catch {
+    return [];
+  }
+}
 
 /**
  * Callers in this process queue here, each taking the file when the one before lets go, instead
@@ -12,8 +86,8 @@ const TIMEOUT_MS = 60_000;
 const inProcess = new Map<string, Promise<void>>();
 
 /**
- * Runs `fn` while holding an exclusive lock file (O_EXCL), so two tcbuild processes sharing one
- * root never interleave read-modify-write cycles. A lock left by a dead process is taken over.
+ * Runs `fn` while holding `lockPath` exclusively, so two tcbuild processes sharing one root
+ * never interleave read-modify-write cycles.
  */
 export async function withLock<T>(lockPath: string, fn: () => Promise<T>): Promise<T> {
   const held = (inProcess.get(lockPath) ?? Promise.resolve()).then(() => withLockFile(lockPath, fn));
@@ -30,29 +104,11 @@ export async function withLock<T>(lockPath: string, fn: () => Promise<T>): Promi
 }
 
 async function withLockFile<T>(lockPath: string, fn: () => Promise<T>): Promise<T> {
-  const start = Date.now();
-  for (;;) {
-    try {
-      const fh = await open(lockPath, 'wx');
-      await fh.writeFile(String(process.pid));
-      await fh.close();
-      break;
-    } catch (err) {
-      if (!isErrno(err, 'EEXIST')) throw err;
-      const owner = Number((await readFile(lockPath, 'utf8').catch(() => '')).trim());
-      if (owner > 0 && owner !== process.pid && !pidAlive(owner)) {
-        await unlink(lockPath).catch(() => undefined);
-        continue;
-      }
-      if (Date.now() - start > TIMEOUT_MS) {
-        throw new Error(`timed out waiting for the lock ${lockPath} (held by pid ${owner || 'unknown'})`);
-      }
-      await new Promise((r) => setTimeout(r, RETRY_MS));
-    }
-  }
+  const file = LockFile.open(lockPath);
   try {
+    await file.lock('exclusive');
     return await fn();
   } finally {
-    await unlink(lockPath).catch(() => undefined);
+    file.close();
   }
 }

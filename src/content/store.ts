@@ -20,8 +20,8 @@ export interface BlobInfo {
  */
 export class ContentStore {
   readonly root: string;
-  /** Told of every blob this process reads or writes, so other processes' GC keeps it. */
-  lease: { holdBlob(digest: Digest): void } | undefined;
+  /** Told of every blob this process looks for, reads or writes — before it does — so other processes' GC keeps it. */
+  lease: { holdBlob(digest: Digest): Promise<void> } | undefined;
   private readonly blobDir: string;
   private readonly ingestDir: string;
 
@@ -37,9 +37,8 @@ export class ContentStore {
   }
 
   async has(digest: Digest): Promise<boolean> {
-    const found = (await this.sizeOf(digest)) !== undefined;
-    if (found) this.lease?.holdBlob(digest);
-    return found;
+    await this.lease?.holdBlob(digest);
+    return (await this.sizeOf(digest)) !== undefined;
   }
 
   async sizeOf(digest: Digest): Promise<number | undefined> {
@@ -52,7 +51,7 @@ export class ContentStore {
   }
 
   async read(digest: Digest): Promise<Readable> {
-    this.lease?.holdBlob(digest);
+    await this.lease?.holdBlob(digest);
     const path = this.path(digest);
     const handle = await open(path, 'r').catch((err: unknown) => {
       throw isErrno(err, 'ENOENT') ? new NotFoundError(`blob ${digest} is not in the store at ${this.root}`) : err;
@@ -61,7 +60,7 @@ export class ContentStore {
   }
 
   async readBuffer(digest: Digest): Promise<Buffer> {
-    this.lease?.holdBlob(digest);
+    await this.lease?.holdBlob(digest);
     try {
       return await readFile(this.path(digest));
     } catch (err) {
@@ -91,11 +90,9 @@ export class ContentStore {
 
   async writeBuffer(data: Uint8Array, expected?: BlobInfo): Promise<BlobInfo> {
     const digest = sha256(data);
+    await this.lease?.holdBlob(digest);
     // A name is only ever given to verified, synced content: the same bytes need no second write.
-    if ((!expected || expected.digest === digest) && (await this.sizeOf(digest)) === data.length) {
-      this.lease?.holdBlob(digest);
-      return { digest, size: data.length };
-    }
+    if ((!expected || expected.digest === digest) && (await this.sizeOf(digest)) === data.length) return { digest, size: data.length };
     const writer = await this.writer(expected);
     try {
       await new Promise<void>((resolve, reject) => writer.end(data, (err?: Error | null) => (err ? reject(err) : resolve())));
@@ -126,7 +123,7 @@ export class ContentStore {
 
   /** @internal used by BlobWriter */
   async publish(tmp: string, digest: Digest): Promise<void> {
-    this.lease?.holdBlob(digest);
+    await this.lease?.holdBlob(digest);
     await rename(tmp, this.path(digest));
     const dir = await open(this.blobDir, 'r');
     try {

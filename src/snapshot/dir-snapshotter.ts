@@ -29,8 +29,8 @@ export abstract class DirSnapshotter implements Snapshotter {
   protected readonly metadata: MetadataStore;
   /** How layers unpacked here spell deletions: overlay's devices and xattrs, or real removals. */
   protected abstract readonly whiteouts: WhiteoutMode;
-  /** Told of every snapshot this process uses, so other processes' GC keeps it. */
-  lease: { holdSnapshot(key: string): void } | undefined;
+  /** Told of every snapshot this process uses — before it looks for it — so other processes' GC keeps it. */
+  lease: { holdSnapshot(key: string): Promise<void> } | undefined;
 
   constructor(readonly root: string) {
     this.snapshotsDir = join(root, 'snapshots');
@@ -50,7 +50,7 @@ export abstract class DirSnapshotter implements Snapshotter {
   }
 
   async commit(name: string, key: string): Promise<void> {
-    this.lease?.holdSnapshot(name);
+    await this.lease?.holdSnapshot(name);
     const { size } = await diskUsage(this.upperDir(key));
     await this.metadata.update((snapshots) => {
       const record = existing(snapshots, key);
@@ -77,7 +77,7 @@ export abstract class DirSnapshotter implements Snapshotter {
     return [...this.metadata.read()].map(([key, record]) => infoOf(key, record));
   }
 
-  async prune(keep: ReadonlySet<string>): Promise<{ removed: number; bytes: number }> {
+  async prune(keep: ReadonlySet<string>): Promise<{ removed: number; bytes: number; removeFiles(): Promise<void> }> {
     const removed = await this.metadata.update((snapshots) => {
       const kept = new Set<string>();
       for (const [key, record] of snapshots) {
@@ -88,12 +88,13 @@ export abstract class DirSnapshotter implements Snapshotter {
       for (const { key } of gone) snapshots.delete(key);
       return gone;
     });
-    let bytes = 0;
-    for (const { record } of removed) {
-      bytes += record.size ?? 0;
-      await rm(this.dirOf(record), { recursive: true, force: true });
-    }
-    return { removed: removed.length, bytes };
+    return {
+      removed: removed.length,
+      bytes: removed.reduce((sum, { record }) => sum + (record.size ?? 0), 0),
+      removeFiles: async () => {
+        for (const { record } of removed) await rm(this.dirOf(record), { recursive: true, force: true });
+      },
+    };
   }
 
   async recover(othersAlive: boolean): Promise<number> {
@@ -111,10 +112,9 @@ export abstract class DirSnapshotter implements Snapshotter {
   }
 
   async stat(key: string): Promise<SnapshotInfo | undefined> {
+    await this.lease?.holdSnapshot(key);
     const record = this.metadata.read().get(key);
-    if (!record) return undefined;
-    this.lease?.holdSnapshot(key);
-    return infoOf(key, record);
+    return record && infoOf(key, record);
   }
 
   async usage(key: string): Promise<Usage> {
@@ -154,7 +154,7 @@ export abstract class DirSnapshotter implements Snapshotter {
   }
 
   private async create(key: string, parent: string | undefined, kind: SnapshotKind): Promise<Mount[]> {
-    if (parent !== undefined) this.lease?.holdSnapshot(parent);
+    if (parent !== undefined) await this.lease?.holdSnapshot(parent);
     const id = await this.makeSnapshotDir();
     try {
       const parentRecord = parent === undefined ? undefined : this.metadata.read().get(parent);

@@ -21,6 +21,8 @@ export interface FsOps {
   /** null when the attribute is absent or the file system has none. */
   lgetxattr(path: string, name: string): Buffer | null;
   llistxattr(path: string): string[];
+  /** flock(2) without waiting: false when another open file holds a conflicting lock. */
+  flock(fd: number, mode: 'shared' | 'exclusive' | 'unlock'): boolean;
   constants: {
     AT_FDCWD: number;
     O_PATH: number;

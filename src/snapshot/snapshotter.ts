@@ -69,17 +69,18 @@ export interface Snapshotter {
   stat(key: string): Promise<SnapshotInfo | undefined>;
   list(): Promise<SnapshotInfo[]>;
   /**
-   * Removes every committed snapshot that is neither in `keep` nor below one that is; active
-   * snapshots and views stay (their owners use them). Returns how many went and their size.
+   * Removes the records of every committed snapshot that is neither in `keep` nor below one that
+   * is; active snapshots and views stay (their owners use them). Returns how many went, their
+   * size, and `removeFiles` to delete their directories with (slow: call it once locks are let go).
    */
-  prune(keep: ReadonlySet<string>): Promise<{ removed: number; bytes: number }>;
+  prune(keep: ReadonlySet<string>): Promise<{ removed: number; bytes: number; removeFiles(): Promise<void> }>;
   /**
    * Start-up recovery: removes active snapshots and views whose process died, and — when
    * `othersAlive` is false — directories a crash left without a record.
    */
   recover(othersAlive: boolean): Promise<number>;
-  /** Told of every snapshot this process uses, so other processes' GC keeps it. */
-  lease: { holdSnapshot(key: string): void } | undefined;
+  /** Told of every snapshot this process uses — before it looks for it — so other processes' GC keeps it. */
+  lease: { holdSnapshot(key: string): Promise<void> } | undefined;
   usage(key: string): Promise<Usage>;
   /**
    * Where an active snapshot's files are written without mounting: overlay's upper dir (only what

@@ -97,6 +97,12 @@ export class Solver {
     const found = await storeImageOrIndex(this.opts.blobs, { mediaType: MediaType.ociManifest, digest: v.manifest, size: 0 });
     if (found.kind !== 'image') throw new TcbuildError(`${v.ref}: expected an image manifest at ${v.manifest}`);
     const layers = await found.image.layers();
+    // Looked up (so leased) now: the image built on them names them, and a prune meanwhile keeps them.
+    for (const layer of layers) {
+      if (!(await this.opts.blobs.has(layer.descriptor.digest))) {
+        throw new TcbuildError(`${v.ref}: its layer ${layer.descriptor.digest} is not in the store`, { hint: `pull it again: tcbuild pull ${v.ref}` });
+      }
+    }
     const parent = await unpackImageLayers(this.opts.snapshotter, layers, v.ref);
     const records: LayerRecord[] = layers.map((layer) => ({ descriptor: layer.descriptor, diffId: layer.diffId }));
     return { cacheKey: v.manifest, snapshot: parent, layers: records };

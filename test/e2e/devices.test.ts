@@ -4,7 +4,6 @@
 // the cgroup v2 device program alone (TCBUILD_DEVICE_CGROUP=v2).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { loadFixture } from '../../scripts/fixtures.js';
 import { cgroupHierarchy } from '../../src/sandbox/cgroup/hierarchy.js';
 import { NEEDS_ROOT, tcbuild, tempRoot } from '../helpers/cli.js';
+import { busyboxWithLayer } from '../helpers/layered-base.js';
 import { DENIED_NODES, hostDisk } from '../sandbox/device-nodes.js';
 
 const PROBE = fileURLToPath(new URL('../../../test/sandbox/probes/devopen.c', import.meta.url));
@@ -29,31 +29,14 @@ const USABLE = 'rw:/dev/null rw:/dev/zero rw:/dev/urandom rw:/dev/ptmx pty';
 const USABLE_LINES = ['/dev/null rw ok', '/dev/zero rw ok', '/dev/urandom rw ok', '/dev/ptmx rw ok', 'pty /dev/pts/0 ok'];
 const PROBES = `devopen ${denied.join(' ')}; ${MADE}; devopen rw:/made-mem r:/made-disk ${USABLE}`;
 
-/**
- * A docker-archive of busybox plus one layer as a hostile registry could serve it: the
- * DENIED_NODES under /devs, and the devopen probe. Tagged devbase:latest.
- */
+/** busybox plus a layer as a hostile registry could serve it: the DENIED_NODES under /devs, and the devopen probe. Tagged devbase:latest. */
 async function imageWithDeviceLayer(dir: string): Promise<string> {
-  const saved = join(dir, 'saved');
-  await mkdir(saved);
-  const save = await tcbuild(['save', '-o', join(dir, 'busybox.tar'), 'busybox'], { TCBUILD_ROOT: root });
-  assert.equal(save.code, 0, save.stderr);
-  execFileSync('tar', ['-C', saved, '-xf', join(dir, 'busybox.tar')]);
   const staging = join(dir, 'staging');
   await mkdir(join(staging, 'devs'), { recursive: true });
   await mkdir(join(staging, 'bin'));
   for (const [name, type, major, minor] of DENIED_NODES) execFileSync('mknod', [join(staging, 'devs', name), type, String(major), String(minor)]);
   execFileSync('gcc', ['-static', '-O1', '-o', join(staging, 'bin', 'devopen'), PROBE]);
-  execFileSync('tar', ['-C', staging, '--numeric-owner', '-cf', join(saved, 'devices.tar'), 'devs', 'bin/devopen']);
-  const [manifest] = JSON.parse(await readFile(join(saved, 'manifest.json'), 'utf8')) as { Config: string; Layers: string[] }[];
-  const config = JSON.parse(await readFile(join(saved, manifest!.Config), 'utf8')) as { rootfs: { diff_ids: string[] }; history?: unknown[] };
-  config.rootfs.diff_ids.push(`sha256:${createHash('sha256').update(await readFile(join(saved, 'devices.tar'))).digest('hex')}`);
-  config.history?.push({ created_by: 'device nodes from a hostile base image' });
-  await writeFile(join(saved, 'devbase.json'), JSON.stringify(config));
-  await writeFile(join(saved, 'manifest.json'), JSON.stringify([{ Config: 'devbase.json', RepoTags: ['devbase:latest'], Layers: [...manifest!.Layers, 'devices.tar'] }]));
-  const archive = join(dir, 'devbase.tar');
-  execFileSync('tar', ['-C', saved, '-cf', archive, 'manifest.json', 'devbase.json', 'devices.tar', ...manifest!.Layers]);
-  return archive;
+  return busyboxWithLayer({ root, dir, staging, paths: ['devs', 'bin/devopen'], tag: 'devbase:latest', createdBy: 'device nodes from a hostile base image' });
 }
 
 let root: string;

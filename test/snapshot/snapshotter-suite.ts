@@ -141,10 +141,13 @@ export function snapshotterSuite(name: string, create: (root: string) => Snapsho
       await commitFiles(sn, 'dropped', 'base', { h: 'z' });
       await commitFiles(sn, 'other', undefined, { i: 'w' });
       await sn.prepare('work', 'other');
-      const { removed, bytes } = await sn.prune(new Set(['kept']));
+      const droppedFiles = sn.upperDir('dropped');
+      const { removed, bytes, removeFiles } = await sn.prune(new Set(['kept']));
       assert.equal(removed, 1);
       assert.ok(bytes > 0);
       assert.deepEqual((await sn.list()).map((s) => s.name).sort(), ['base', 'kept', 'other', 'work']);
+      await removeFiles();
+      await assert.rejects(stat(droppedFiles), { code: 'ENOENT' });
       assert.equal(await sn.recover(true), 0, 'the active snapshot\'s owner (this process) is alive');
       await mkdir(join(dir, 'snapshots', 'snapshots', 'leftover'));
       assert.equal(await sn.recover(false), 1, 'a directory with no record, alone on the root');
