@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { BlockCoverage } from './coverage.js';
 import { Mutator, Random } from './mutate.js';
@@ -39,6 +39,7 @@ export class Engine {
   private readonly corpus: Buffer[] = [];
   private readonly random: Random;
   private runs = 0;
+  private currentFd: number | undefined;
 
   constructor(private readonly options: EngineOptions) {
     this.random = new Random(options.seed);
@@ -85,7 +86,9 @@ export class Engine {
 
   /** Runs one input and keeps it when it found coverage; a finding when the target failed. */
   private async run(target: FuzzTarget, input: Buffer, isSeed: boolean): Promise<Finding | undefined> {
-    writeFileSync(this.options.currentFile, input);
+    this.currentFd ??= openSync(this.options.currentFile, 'w');
+    writeSync(this.currentFd, input, 0, input.length, 0);
+    ftruncateSync(this.currentFd, input.length);
     this.runs++;
     try {
       await target.fuzz(input);

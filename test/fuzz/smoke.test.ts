@@ -29,7 +29,7 @@ describe('npm run fuzz', () => {
   });
 
   it('finds a crash that only coverage feedback leads to, saves the input and replays it', { timeout: 300_000 }, async () => {
-    const result = await fuzz(['--smoke', '--seed', '3', '--runs', '30000', PLANTED]);
+    const result = await fuzz(['--smoke', '--seed', '6', '--runs', '60000', PLANTED]);
     assert.equal(result.code, 1, result.stdout + result.stderr);
     assert.match(result.stdout, /FINDING \(crash\)\n {2}TypeError: Cannot read properties of undefined/);
     const file = /^ {2}input: (.*)$/m.exec(result.stdout)![1]!;
