@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Engine, describe, type EngineOptions, type EngineStats, type Finding } from './engine.js';
 import type { FuzzTarget } from './target.js';
@@ -30,7 +30,10 @@ async function fuzzOne(request: ChildRequest): Promise<void> {
     process.exit(0);
   };
   // A failure outside the awaited call (a stray stream error, a late rejection) is still a finding.
-  const stray = (err: unknown) => void finish({ input: readFileSync(request.currentFile), error: `outside the fuzz call: ${describe(err)}` });
+  const stray = (err: unknown) => {
+    const input = existsSync(request.currentFile) ? readFileSync(request.currentFile) : Buffer.alloc(0);
+    void finish({ input, error: `${engine.stats.runs === 0 ? 'before the first input' : 'outside the fuzz call'}: ${describe(err)}` });
+  };
   process.on('uncaughtException', stray);
   process.on('unhandledRejection', stray);
 

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TcbuildError } from '../src/errors.js';
@@ -34,14 +34,14 @@ export function isExpectedError(target: FuzzTarget, err: unknown): boolean {
 /** The repository's top directory (targets run from dist/fuzz/...). */
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** Every file under `dir` (relative to the repository) whose name `accept`s, sorted, read whole. */
+/** Every regular file under `dir` (relative to the repository) whose name `accept`s, sorted, read whole. */
 export function filesUnder(dir: string, accept: (name: string) => boolean): Buffer[] {
   const found: string[] = [];
   const walk = (path: string): void => {
-    for (const name of readdirSync(path).sort()) {
-      const child = join(path, name);
-      if (statSync(child).isDirectory()) walk(child);
-      else if (accept(name)) found.push(child);
+    for (const entry of readdirSync(path, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const child = join(path, entry.name);
+      if (entry.isDirectory()) walk(child);
+      else if (entry.isFile() && accept(entry.name)) found.push(child);
     }
   };
   walk(join(REPO, dir));
