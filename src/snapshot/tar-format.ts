@@ -168,8 +168,13 @@ function ustarBlock(fields: UstarFields): Buffer {
   octal('devmajor', fields.devmajor);
   octal('devminor', fields.devminor);
   text('prefix', fields.prefix);
-  text('checksum', `${checksumOf(block).toString(8).padStart(6, '0')}\0 `);
+  writeChecksum(block);
   return block;
+}
+
+/** Fills in a header block's checksum field from the rest of it. */
+export function writeChecksum(block: Buffer): void {
+  block.write(`${checksumOf(block).toString(8).padStart(6, '0')}\0 `, FIELD.checksum[0], FIELD.checksum[1], 'latin1');
 }
 
 /** Sum of the header bytes with the checksum field counted as spaces. */
