@@ -67,7 +67,7 @@ export class Engine {
     };
 
     this.coverage.take(); // what loading the target ran is not an input's
-    const starting = [...target.seeds(), ...this.savedCorpus()];
+    const starting = [...(await target.seeds()), ...this.savedCorpus()];
     for (const input of starting.length > 0 ? starting : [Buffer.alloc(0)]) {
       if (!more()) break;
       const finding = await this.run(target, input, true);

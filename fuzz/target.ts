@@ -13,7 +13,7 @@ export interface FuzzTarget {
   description: string;
   fuzz(data: Buffer): void | Promise<void>;
   /** Inputs to start from: test fixtures, valid documents, crafted archives. */
-  seeds(): Buffer[];
+  seeds(): Buffer[] | Promise<Buffer[]>;
   /** Tokens the mutator inserts: keywords, operators, magic numbers. */
   dictionary?: string[];
   /** Longest input the mutator makes (default 4096). */
