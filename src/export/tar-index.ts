@@ -4,10 +4,9 @@ import { posix } from 'node:path';
 import { Readable } from 'node:stream';
 import { InvalidInputError, NotFoundError } from '../errors.js';
 import { tooLarge } from '../registry/transport.js';
+import { MetaRecordBudget, parsePaxRecords } from '../snapshot/tar-format.js';
 
 const BLOCK = 512;
-/** A PAX header or GNU long name/link record is read into memory: real ones are a few hundred bytes. */
-const MAX_HEADER_RECORD = 1024 * 1024;
 
 interface TarEntry {
   offset: number;
@@ -33,20 +32,6 @@ function checksumOk(block: Buffer): boolean {
   let sum = 0;
   for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : block[i]!;
   return numeric(block, 148, 8) === sum;
-}
-
-function paxRecords(data: Buffer): Record<string, string> {
-  const records: Record<string, string> = {};
-  for (let at = 0; at < data.length; ) {
-    const space = data.indexOf(0x20, at);
-    const length = Number(data.subarray(at, space).toString());
-    if (space < 0 || !Number.isSafeInteger(length) || length <= 0) break;
-    const record = data.subarray(space + 1, at + length - 1).toString('utf8');
-    const eq = record.indexOf('=');
-    records[record.slice(0, eq)] = record.slice(eq + 1);
-    at += length;
-  }
-  return records;
 }
 
 /** An entry name or link target as a path from the archive's root: '..' stops at the root, as in a chroot. */
@@ -115,6 +100,7 @@ async function scan(fh: FileHandle, what: string): Promise<Map<string, TarEntry>
   const entries = new Map<string, TarEntry>();
   const block = Buffer.alloc(BLOCK);
   let pending: { path?: string; linkpath?: string; size?: string } = {};
+  const budget = new MetaRecordBudget(what);
   for (let offset = 0; ; ) {
     const { bytesRead } = await fh.read(block, 0, BLOCK, offset);
     if (bytesRead < BLOCK || block.every((b) => b === 0)) return entries;
@@ -123,20 +109,25 @@ async function scan(fh: FileHandle, what: string): Promise<Map<string, TarEntry>
     }
     const type = String.fromCharCode(block[156]!);
     const size = pending.size !== undefined ? Number(pending.size) : numeric(block, 124, 12);
+    if (!Number.isSafeInteger(size) || size < 0) throw new InvalidInputError(`${what} is not a valid tar archive: an entry's size is not a byte count`);
     const dataAt = offset + BLOCK;
     offset = dataAt + Math.ceil(size / BLOCK) * BLOCK;
     if (type === 'x' || type === 'L' || type === 'K') {
-      if (size > MAX_HEADER_RECORD) throw tooLarge(`a ${type === 'x' ? 'PAX header' : 'long-name record'} of ${what}`, MAX_HEADER_RECORD, size);
+      budget.admit(type, size);
       const data = Buffer.alloc(size);
       await fh.read(data, 0, size, dataAt);
-      if (type === 'x') pending = { ...pending, ...paxRecords(data) };
-      else pending = { ...pending, [type === 'L' ? 'path' : 'linkpath']: field(data, 0, size) };
+      if (type === 'x') {
+        for (const [key, value] of parsePaxRecords(data, budget)) {
+          if (key === 'path' || key === 'linkpath' || key === 'size') pending[key] = value.toString('utf8');
+        }
+      } else pending = { ...pending, [type === 'L' ? 'path' : 'linkpath']: field(data, 0, size) };
       continue;
     }
     const prefix = field(block, 345, 155);
     const name = pending.path ?? (prefix ? `${prefix}/${field(block, 0, 100)}` : field(block, 0, 100));
     const linkname = pending.linkpath ?? field(block, 157, 100);
     pending = {};
+    budget.reset();
     if (type === '0' || type === '\0' || type === '7') entries.set(normalize(name), { offset: dataAt, size });
     else if (type === '1') entries.set(normalize(name), { offset: 0, size: 0, link: linkname });
     else if (type === '2') entries.set(normalize(name), { offset: 0, size: 0, link: linkname.startsWith('/') ? linkname : posix.join(posix.dirname(normalize(name)), linkname) });
