@@ -7,6 +7,8 @@ import { tooLarge } from '../registry/transport.js';
 import { MetaRecordBudget, parsePaxRecords } from '../snapshot/tar-format.js';
 
 const BLOCK = 512;
+/** Entries indexed (each held in memory): an image archive has a few per blob, at most some thousands. */
+export const MAX_ARCHIVE_ENTRIES = 100_000;
 
 interface TarEntry {
   offset: number;
@@ -101,7 +103,10 @@ async function scan(fh: FileHandle, what: string): Promise<Map<string, TarEntry>
   const block = Buffer.alloc(BLOCK);
   let pending: { path?: string; linkpath?: string; size?: string } = {};
   const budget = new MetaRecordBudget(what);
-  for (let offset = 0; ; ) {
+  for (let offset = 0, count = 0; ; count++) {
+    if (count > MAX_ARCHIVE_ENTRIES) {
+      throw new InvalidInputError(`${what} has more than ${MAX_ARCHIVE_ENTRIES} entries, more than tcbuild reads: no image archive has that many`);
+    }
     const { bytesRead } = await fh.read(block, 0, BLOCK, offset);
     if (bytesRead < BLOCK || block.every((b) => b === 0)) return entries;
     if (!checksumOk(block)) {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { load } from '../../src/api/archive.js';
+import { MAX_ARCHIVE_ENTRIES } from '../../src/export/tar-index.js';
 import { InvalidInputError, TcbuildError } from '../../src/errors.js';
 import { sha256 } from '../../src/image/digest.js';
 import type { Layer } from '../../src/image/image.js';
@@ -143,13 +144,14 @@ describe('PAX headers and GNU long names from hostile layers and archives are bo
     });
   });
 
-  it('docker-archive loading: records over 1 MiB together, too many records, and a negative PAX size (which led the scan back to the start, for ever) are refused naming the archive', async () => {
+  it('docker-archive loading: records over 1 MiB together, too many records, too many entries, and a negative PAX size (which led the scan back to the start, for ever) are refused naming the archive', async () => {
     await withTempDir(async (dir) => {
       const archive = join(dir, 'image.tar');
       const cases: [Buffer, RegExp][] = [
         [Buffer.concat([bigPax(), bigPax(), fileEntry]), /before one entry of docker-archive:.*image\.tar add up to more than 1 MiB/],
         [Buffer.concat([manyRecords(1100), fileEntry]), /before one entry of docker-archive:.*image\.tar hold more than 1024 records/],
         [Buffer.concat([record('x', Buffer.from(paxRecord('size', '-1536'))), header('manifest.json', '0', 0), END_OF_ARCHIVE]), /docker-archive:.*image\.tar is not a valid tar archive: an entry's size is not a byte count/],
+        [Buffer.concat([...Array<Buffer>(MAX_ARCHIVE_ENTRIES + 1).fill(header('d/', '5', 0)), END_OF_ARCHIVE]), /docker-archive:.*image\.tar has more than 100000 entries, more than tcbuild reads/],
       ];
       for (const [bytes, pattern] of cases) {
         await writeFile(archive, bytes);
