@@ -3,18 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { applyLayer } from '../../src/snapshot/applier.js';
-import {
-  BLOCK_SIZE,
-  END_OF_ARCHIVE,
-  META_TYPEFLAGS,
-  decodeHeaderBlock,
-  encodeEntryHeader,
-  isZeroBlock,
-  paddingFor,
-  tarEntry,
-  writeChecksum,
-  type TarEntry,
-} from '../../src/snapshot/tar-format.js';
+import { END_OF_ARCHIVE, encodeEntryHeader, paddingFor, tarEntry, type TarEntry } from '../../src/snapshot/tar-format.js';
+import { sealTarHeaders } from '../tar-seal.js';
 import { filesUnder, PropertyViolation, type FuzzTarget } from '../target.js';
 
 /** Every input is applied into `root`; `decoy` beside it is where an escape would land first. */
@@ -23,28 +13,6 @@ const root = join(parent, 'root');
 const decoy = join(parent, 'decoy');
 mkdirSync(decoy);
 process.on('exit', () => rmSync(parent, { recursive: true, force: true }));
-
-/**
- * Makes every header's checksum right, walking the archive as the reader does, so that
- * mutations reach what comes after the checksum check.
- */
-function sealHeaders(data: Buffer): Buffer {
-  const tar = Buffer.from(data);
-  for (let at = 0; at + BLOCK_SIZE <= tar.length; ) {
-    const block = tar.subarray(at, at + BLOCK_SIZE);
-    if (isZeroBlock(block)) break;
-    writeChecksum(block);
-    let size: number;
-    try {
-      const { typeflag, entry } = decodeHeaderBlock(block);
-      size = META_TYPEFLAGS.has(typeflag) || entry.type === 'file' || entry.type === 'hardlink' ? entry.size : 0;
-    } catch {
-      break;
-    }
-    at += BLOCK_SIZE + size + paddingFor(size);
-  }
-  return tar;
-}
 
 function archive(entries: Array<[Partial<TarEntry> & Pick<TarEntry, 'name' | 'type'>, string?]>): Buffer {
   return Buffer.concat([
@@ -67,7 +35,7 @@ export const target: FuzzTarget = {
   async fuzz(data) {
     mkdirSync(root);
     try {
-      await applyLayer(Readable.from([sealHeaders(data)]), 'none', root, { whiteouts: data.length % 2 ? 'delete' : 'overlay' });
+      await applyLayer(Readable.from([sealTarHeaders(data)]), 'none', root, { whiteouts: data.length % 2 ? 'delete' : 'overlay' });
     } finally {
       const beside = readdirSync(parent).sort();
       const inDecoy = readdirSync(decoy);

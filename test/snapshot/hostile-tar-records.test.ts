@@ -36,6 +36,14 @@ function header(name: string, type: string, size: number): Buffer {
   return block;
 }
 
+/** A header whose checksum field is in GNU base-256 (high bit set), eight bytes wide. */
+function base256Checksum(): Buffer {
+  const block = header('manifest.json', '0', 0);
+  block.fill(0, 148, 156);
+  block[148] = 0x80;
+  return block;
+}
+
 /** A metadata record of `type` whose data is `data`, padded. */
 function record(type: string, data: Buffer): Buffer {
   return Buffer.concat([header('././@PaxHeader', type, data.length), data, Buffer.alloc(paddingFor(data.length))]);
@@ -144,13 +152,15 @@ describe('PAX headers and GNU long names from hostile layers and archives are bo
     });
   });
 
-  it('docker-archive loading: records over 1 MiB together, too many records, too many entries, and a negative PAX size (which led the scan back to the start, for ever) are refused naming the archive', async () => {
+  it('docker-archive loading: records over 1 MiB together, too many records, too many entries, a base-256 checksum, and a negative PAX size (which led the scan back to the start, for ever) are refused naming the archive', async () => {
     await withTempDir(async (dir) => {
       const archive = join(dir, 'image.tar');
       const cases: [Buffer, RegExp][] = [
         [Buffer.concat([bigPax(), bigPax(), fileEntry]), /before one entry of docker-archive:.*image\.tar add up to more than 1 MiB/],
         [Buffer.concat([manyRecords(1100), fileEntry]), /before one entry of docker-archive:.*image\.tar hold more than 1024 records/],
         [Buffer.concat([record('x', Buffer.from(paxRecord('size', '-1536'))), header('manifest.json', '0', 0), END_OF_ARCHIVE]), /docker-archive:.*image\.tar is not a valid tar archive: an entry's size is not a byte count/],
+        // Found by the image-archive fuzz target: a checksum in base-256 made the index's own header parser throw a RangeError.
+        [Buffer.concat([base256Checksum(), END_OF_ARCHIVE]), /docker-archive:.*image\.tar is not a tar archive \(or is compressed\): not a valid tar archive: a header checksum does not match/],
         [Buffer.concat([...Array<Buffer>(MAX_ARCHIVE_ENTRIES + 1).fill(header('d/', '5', 0)), END_OF_ARCHIVE]), /docker-archive:.*image\.tar has more than 100000 entries, more than tcbuild reads/],
       ];
       for (const [bytes, pattern] of cases) {
