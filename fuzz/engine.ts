@@ -68,6 +68,7 @@ export class Engine {
 
     this.coverage.take(); // what loading the target ran is not an input's
     const starting = [...(await target.seeds()), ...this.savedCorpus()];
+    await progress(this.stats); // loaded: from here on, an input that does not finish is a hang
     for (const input of starting.length > 0 ? starting : [Buffer.alloc(0)]) {
       if (!more()) break;
       const finding = await this.run(target, input, true);

@@ -41,9 +41,9 @@ describe('npm run fuzz', () => {
   });
 
   it('kills a target that hangs and keeps the input', { timeout: 300_000 }, async () => {
-    const result = await fuzz(['--smoke', '--timeout', '5', PLANTED], { PLANTED: 'hang' });
+    const result = await fuzz(['--smoke', '--timeout', '10', PLANTED], { PLANTED: 'hang' });
     assert.equal(result.code, 1, result.stdout + result.stderr);
-    assert.match(result.stdout, /FINDING \(hang\)\n {2}no input finished in 5 s/);
+    assert.match(result.stdout, /FINDING \(hang\)\n {2}no input finished in 10 s/);
     assert.equal(readFileSync(/^ {2}input: (.*)$/m.exec(result.stdout)![1]!, 'utf8'), 'HANG');
   });
 
@@ -57,6 +57,6 @@ describe('npm run fuzz', () => {
   it('refuses an unknown target by name', async () => {
     const result = await fuzz(['--smoke', 'no-such-target']);
     assert.equal(result.code, 2);
-    assert.match(result.stderr, /no fuzz target "no-such-target": the targets are reference/);
+    assert.match(result.stderr, new RegExp(`no fuzz target "no-such-target": the targets are ${TARGETS.join(", ")}\n`));
   });
 });
