@@ -53,6 +53,9 @@ struct LzmaStream {
 enum : int { kLzmaOk = 0, kLzmaStreamEnd = 1, kLzmaRun = 0, kLzmaFinish = 3 };
 // Decode streams written one after another, as xz does.
 constexpr uint32_t kLzmaConcatenated = 0x08;
+// What the decoder may allocate: the dictionary a stream's header asks for, up to 1.5 GiB in the
+// format. xz -9 needs 65 MiB to decompress; a stream that needs more is refused, not obeyed.
+constexpr uint64_t kXzMemoryLimit = 256ull << 20;
 
 struct Bz2 {
   static constexpr const char* kSoname = "libbz2.so.1.0";
@@ -183,7 +186,7 @@ class Bz2Decoder : public Decoder {
 const char* LzmaError(int rc) {
   switch (rc) {
     case 5: return "out of memory";
-    case 6: return "memory limit reached";
+    case 6: return "it needs more than 256 MiB of memory to decompress (xz -9 needs 65 MiB), more than tcbuild allows";
     case 7: return "not xz data";
     case 8: return "unsupported options";
     case 9: return "corrupt data";
@@ -201,7 +204,7 @@ class XzDecoder : public Decoder {
   }
 
   const char* Open() {
-    int rc = lzma_->streamDecoder(&stream_, UINT64_MAX, kLzmaConcatenated);
+    int rc = lzma_->streamDecoder(&stream_, kXzMemoryLimit, kLzmaConcatenated);
     open_ = rc == kLzmaOk;
     return open_ ? nullptr : LzmaError(rc);
   }

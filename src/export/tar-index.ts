@@ -4,49 +4,16 @@ import { posix } from 'node:path';
 import { Readable } from 'node:stream';
 import { InvalidInputError, NotFoundError } from '../errors.js';
 import { tooLarge } from '../registry/transport.js';
+import { BLOCK_SIZE, MetaRecordBudget, decodeHeaderBlock, isZeroBlock, parsePaxRecords, type RawHeader } from '../snapshot/tar-format.js';
 
-const BLOCK = 512;
-/** A PAX header or GNU long name/link record is read into memory: real ones are a few hundred bytes. */
-const MAX_HEADER_RECORD = 1024 * 1024;
+/** Entries indexed (each held in memory): an image archive has a few per blob, at most some thousands. */
+export const MAX_ARCHIVE_ENTRIES = 100_000;
 
 interface TarEntry {
   offset: number;
   size: number;
   /** For a symlink or hard link: the entry it points at. */
   link?: string;
-}
-
-function field(block: Buffer, start: number, length: number): string {
-  const raw = block.subarray(start, start + length);
-  const end = raw.indexOf(0);
-  return raw.subarray(0, end < 0 ? length : end).toString('utf8');
-}
-
-function numeric(block: Buffer, start: number, length: number): number {
-  if (block[start]! & 0x80) return Number(block.subarray(start + 1, start + length).readBigUInt64BE(length - 9));
-  const text = field(block, start, length).trim();
-  return text === '' ? 0 : parseInt(text, 8);
-}
-
-/** The header checksum: the sum of its bytes with the checksum field counted as spaces. */
-function checksumOk(block: Buffer): boolean {
-  let sum = 0;
-  for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : block[i]!;
-  return numeric(block, 148, 8) === sum;
-}
-
-function paxRecords(data: Buffer): Record<string, string> {
-  const records: Record<string, string> = {};
-  for (let at = 0; at < data.length; ) {
-    const space = data.indexOf(0x20, at);
-    const length = Number(data.subarray(at, space).toString());
-    if (space < 0 || !Number.isSafeInteger(length) || length <= 0) break;
-    const record = data.subarray(space + 1, at + length - 1).toString('utf8');
-    const eq = record.indexOf('=');
-    records[record.slice(0, eq)] = record.slice(eq + 1);
-    at += length;
-  }
-  return records;
 }
 
 /** An entry name or link target as a path from the archive's root: '..' stops at the root, as in a chroot. */
@@ -111,34 +78,55 @@ export class TarIndex {
   }
 }
 
+/** A header block read with the layer reader's decoder; any fault in it names the archive. */
+function header(block: Buffer, what: string): RawHeader {
+  try {
+    return decodeHeaderBlock(block);
+  } catch (err) {
+    if (!(err instanceof InvalidInputError)) throw err;
+    throw new InvalidInputError(`${what} is not a tar archive (or is compressed): ${err.message}`, { hint: 'decompress it first (gunzip, zstd -d)' });
+  }
+}
+
+/** Text up to the first NUL (a GNU long name record). */
+function cString(data: Buffer): string {
+  const end = data.indexOf(0);
+  return data.subarray(0, end < 0 ? data.length : end).toString('utf8');
+}
+
 async function scan(fh: FileHandle, what: string): Promise<Map<string, TarEntry>> {
   const entries = new Map<string, TarEntry>();
-  const block = Buffer.alloc(BLOCK);
+  const block = Buffer.alloc(BLOCK_SIZE);
   let pending: { path?: string; linkpath?: string; size?: string } = {};
-  for (let offset = 0; ; ) {
-    const { bytesRead } = await fh.read(block, 0, BLOCK, offset);
-    if (bytesRead < BLOCK || block.every((b) => b === 0)) return entries;
-    if (!checksumOk(block)) {
-      throw new InvalidInputError(`${what} is not a tar archive (or is compressed)`, { hint: 'decompress it first (gunzip, zstd -d)' });
+  const budget = new MetaRecordBudget(what);
+  for (let offset = 0, count = 0; ; count++) {
+    if (count > MAX_ARCHIVE_ENTRIES) {
+      throw new InvalidInputError(`${what} has more than ${MAX_ARCHIVE_ENTRIES} entries, more than tcbuild reads: no image archive has that many`);
     }
-    const type = String.fromCharCode(block[156]!);
-    const size = pending.size !== undefined ? Number(pending.size) : numeric(block, 124, 12);
-    const dataAt = offset + BLOCK;
-    offset = dataAt + Math.ceil(size / BLOCK) * BLOCK;
+    const { bytesRead } = await fh.read(block, 0, BLOCK_SIZE, offset);
+    if (bytesRead < BLOCK_SIZE || isZeroBlock(block)) return entries;
+    const { typeflag: type, entry } = header(block, what);
+    const size = pending.size !== undefined ? Number(pending.size) : entry.size;
+    if (!Number.isSafeInteger(size) || size < 0) throw new InvalidInputError(`${what} is not a valid tar archive: an entry's size is not a byte count`);
+    const dataAt = offset + BLOCK_SIZE;
+    offset = dataAt + Math.ceil(size / BLOCK_SIZE) * BLOCK_SIZE;
     if (type === 'x' || type === 'L' || type === 'K') {
-      if (size > MAX_HEADER_RECORD) throw tooLarge(`a ${type === 'x' ? 'PAX header' : 'long-name record'} of ${what}`, MAX_HEADER_RECORD, size);
+      budget.admit(type, size);
       const data = Buffer.alloc(size);
       await fh.read(data, 0, size, dataAt);
-      if (type === 'x') pending = { ...pending, ...paxRecords(data) };
-      else pending = { ...pending, [type === 'L' ? 'path' : 'linkpath']: field(data, 0, size) };
+      if (type === 'x') {
+        for (const [key, value] of parsePaxRecords(data, budget)) {
+          if (key === 'path' || key === 'linkpath' || key === 'size') pending[key] = value.toString('utf8');
+        }
+      } else pending = { ...pending, [type === 'L' ? 'path' : 'linkpath']: cString(data) };
       continue;
     }
-    const prefix = field(block, 345, 155);
-    const name = pending.path ?? (prefix ? `${prefix}/${field(block, 0, 100)}` : field(block, 0, 100));
-    const linkname = pending.linkpath ?? field(block, 157, 100);
+    const name = pending.path ?? entry.name;
+    const linkname = pending.linkpath ?? entry.linkname;
     pending = {};
-    if (type === '0' || type === '\0' || type === '7') entries.set(normalize(name), { offset: dataAt, size });
-    else if (type === '1') entries.set(normalize(name), { offset: 0, size: 0, link: linkname });
-    else if (type === '2') entries.set(normalize(name), { offset: 0, size: 0, link: linkname.startsWith('/') ? linkname : posix.join(posix.dirname(normalize(name)), linkname) });
+    budget.reset();
+    if (entry.type === 'file' && type !== 'g') entries.set(normalize(name), { offset: dataAt, size });
+    else if (entry.type === 'hardlink') entries.set(normalize(name), { offset: 0, size: 0, link: linkname });
+    else if (entry.type === 'symlink') entries.set(normalize(name), { offset: 0, size: 0, link: linkname.startsWith('/') ? linkname : posix.join(posix.dirname(normalize(name)), linkname) });
   }
 }

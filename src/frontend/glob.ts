@@ -1,47 +1,107 @@
-/** Go's filepath.Match for one path element: `*`, `?`, `[class]` (with `^` and ranges), `\` escapes. */
+/**
+ * Path patterns as Go's filepath.Match reads them — `*`, `?`, `[class]` (with `^` and ranges)
+ * and `\` escapes, none of which match '/' — plus patternmatcher's `**` for the patterns of
+ * .dockerignore and COPY --exclude. A pattern is matched by following every way through it at
+ * once (a set of states), so the time is linear in the path for any pattern: a backtracking
+ * matcher takes minutes or hours on a pattern of ten stars, each followed by `a`, against a
+ * 40-character name, and a hostile
+ * context or Dockerfile chooses both.
+ */
+
+type Step =
+  | { kind: 'char'; accepts: (c: string) => boolean }
+  /** `*`: any run of characters but '/'. */
+  | { kind: 'star' }
+  /** `**` at the end: anything. */
+  | { kind: 'rest' }
+  /** `**` before more pattern: any run of whole path elements, each with its '/' (none, too). */
+  | { kind: 'dirs' };
+
+export class Glob {
+  private constructor(private readonly steps: readonly Step[]) {}
+
+  /**
+   * Compiles `pattern`; `**` is a star of its own only `withGlobstar`. Undefined when a `[`
+   * class is not closed.
+   */
+  static compile(pattern: string, withGlobstar: boolean): Glob | undefined {
+    const p = Array.from(pattern);
+    const steps: Step[] = [];
+    for (let i = 0; i < p.length; i++) {
+      const c = p[i]!;
+      if (c === '*') {
+        if (withGlobstar && p[i + 1] === '*') {
+          i++;
+          if (p[i + 1] === '/') i++;
+          steps.push({ kind: i + 1 >= p.length ? 'rest' : 'dirs' });
+        } else if (steps.at(-1)?.kind !== 'star') {
+          steps.push({ kind: 'star' });
+        }
+      } else if (c === '?') {
+        steps.push({ kind: 'char', accepts: (ch) => ch !== '/' });
+      } else if (c === '[') {
+        const end = classEnd(p, i);
+        if (end < 0) return undefined;
+        const cls = p.slice(i + 1, end);
+        steps.push({ kind: 'char', accepts: (ch) => ch !== '/' && matchClass(cls, ch) });
+        i = end;
+      } else {
+        const literal = c === '\\' && i + 1 < p.length ? p[++i]! : c;
+        steps.push({ kind: 'char', accepts: (ch) => ch === literal });
+      }
+    }
+    return new Glob(steps);
+  }
+
+  /** Whether the whole of `text` matches. */
+  test(text: string): boolean {
+    const n = this.steps.length;
+    // State 2i: before step i; 2i+1: inside a `dirs` step i (past its start, its '/' not yet read).
+    let states = this.closure(new Uint8Array(2 * n + 2), 0);
+    for (const c of text) {
+      const next = new Uint8Array(2 * n + 2);
+      let any = false;
+      for (let i = 0; i < n; i++) {
+        if (!states[2 * i] && !states[2 * i + 1]) continue;
+        const step = this.steps[i]!;
+        if (step.kind === 'char') {
+          if (states[2 * i] && step.accepts(c)) next[2 * i + 2] = 1;
+        } else if (step.kind === 'star') {
+          if (c !== '/') next[2 * i] = 1;
+        } else if (step.kind === 'rest') {
+          next[2 * i] = 1;
+        } else {
+          next[2 * i + 1] = 1;
+          if (c === '/') next[2 * i + 2] = 1;
+        }
+        any = true;
+      }
+      if (!any) return false;
+      states = this.closure(next, -1);
+    }
+    return states[2 * n] === 1;
+  }
+
+  /** Adds the states reached without reading a character; `start` >= 0 marks that state first. */
+  private closure(states: Uint8Array, start: number): Uint8Array {
+    if (start >= 0) states[start] = 1;
+    for (let i = 0; i < this.steps.length; i++) {
+      if (states[2 * i] && this.steps[i]!.kind !== 'char') states[2 * i + 2] = 1;
+    }
+    return states;
+  }
+}
+
+/** Go's filepath.Match for one path element. */
 export function matchPathElement(pattern: string, name: string): boolean {
-  return matchFrom(pattern, 0, name, 0);
+  return Glob.compile(pattern, false)?.test(name) ?? false;
 }
 
 export function hasGlobMeta(pattern: string): boolean {
   return /[*?[\\]/.test(pattern);
 }
 
-function matchFrom(p: string, pi: number, s: string, si: number): boolean {
-  while (pi < p.length) {
-    const c = p[pi]!;
-    if (c === '*') {
-      while (p[pi] === '*') pi++;
-      if (pi === p.length) return !s.slice(si).includes('/');
-      for (let k = si; k <= s.length; k++) {
-        if (k > si && s[k - 1] === '/') return false;
-        if (matchFrom(p, pi, s, k)) return true;
-      }
-      return false;
-    }
-    if (si >= s.length || s[si] === '/') return false;
-    if (c === '?') {
-      pi++;
-      si++;
-      continue;
-    }
-    if (c === '[') {
-      const end = classEnd(p, pi);
-      if (end < 0) return false;
-      if (!matchClass(p.slice(pi + 1, end), s[si]!)) return false;
-      pi = end + 1;
-      si++;
-      continue;
-    }
-    const literal = c === '\\' && pi + 1 < p.length ? p[++pi]! : c;
-    if (literal !== s[si]) return false;
-    pi++;
-    si++;
-  }
-  return si === s.length;
-}
-
-function classEnd(p: string, start: number): number {
+function classEnd(p: string[], start: number): number {
   let i = start + 1;
   if (p[i] === '^') i++;
   for (let first = true; i < p.length; i++, first = false) {
@@ -51,8 +111,9 @@ function classEnd(p: string, start: number): number {
   return -1;
 }
 
-function matchClass(cls: string, ch: string): boolean {
-  const negate = cls.startsWith('^');
+function matchClass(cls: string[], ch: string): boolean {
+  const code = ch.codePointAt(0)!;
+  const negate = cls[0] === '^';
   let i = negate ? 1 : 0;
   let hit = false;
   while (i < cls.length) {
@@ -64,7 +125,7 @@ function matchClass(cls: string, ch: string): boolean {
       hi = cls[i + 1] === '\\' ? cls[i + 2]! : cls[i + 1]!;
       i += cls[i + 1] === '\\' ? 3 : 2;
     }
-    if (lo <= ch && ch <= hi) hit = true;
+    if (lo.codePointAt(0)! <= code && code <= hi.codePointAt(0)!) hit = true;
   }
   return hit !== negate;
 }

@@ -1,5 +1,6 @@
 import { posix } from 'node:path';
 import { TcbuildError } from '../errors.js';
+import { Glob } from './glob.js';
 
 /**
  * Docker's path patterns (.dockerignore, COPY --exclude), as moby/patternmatcher reads them:
@@ -8,7 +9,7 @@ import { TcbuildError } from '../errors.js';
  * and a pattern that matches a directory matches everything in it.
  */
 export class PatternMatcher {
-  private readonly patterns: { regex: RegExp; exclusion: boolean; text: string }[];
+  private readonly patterns: { glob: Glob; exclusion: boolean; text: string }[];
 
   constructor(patterns: readonly string[]) {
     this.patterns = [];
@@ -22,7 +23,7 @@ export class PatternMatcher {
       }
       text = posix.normalize(text);
       if (text.length > 1 && text.endsWith('/')) text = text.slice(0, -1);
-      this.patterns.push({ regex: compile(text), exclusion, text });
+      this.patterns.push({ glob: compile(text), exclusion, text });
     }
   }
 
@@ -41,8 +42,8 @@ export class PatternMatcher {
     let matched = false;
     for (const pattern of this.patterns) {
       if (pattern.exclusion !== matched) continue;
-      let hit = pattern.regex.test(path);
-      for (let i = 1; !hit && i <= parents.length; i++) hit = pattern.regex.test(parents.slice(0, i).join('/'));
+      let hit = pattern.glob.test(path);
+      for (let i = 1; !hit && i <= parents.length; i++) hit = pattern.glob.test(parents.slice(0, i).join('/'));
       if (hit) matched = !pattern.exclusion;
     }
     return matched;
@@ -63,36 +64,8 @@ export class PatternMatcher {
   }
 }
 
-const REGEX_SPECIAL = new Set(['.', '+', '(', ')', '|', '{', '}', '$', '^']);
-
-function compile(pattern: string): RegExp {
-  let re = '^';
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i]!;
-    if (c === '*') {
-      if (pattern[i + 1] === '*') {
-        i++;
-        if (pattern[i + 1] === '/') i++;
-        re += i + 1 >= pattern.length ? '.*' : '(.*/)?';
-      } else {
-        re += '[^/]*';
-      }
-    } else if (c === '?') {
-      re += '[^/]';
-    } else if (c === '\\') {
-      re += i + 1 < pattern.length ? `\\${pattern[++i]}` : '\\\\';
-    } else if (c === '[') {
-      const end = pattern.indexOf(']', i + 2);
-      if (end < 0) throw new TcbuildError(`invalid pattern "${pattern}": unterminated [`);
-      re += `[${pattern.slice(i + 1, end)}]`;
-      i = end;
-    } else {
-      re += REGEX_SPECIAL.has(c) ? `\\${c}` : c;
-    }
-  }
-  try {
-    return new RegExp(`${re}$`, 's');
-  } catch {
-    throw new TcbuildError(`invalid pattern "${pattern}"`);
-  }
+function compile(pattern: string): Glob {
+  const glob = Glob.compile(pattern, true);
+  if (!glob) throw new TcbuildError(`invalid pattern "${pattern}": unterminated [`);
+  return glob;
 }

@@ -94,11 +94,57 @@ export function parseIndex(raw: Buffer, what: string, maxEntries = MAX_DESCRIPTO
   });
 }
 
-/** An image config; its diff_ids name snapshots, so each must be a valid digest. */
+/** An optional list of strings (`nullable`: or null). */
+function optionalStrings(value: unknown, at: string, nullable = false): void {
+  if (value === undefined || (nullable && value === null)) return;
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) throw new Malformed(`${at} is not a list of strings`);
+}
+
+function optionalObject(value: unknown, at: string): Record<string, unknown> | undefined {
+  return value === undefined || value === null ? undefined : object(value, at);
+}
+
+function optionalNumber(value: unknown, at: string): void {
+  if (value !== undefined && typeof value !== 'number') throw new Malformed(`${at} is not a number`);
+}
+
+/** The fields of `config` that builds and `run` read, each of the type Docker writes. */
+function checkContainerConfig(c: Record<string, unknown>): void {
+  for (const key of ['Env', 'Shell']) optionalStrings(c[key], `config.${key}`);
+  for (const key of ['Entrypoint', 'Cmd', 'OnBuild']) optionalStrings(c[key], `config.${key}`, true);
+  for (const key of ['User', 'WorkingDir', 'StopSignal']) optionalString(c[key], `config.${key}`);
+  for (const [key, value] of Object.entries(optionalObject(c['Labels'], 'config.Labels') ?? {})) optionalString(value, `config.Labels[${JSON.stringify(key)}]`);
+  for (const field of ['ExposedPorts', 'Volumes']) {
+    for (const [key, value] of Object.entries(optionalObject(c[field], `config.${field}`) ?? {})) object(value, `config.${field}[${JSON.stringify(key)}]`);
+  }
+  const health = optionalObject(c['Healthcheck'], 'config.Healthcheck');
+  if (health) {
+    optionalStrings(health['Test'], 'config.Healthcheck.Test', true);
+    for (const key of ['Interval', 'Timeout', 'StartPeriod', 'StartInterval', 'Retries']) optionalNumber(health[key], `config.Healthcheck.${key}`);
+  }
+}
+
+/**
+ * An image config. Its diff_ids name snapshots, so each must be a valid digest; the fields a
+ * build takes from a base image must have their types. A config without `config` or `rootfs`
+ * (an artifact's) reads as one with none of either.
+ */
 export function parseConfig(raw: Buffer, what: string): ImageConfig {
-  return parseDocument<ImageConfig>(raw, what, 'config', (config) => {
+  const config = parseDocument<ImageConfig>(raw, what, 'config', (config) => {
+    for (const key of ['created', 'author', 'architecture', 'os', 'variant', 'os.version']) optionalString(config[key], key);
+    checkContainerConfig(optionalObject(config['config'], 'config') ?? {});
+    if (config['history'] !== undefined) {
+      list(config['history'], 'history', MAX_DESCRIPTORS).forEach((h, i) => {
+        const entry = object(h, `history[${i}]`);
+        for (const key of ['created', 'created_by', 'author', 'comment']) optionalString(entry[key], `history[${i}].${key}`);
+        if (entry['empty_layer'] !== undefined && typeof entry['empty_layer'] !== 'boolean') throw new Malformed(`history[${i}].empty_layer is not true or false`);
+      });
+    }
     if (config['rootfs'] === undefined) return;
     const rootfs = object(config['rootfs'], 'rootfs');
     list(rootfs['diff_ids'], 'rootfs.diff_ids', MAX_DESCRIPTORS).forEach((d, i) => parseDigest(d, `rootfs.diff_ids[${i}]`));
   });
+  config.config ??= {};
+  config.rootfs ??= { type: 'layers', diff_ids: [] };
+  return config;
 }

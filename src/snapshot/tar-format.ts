@@ -168,8 +168,13 @@ function ustarBlock(fields: UstarFields): Buffer {
   octal('devmajor', fields.devmajor);
   octal('devminor', fields.devminor);
   text('prefix', fields.prefix);
-  text('checksum', `${checksumOf(block).toString(8).padStart(6, '0')}\0 `);
+  writeChecksum(block);
   return block;
+}
+
+/** Fills in a header block's checksum field from the rest of it. */
+export function writeChecksum(block: Buffer): void {
+  block.write(`${checksumOf(block).toString(8).padStart(6, '0')}\0 `, FIELD.checksum[0], FIELD.checksum[1], 'latin1');
 }
 
 /** Sum of the header bytes with the checksum field counted as spaces. */
@@ -310,19 +315,20 @@ function parseNumber(block: Buffer, field: Field): number {
   return parseInt(digits, 8);
 }
 
-/** PAX records keyed by name; values stay bytes. */
-export function parsePaxRecords(data: Buffer): Map<string, Buffer> {
+/** PAX records keyed by name; values stay bytes. `budget` counts them as they are read. */
+export function parsePaxRecords(data: Buffer, budget: MetaRecordBudget): Map<string, Buffer> {
   const records = new Map<string, Buffer>();
   let pos = 0;
   while (pos < data.length) {
+    budget.countPax(1);
     const space = data.indexOf(0x20, pos);
     const len = space === -1 ? NaN : Number(data.subarray(pos, space).toString('latin1'));
     if (!Number.isInteger(len) || len <= 0 || pos + len > data.length || data[pos + len - 1] !== 0x0a) {
-      throw new InvalidInputError('not a valid tar archive: malformed PAX header');
+      throw new InvalidInputError(`not a valid tar archive${budget.where}: malformed PAX header`);
     }
     const record = data.subarray(space + 1, pos + len - 1);
     const eq = record.indexOf(0x3d);
-    if (eq === -1) throw new InvalidInputError('not a valid tar archive: malformed PAX record');
+    if (eq === -1) throw new InvalidInputError(`not a valid tar archive${budget.where}: malformed PAX record`);
     records.set(record.subarray(0, eq).toString('utf8'), record.subarray(eq + 1));
     pos += len;
   }
@@ -345,5 +351,60 @@ export function applyPaxRecords(entry: TarEntry, records: Map<string, Buffer>): 
     else if (key === 'gid') entry.gid = number();
     else if (key === 'mtime') entry.mtime = number();
     else if (key.startsWith(XATTR_PAX_PREFIX)) entry.xattrs.set(key.slice(XATTR_PAX_PREFIX.length), Buffer.from(value));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bounds on what a reader holds in memory for one entry
+
+/** The PAX headers and GNU long names before one entry, together (real ones: a few hundred bytes). */
+export const MAX_META_BYTES = 1024 * 1024;
+/** PAX records (xattrs, mostly) for one entry: far more than any file system keeps on a file. */
+export const MAX_PAX_RECORDS = 1024;
+
+const META_NAMES: Record<string, string> = { x: 'a PAX header', g: 'a global PAX header', L: 'a GNU long name', K: 'a GNU long link name' };
+
+/**
+ * What the metadata records before one entry may take: each is read whole into memory, so each
+ * is checked before it is read — alone and with the ones before it — and so is the count of PAX
+ * records. `what` names the archive in errors, when the reader knows it.
+ */
+export class MetaRecordBudget {
+  private bytes = 0;
+  private records = 0;
+
+  constructor(private readonly what?: string) {}
+
+  /** Before reading a record of type `typeflag` whose header says `size` bytes. */
+  admit(typeflag: string, size: number): void {
+    const record = `${META_NAMES[typeflag] ?? 'a metadata record'}${this.where}`;
+    if (size > MAX_META_BYTES) throw this.refuse(`${record} is ${size} bytes, more than 1 MiB, the most tcbuild accepts for one`);
+    this.bytes += size;
+    if (this.bytes > MAX_META_BYTES) {
+      throw this.refuse(`the PAX headers and long names before one entry${this.where} add up to more than 1 MiB, the most tcbuild accepts (the last is ${record})`);
+    }
+  }
+
+  /** After parsing a PAX header of `count` records. */
+  countPax(count: number): void {
+    this.records += count;
+    if (this.records > MAX_PAX_RECORDS) {
+      throw this.refuse(`the PAX headers before one entry${this.where} hold more than ${MAX_PAX_RECORDS} records, the most tcbuild accepts`);
+    }
+  }
+
+  /** The entry they described has come: the next one starts afresh. */
+  reset(): void {
+    this.bytes = 0;
+    this.records = 0;
+  }
+
+  /** " of ARCHIVE" for messages, or nothing. */
+  get where(): string {
+    return this.what === undefined ? '' : ` of ${this.what}`;
+  }
+
+  private refuse(message: string): InvalidInputError {
+    return new InvalidInputError(message, { hint: 'no tool writes such records for a real file: the archive is broken or hostile' });
   }
 }

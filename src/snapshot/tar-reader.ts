@@ -2,6 +2,7 @@ import { InvalidInputError } from '../errors.js';
 import {
   BLOCK_SIZE,
   META_TYPEFLAGS,
+  MetaRecordBudget,
   applyPaxRecords,
   decodeHeaderBlock,
   isZeroBlock,
@@ -16,9 +17,6 @@ export interface TarReadEntry {
   body: AsyncIterable<Buffer>;
 }
 
-/** Largest PAX or GNU long-name record accepted: these are buffered whole. */
-const MAX_META_RECORD = 1 << 20;
-
 /**
  * Streams the entries of a tar archive. The whole source is consumed, trailing bytes after the
  * end-of-archive blocks included, so a digest computed upstream covers every byte.
@@ -28,16 +26,17 @@ export async function* readTar(source: AsyncIterable<Buffer>): AsyncGenerator<Ta
   let pax: Map<string, Buffer> | undefined;
   let longName: string | undefined;
   let longLink: string | undefined;
+  const budget = new MetaRecordBudget();
   for (;;) {
     const block = await input.read(BLOCK_SIZE);
     if (block === undefined || isZeroBlock(block)) break;
     const { typeflag, entry } = decodeHeaderBlock(block);
 
     if (META_TYPEFLAGS.has(typeflag)) {
-      if (entry.size > MAX_META_RECORD) throw new InvalidInputError(`tar metadata record of ${entry.size} bytes is too large`);
+      budget.admit(typeflag, entry.size);
       const data = await input.readExactly(entry.size + paddingFor(entry.size));
       const record = data.subarray(0, entry.size);
-      if (typeflag === 'x') pax = new Map([...(pax ?? []), ...parsePaxRecords(record)]);
+      if (typeflag === 'x') pax = new Map([...(pax ?? []), ...parsePaxRecords(record, budget)]);
       else if (typeflag === 'L') longName = cString(record);
       else if (typeflag === 'K') longLink = cString(record);
       // 'g' (global PAX) records carry nothing a layer needs.
@@ -48,6 +47,7 @@ export async function* readTar(source: AsyncIterable<Buffer>): AsyncGenerator<Ta
     if (longLink !== undefined) entry.linkname = longLink;
     if (pax) applyPaxRecords(entry, pax);
     pax = longName = longLink = undefined;
+    budget.reset();
 
     // Only regular files have data for the consumer; a hard link may carry some that is skipped.
     const dataSize = entry.type === 'file' || entry.type === 'hardlink' ? entry.size : 0;

@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
+import { InvalidInputError } from '../errors.js';
 import { applyLayer, createDecompressor, type StreamCompression } from '../snapshot/index.js';
 
 const MAGIC: { compression: StreamCompression; bytes: number[] }[] = [
@@ -21,7 +22,9 @@ export async function unpackArchive(path: string, dir: string): Promise<boolean>
   const head = await readHead(path, 16);
   const compression = MAGIC.find((m) => m.bytes.every((b, i) => head[i] === b))?.compression ?? 'none';
   if (!isTarHeader(await decompressedHead(path, compression))) return false;
-  await applyLayer(createReadStream(path), compression, dir);
+  await applyLayer(createReadStream(path), compression, dir).catch((err: unknown) => {
+    throw err instanceof InvalidInputError ? new InvalidInputError(`cannot unpack ${path}: ${err.message}`, { cause: err, hint: err.hint }) : err;
+  });
   return true;
 }
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseDockerignore } from '../../src/frontend/dockerignore.js';
+import { matchPathElement } from '../../src/frontend/glob.js';
 import { PatternMatcher } from '../../src/frontend/patterns.js';
 import { MountSyntaxError, parseMount } from '../../src/frontend/run-mount.js';
 import { parseChmod } from '../../src/solver/chmod.js';
@@ -35,6 +36,12 @@ describe('.dockerignore patterns (moby/patternmatcher semantics)', () => {
     [['a.b'], 'axb', false],
     [['/secret'], 'secret', true],
     [['x/../secret'], 'secret', true],
+    // found by the fuzzer: escapes became regular-expression escapes (\d a digit, \c a control letter)
+    [['\\d'], 'd', true],
+    [['\\d'], '5', false],
+    [['.9\\cr9'], '.9cr9', true],
+    [['[a/]'], 'a', true],
+    [['a[/]b'], 'a/b', false],
   ];
   for (const [patterns, path, expected] of cases) {
     it(`${JSON.stringify(patterns)} ${expected ? 'matches' : 'does not match'} ${path}`, () => assert.equal(matches(patterns, path), expected));
@@ -44,6 +51,16 @@ describe('.dockerignore patterns (moby/patternmatcher semantics)', () => {
     const m = new PatternMatcher(['build', '!build/dist/app.js']);
     assert.equal(m.mayIncludeBelow('build'), true);
     assert.equal(m.mayIncludeBelow('other'), false);
+  });
+
+  // Found by the fuzzer: backtracking made these take minutes (a hostile context hangs the build).
+  // A backtracking matcher takes longer than the test's timeout on each.
+  it('matches in time linear in the path, whatever the pattern', { timeout: 60_000 }, () => {
+    const stars = `${'*a'.repeat(30)}*b`;
+    assert.equal(matches([stars], 'a'.repeat(200)), false);
+    assert.equal(matches([`${'**/a/'.repeat(20)}b`], `${'a/'.repeat(200)}c`), false);
+    assert.equal(matchPathElement(stars, 'a'.repeat(200)), false);
+    assert.equal(matchPathElement(stars, `${'a'.repeat(200)}b`), true);
   });
 
   it('refuses a lone "!"', () => assert.throws(() => new PatternMatcher(['!']), /illegal exclusion pattern/));

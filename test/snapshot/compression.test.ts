@@ -6,10 +6,11 @@ import { Readable, type Transform } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
 import { describe, test } from 'node:test';
-import { constants, deflateRawSync, gunzipSync } from 'node:zlib';
+import { constants, crc32, deflateRawSync, gunzipSync } from 'node:zlib';
 import { InvalidInputError } from '../../src/errors.js';
 import { compressionLevel, createCompressor, createDecompressor } from '../../src/snapshot/compression.js';
 import { newZstdStream } from '../../src/snapshot/native.js';
+import { unpackArchive } from '../../src/solver/archive.js';
 import { GZIP_BLOCK_SIZE } from '../../src/snapshot/parallel-gzip.js';
 import { run, withTempDir } from './helpers.js';
 
@@ -167,6 +168,46 @@ describe('bzip2 and xz decompression (ADD of local archives)', () => {
         await assert.rejects(transformed(createDecompressor(format)!, Buffer.from(`definitely not ${format}`)), InvalidInputError);
       }));
   }
+
+  /**
+   * The stream with its first block header's LZMA2 dictionary size code set to `code` (the size is
+   * 2 or 3 << (code / 2 + 11)): the data still decodes with any dictionary at least as large.
+   */
+  const withDictionaryCode = (xz: Buffer, code: number): Buffer => {
+    const patched = Buffer.from(xz);
+    const start = 12; // after the stream header
+    const size = (patched[start]! + 1) * 4;
+    const flags = patched[start + 1]!;
+    let at = start + 2;
+    const skipVli = () => {
+      while (patched[at++]! & 0x80);
+    };
+    if (flags & 0x40) skipVli();
+    if (flags & 0x80) skipVli();
+    assert.equal(patched[at], 0x21, 'the first filter is LZMA2');
+    assert.equal(patched[at + 1], 1, 'with one byte of properties');
+    patched[at + 2] = code;
+    patched.writeUInt32LE(crc32(patched.subarray(start, start + size - 4)), start + size - 4);
+    return patched;
+  };
+
+  test('xz: a stream whose dictionary needs more than 256 MiB is refused before it is allocated; 64 MiB (xz -9) is read', () =>
+    withTempDir(async (dir) => {
+      const data = Buffer.concat([sample(64 * 1024), Buffer.from('end')]);
+      const compressed = await compressedByCli('xz', dir, data);
+      assert.deepEqual(await transformed(createDecompressor('xz')!, withDictionaryCode(compressed, 28)), data); // 64 MiB
+      for (const code of [33, 37, 40]) { // 384 MiB, 1.5 GiB, 4 GiB
+        await assert.rejects(transformed(createDecompressor('xz')!, withDictionaryCode(compressed, code)), (err: Error) => {
+          assert.ok(err instanceof InvalidInputError, `${err.constructor.name}: ${err.message}`);
+          assert.match(err.message, /^not a valid xz stream: xz: it needs more than 256 MiB of memory to decompress \(xz -9 needs 65 MiB\), more than tcbuild allows$/);
+          return true;
+        });
+      }
+      // ADD of such a file does not unpack it (it is copied as it is, as any file that does not decompress).
+      const file = join(dir, 'huge-dictionary.tar.xz');
+      await writeFile(file, withDictionaryCode(compressed, 37));
+      assert.equal(await unpackArchive(file, dir), false);
+    }));
 });
 
 test('compression levels are checked per algorithm', () => {
