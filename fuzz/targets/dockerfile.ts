@@ -17,6 +17,7 @@ const options: ConvertOptions = {
   context: { op: 'context', name: 'context', dir: '/ctx', excludes: [] },
   namedContexts: new Map([['named', { kind: 'image', ref: 'busybox:named' }]]),
   sourceDateEpoch: 0,
+  network: 'private',
   warn: () => undefined,
   resolveImage: async (ref, platform) => {
     parseReference(ref);

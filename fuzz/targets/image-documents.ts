@@ -25,6 +25,7 @@ async function buildOnTop(config: ImageConfig): Promise<void> {
     buildPlatform: { os: 'linux', architecture: 'amd64' },
     context: { op: 'context', name: 'context', dir: '/ctx', excludes: [] },
     sourceDateEpoch: undefined,
+    network: 'private',
     warn: () => undefined,
     resolveImage: async (ref, platform) => ({ vertex: { op: 'image', ref, manifest: sha256(ref), platform }, config }),
   });

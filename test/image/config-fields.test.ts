@@ -18,6 +18,7 @@ async function buildOn(base: ImageConfig) {
     buildPlatform: { os: 'linux', architecture: 'amd64' },
     context: { op: 'context', name: 'context', dir: '/ctx', excludes: [] },
     sourceDateEpoch: 0,
+    network: 'private',
     warn: () => undefined,
     resolveImage: async (ref, platform) => ({ vertex: { op: 'image', ref, manifest: sha256(ref), platform }, config: base }),
   });
