@@ -17,6 +17,7 @@ import { tcbuild } from '../helpers/cli.js';
 import { startFakeRegistry, type FakeContent, type FakeRegistry } from './fake-registry.js';
 import { oneParagraph, writeLayout, writeTarFile } from './hostile.js';
 import { buildTestImage } from './image-fixture.js';
+import { claimingTarHeader } from '../helpers/tar-header.js';
 
 const MiB = 1024 * 1024;
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -193,26 +194,8 @@ describe('manifest, index and config sizes from hostile registries and archives 
   it('a PAX header or GNU long name that claims gigabytes is refused, not allocated', async () => {
     for (const type of ['x', 'L']) {
       const archive = join(await dir('archive'), 'pax.tar');
-      await writeFile(archive, Buffer.concat([tarHeader('././@PaxHeader', type, 8 * 1024 * MiB), Buffer.alloc(1024)]));
+      await writeFile(archive, Buffer.concat([claimingTarHeader('././@PaxHeader', type, 8 * 1024 * MiB), Buffer.alloc(1024)]));
       await assert.rejects(load(archive, { root: await dir('root') }), invalid(new RegExp(`of docker-archive:${escape(archive)} is 8589934592 bytes, more than 1 MiB`)), type);
     }
   });
 });
-
-/** A ustar header block whose size field says `size` (the data need not follow: the reader must refuse first). */
-function tarHeader(name: string, type: string, size: number): Buffer {
-  const block = Buffer.alloc(512);
-  block.write(name, 0, 100);
-  block.write('0000644\0', 100);
-  block.write('0000000\0', 108);
-  block.write('0000000\0', 116);
-  block.write(`${size.toString(8).padStart(11, '0')}\0`, 124);
-  block.write('00000000000\0', 136);
-  block.write(type, 156);
-  block.write('ustar\x0000', 257);
-  block.fill(0x20, 148, 156);
-  let sum = 0;
-  for (const b of block) sum += b;
-  block.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
-  return block;
-}

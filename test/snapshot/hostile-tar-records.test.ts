@@ -14,31 +14,14 @@ import { END_OF_ARCHIVE, encodeEntryHeader, paddingFor, tarEntry } from '../../s
 import { unpackArchive } from '../../src/solver/archive.js';
 import { unpackImageLayers } from '../../src/solver/unpack-image.js';
 import { needsRoot, withTempDir } from './helpers.js';
+import { claimingTarHeader } from '../helpers/tar-header.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
 
-/** A ustar header block of `type` whose size field says `size`; the data need not follow. */
-function header(name: string, type: string, size: number): Buffer {
-  const block = Buffer.alloc(512);
-  block.write(name, 0, 100);
-  block.write('0000644\0', 100);
-  block.write('0000000\0', 108);
-  block.write('0000000\0', 116);
-  block.write(`${size.toString(8).padStart(11, '0')}\0`, 124);
-  block.write('00000000000\0', 136);
-  block.write(type, 156);
-  block.write('ustar\x0000', 257);
-  block.fill(0x20, 148, 156);
-  let sum = 0;
-  for (const b of block) sum += b;
-  block.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
-  return block;
-}
-
 /** A header whose checksum field is in GNU base-256 (high bit set), eight bytes wide. */
 function base256Checksum(): Buffer {
-  const block = header('manifest.json', '0', 0);
+  const block = claimingTarHeader('manifest.json', '0', 0);
   block.fill(0, 148, 156);
   block[148] = 0x80;
   return block;
@@ -46,7 +29,7 @@ function base256Checksum(): Buffer {
 
 /** A metadata record of `type` whose data is `data`, padded. */
 function record(type: string, data: Buffer): Buffer {
-  return Buffer.concat([header('././@PaxHeader', type, data.length), data, Buffer.alloc(paddingFor(data.length))]);
+  return Buffer.concat([claimingTarHeader('././@PaxHeader', type, data.length), data, Buffer.alloc(paddingFor(data.length))]);
 }
 
 /** One PAX record "<len> key=value\n". */
@@ -95,7 +78,7 @@ describe('PAX headers and GNU long names from hostile layers and archives are bo
   it('a PAX header or long name that claims 1 GiB is refused before it is read, naming the layer', async () => {
     await withTempDir(async (dir) => {
       for (const type of ['x', 'L', 'K']) {
-        const source = endless(header('././@LongLink', type, 1024 * MiB));
+        const source = endless(claimingTarHeader('././@LongLink', type, 1024 * MiB));
         const snapshotter = new NativeSnapshotter(join(dir, `snapshots-${type}`));
         const layer = layerOf(source.stream, type);
         await assert.rejects(
@@ -158,10 +141,10 @@ describe('PAX headers and GNU long names from hostile layers and archives are bo
       const cases: [Buffer, RegExp][] = [
         [Buffer.concat([bigPax(), bigPax(), fileEntry]), /before one entry of docker-archive:.*image\.tar add up to more than 1 MiB/],
         [Buffer.concat([manyRecords(1100), fileEntry]), /before one entry of docker-archive:.*image\.tar hold more than 1024 records/],
-        [Buffer.concat([record('x', Buffer.from(paxRecord('size', '-1536'))), header('manifest.json', '0', 0), END_OF_ARCHIVE]), /docker-archive:.*image\.tar is not a valid tar archive: an entry's size is not a byte count/],
+        [Buffer.concat([record('x', Buffer.from(paxRecord('size', '-1536'))), claimingTarHeader('manifest.json', '0', 0), END_OF_ARCHIVE]), /docker-archive:.*image\.tar is not a valid tar archive: an entry's size is not a byte count/],
         // Found by the image-archive fuzz target: a checksum in base-256 made the index's own header parser throw a RangeError.
         [Buffer.concat([base256Checksum(), END_OF_ARCHIVE]), /docker-archive:.*image\.tar is not a tar archive \(or is compressed\): not a valid tar archive: a header checksum does not match/],
-        [Buffer.concat([...Array<Buffer>(MAX_ARCHIVE_ENTRIES + 1).fill(header('d/', '5', 0)), END_OF_ARCHIVE]), /docker-archive:.*image\.tar has more than 100000 entries, more than tcbuild reads/],
+        [Buffer.concat([...Array<Buffer>(MAX_ARCHIVE_ENTRIES + 1).fill(claimingTarHeader('d/', '5', 0)), END_OF_ARCHIVE]), /docker-archive:.*image\.tar has more than 100000 entries, more than tcbuild reads/],
       ];
       for (const [bytes, pattern] of cases) {
         await writeFile(archive, bytes);
