@@ -91,7 +91,7 @@ function ready(stack: ChildProcess): Promise<void> {
 
 function stackError(why: string, output: string): FailedPreconditionError {
   const printed = output.trim() ? `; it printed:\n${output.trim()}` : '';
-  return new FailedPreconditionError(`the private network for RUN steps could not be set up: ${STACK} ${why}${printed}`, {
-    hint: `install it (apt-get install ${STACK}), or choose another network: RUN --network=none, or --network=host with --allow network.host`,
+  return new FailedPreconditionError(`the private network of the container could not be set up: ${STACK} ${why}${printed}`, {
+    hint: `install it (apt-get install ${STACK}), or pass --network none (no network) or --network host (the host's) to tcbuild build or run`,
   });
 }

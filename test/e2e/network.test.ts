@@ -3,7 +3,7 @@
 // with the build's entitlements (--allow), as BuildKit's.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -93,6 +93,19 @@ describe('the network and privileges of RUN steps and tcbuild run', { skip: NEED
     );
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.result, /^connected\nHTTP\/1\.[01] \d{3}/);
+  });
+
+  it('without slirp4netns, a RUN step fails with a clear error naming the line and the fix', async () => {
+    const bin = await mkdtemp(join(tmpdir(), 'tcbuild-no-slirp-'));
+    try {
+      await symlink(process.execPath, join(bin, 'node'));
+      await writeFile(join(context, 'Dockerfile'), 'FROM busybox\nRUN echo hi\n');
+      const r = await tcbuild(['build', '--progress', 'quiet', '--no-cache', context], { ...env(), PATH: bin });
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /^error: .*Dockerfile:2: RUN echo hi: the private network of the container could not be set up: slirp4netns is not installed\nhint: install it \(apt-get install slirp4netns\)/);
+    } finally {
+      await rm(bin, { recursive: true, force: true });
+    }
   });
 
   it('RUN --security=insecure is refused without --allow security.insecure, and privileged with it', async () => {
