@@ -1,3 +1,4 @@
+import { InvalidInputError } from '../errors.js';
 import type { ContainerUser } from './types.js';
 
 // Docker's (moby/sys/user GetExecUser) rules for a USER string.
@@ -64,13 +65,13 @@ function parseId(text: string): number | undefined {
 }
 
 function checkRange(what: string, id: number): number {
-  if (id < 0 || id > MAX_ID) throw new Error(`${what} ${id} is out of range (0-${MAX_ID})`);
+  if (id < 0 || id > MAX_ID) throw new InvalidInputError(`${what} ${id} is out of range (0-${MAX_ID})`);
   return id;
 }
 
-function missing(what: string, name: string, file: string, content: string | null): Error {
+function missing(what: string, name: string, file: string, content: string | null): InvalidInputError {
   const why = content === null ? `the image has no ${file}` : `no matching entries in ${file}`;
-  return new Error(`unable to find ${what} "${name}": ${why}`);
+  return new InvalidInputError(`unable to find ${what} "${name}": ${why}`);
 }
 
 /** Lines of "a:b:c" fields, skipping blank lines and comments. */

@@ -65,3 +65,34 @@ describe('failed builds: a clear error naming the file and line, exit ≠ 0, not
     await assertNotTagged();
   });
 });
+
+describe('bad flag values: one line saying what is wrong, exit 1, never "internal error"', { skip: NEEDS_ROOT }, () => {
+  const workspace = buildWorkspace();
+  let context: string;
+  const env = () => ({ TCBUILD_ROOT: workspace.root() });
+
+  before(async () => {
+    context = await workspace.context({ Dockerfile: 'FROM busybox\nRUN true\n' });
+  });
+
+  const CASES: [string[], RegExp][] = [
+    [['run', '--memory', 'abc', 'busybox', 'true'], /invalid memory size "abc"/],
+    [['run', '--cpus', '-1', 'busybox', 'true'], /--cpus -1: expected a non-negative number/],
+    [['run', '--ulimit', 'nofile=9:1', 'busybox', 'true'], /the soft limit is above the hard limit/],
+    [['run', '--add-host', 'db', 'busybox', 'true'], /invalid --add-host "db"/],
+    [['run', '--network', 'bridge0', 'busybox', 'true'], /invalid --network "bridge0"/],
+    [['run', '-u', 'nosuch', 'busybox', 'true'], /unable to find user "nosuch": no matching entries in \/etc\/passwd/],
+    [['run', '-u', '5000000000', 'busybox', 'true'], /uid 5000000000 is out of range/],
+    [['build', '--memory', '12q'], /invalid memory size "12q"/],
+    [['build', '--network', 'sideways'], /invalid --network "sideways"/],
+    [['build', '--allow', 'network.host,everything'], /--allow everything: unknown entitlement/],
+  ];
+  for (const [args, message] of CASES) {
+    it(`tcbuild ${args.join(' ')}`, async () => {
+      const r = await tcbuild(args[0] === 'build' ? [...args, context] : args, env());
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, new RegExp(`^error: .*${message.source}`));
+      assert.doesNotMatch(r.stderr, /internal error|this is a bug|\n\s+at /);
+    });
+  }
+});
