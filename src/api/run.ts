@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 
-import { TcbuildError } from '../errors.js';
+import { InvalidInputError, TcbuildError } from '../errors.js';
 import { hostPlatform, parsePlatform } from '../image/platform.js';
 import type { RegistryOptions } from '../registry/index.js';
 import { defaultRoot, openRoot } from '../root.js';
@@ -44,6 +44,9 @@ export interface RunResult extends ContainerResult {
 
 /** `tcbuild run IMAGE [CMD...]`: runs a command in a container of a stored (or pulled) image. */
 export async function run(image: string, opts: RunOptions = {}): Promise<RunResult> {
+  if (opts.workdir !== undefined && !opts.workdir.startsWith('/')) {
+    throw new InvalidInputError(`the working directory "${opts.workdir}" is invalid, it needs to be an absolute path`);
+  }
   const store = await openRoot(opts.root ?? defaultRoot());
   const platform = opts.platform ? parsePlatform(opts.platform) : hostPlatform();
   const found = await localOrPulledImage(store.layout, new LazyRegistry(opts.registry ?? {}), image, platform, opts.pull ?? false);
