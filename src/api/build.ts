@@ -18,7 +18,7 @@ import type { Descriptor, ImageConfig, Platform } from '../image/types.js';
 import { silentProgress, type Progress } from '../progress/progress.js';
 import type { RegistryOptions } from '../registry/index.js';
 import { familiarName, formatReference, parseReference } from '../registry/reference.js';
-import { openRoot, type StoreRoot } from '../root.js';
+import { openRoot, type StoreRoot, type StoreOptions } from '../root.js';
 import type { SecretSource } from '../solver/run-mounts.js';
 import { openBuildContexts, type BuildContexts } from './build-context.js';
 import { Solver } from '../solver/solver.js';
@@ -28,7 +28,7 @@ import { collectGarbage } from './prune.js';
 import { LazyRegistry, localOrPulledImage } from './resolve-image.js';
 import type { NetworkMode, SandboxLimits } from '../sandbox/index.js';
 
-export interface BuildOptions {
+export interface BuildOptions extends StoreOptions {
   /** The build context: a directory, or a tarball (plain, gzip or zstd). */
   context: string;
   /** `--build-context NAME=DIR|docker-image://REF`: stand-ins for stages and images in FROM, COPY --from and RUN --mount from=. */
@@ -53,7 +53,6 @@ export interface BuildOptions {
   pull?: boolean;
   push?: boolean;
   progress?: Progress;
-  root?: string;
   registry?: RegistryOptions;
   /** SOURCE_DATE_EPOCH: clamps timestamps in layers and config for reproducible digests. */
   sourceDateEpoch?: number;
@@ -216,7 +215,7 @@ async function buildInContexts(opts: BuildOptions, store: StoreRoot, contexts: B
         await (await registry.get()).push(ref, source);
       }
     }
-    await collectGarbage(store.root, { keepSince: started }).catch((err: unknown) => progress.emit({ kind: 'warning', text: `build cache GC: ${messageOf(err)}` }));
+    await collectGarbage({ root: store.root, keepSince: started }).catch((err: unknown) => progress.emit({ kind: 'warning', text: `build cache GC: ${messageOf(err)}` }));
     return { descriptor, digest: descriptor.digest, images, tags: tags.map(formatReference) };
   } finally {
     await registry.close();

@@ -5,14 +5,14 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { InvalidInputError, TcbuildError } from '../errors.js';
 import { hostPlatform, parsePlatform } from '../image/platform.js';
 import type { RegistryOptions } from '../registry/index.js';
-import { defaultRoot, openRoot } from '../root.js';
+import { defaultRoot, openRoot, type StoreOptions } from '../root.js';
 import { resolveUser, runContainer, type ContainerRequest, type ContainerResult, type Mount, type NetworkMode, type SandboxLimits } from '../sandbox/index.js';
 import { LayeredView } from '../snapshot/index.js';
 import { unpackImageLayers } from '../solver/unpack-image.js';
 import { LazyRegistry, localOrPulledImage } from './resolve-image.js';
 
 /** The container's I/O is the sandbox's own: stdin (-i), a pty (-t), output streams, abort. */
-export interface RunOptions extends SandboxLimits, Pick<ContainerRequest, 'privileged' | 'stdin' | 'tty' | 'consoleSize' | 'stdout' | 'stderr' | 'signal'> {
+export interface RunOptions extends SandboxLimits, Pick<ContainerRequest, 'privileged' | 'stdin' | 'tty' | 'consoleSize' | 'stdout' | 'stderr' | 'signal'>, StoreOptions {
   /** The command; default: the image's Cmd. */
   args?: string[];
   /** Replaces the image's Entrypoint ([] clears it). */
@@ -33,7 +33,6 @@ export interface RunOptions extends SandboxLimits, Pick<ContainerRequest, 'privi
   /** Default: this host's; the image must have it (foreign platforms run under emulation). */
   platform?: string;
   pull?: boolean;
-  root?: string;
   registry?: RegistryOptions;
 }
 

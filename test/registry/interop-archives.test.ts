@@ -87,6 +87,6 @@ describe('interop with skopeo, and oci/docker archives', () => {
     await save(['busybox:saved'], saved, { root });
     const inspected = JSON.parse(await skopeo('inspect', `docker-archive:${saved}`)) as { Architecture: string; Layers: string[] };
     assert.equal(inspected.Architecture, 'amd64');
-    assert.equal((await inspect('busybox:saved', root)).descriptor.digest, loaded.digests[0]);
+    assert.equal((await inspect('busybox:saved', { root })).descriptor.digest, loaded.digests[0]);
   });
 });
