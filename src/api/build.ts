@@ -130,7 +130,7 @@ async function buildInContexts(opts: BuildOptions, store: StoreRoot, contexts: B
   if (opts.push && tags.length === 0) throw new TcbuildError('--push needs at least one -t NAME:TAG to push to');
 
   const platforms = targetPlatforms(opts.platform);
-  const registry = new LazyRegistry(opts.registry ?? {});
+  const registry = new LazyRegistry({ progress, ...opts.registry });
   try {
     const plans = await Promise.all(
       platforms.map((platform) =>

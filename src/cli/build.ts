@@ -106,7 +106,7 @@ export function buildCommand(): Command {
         sandbox: sandboxLimits(flags),
         network: parseNetworkMode(flags.network),
         allow: parseEntitlements(flags.allow ?? []),
-        registry: registryOptions(flags),
+        registry: registryOptions(flags, { quiet: true }),
         ...(sde !== undefined ? { sourceDateEpoch: Number(sde) } : {}),
         compression: parseLayerCompression(flags.compression),
         ...(flags.compressionLevel !== undefined ? { compressionLevel: Number(flags.compressionLevel) } : {}),
