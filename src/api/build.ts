@@ -1,11 +1,12 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { resolve as resolvePath, join, relative } from 'node:path';
-import { TcbuildError, isErrno, messageOf } from '../errors.js';
+import { cannotRead, InvalidInputError, TcbuildError, isErrno, messageOf } from '../errors.js';
 import { writeImage, writeIndex } from '../export/store.js';
 import { requireEntitlements, type Entitlement } from '../graph/entitlements.js';
 import { allVertices, formatGraph } from '../graph/walk.js';
 import { requireEmulation } from '../sandbox/binfmt.js';
-import { LayeredView } from '../snapshot/index.js';
+import { compressionLevel, LayeredView } from '../snapshot/index.js';
+import { parseAddHost } from '../sandbox/etc-files.js';
 import { convert } from '../frontend/convert.js';
 import { DockerfileError } from '../frontend/errors.js';
 import { toStages } from '../frontend/instructions.js';
@@ -99,6 +100,7 @@ export interface BuildResult {
 
 /** Builds a Dockerfile into the local store (tagging it), and pushes it when asked. */
 export async function build(opts: BuildOptions): Promise<BuildResult> {
+  await refuseBadOptions(opts);
   const store = await openRoot(opts.root, opts.snapshotter !== undefined ? { snapshotter: opts.snapshotter } : {});
   const contexts = await openBuildContexts({
     context: opts.context,
@@ -110,6 +112,25 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     return await buildInContexts(opts, store, contexts);
   } finally {
     await contexts.release();
+  }
+}
+
+/** Options that would fail only once a step uses them fail before anything runs, as with buildx. */
+async function refuseBadOptions(opts: BuildOptions): Promise<void> {
+  compressionLevel(opts.compression ?? 'gzip', opts.compressionLevel);
+  for (const entry of opts.sandbox?.addHosts ?? []) parseAddHost(entry);
+  for (const [id, source] of Object.entries(opts.secrets ?? {})) {
+    if (!('file' in source)) continue;
+    const st = await stat(source.file).catch((err: unknown) => {
+      throw cannotRead(source.file, err);
+    });
+    if (!st.isFile()) throw new InvalidInputError(`secret "${id}": ${source.file} is not a file`);
+  }
+  for (const [id, socket] of Object.entries(opts.ssh ?? {})) {
+    const st = await stat(socket).catch((err: unknown) => {
+      throw cannotRead(socket, err);
+    });
+    if (!st.isSocket()) throw new InvalidInputError(`--ssh ${id}: ${socket} is not an ssh agent socket`);
   }
 }
 
