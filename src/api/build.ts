@@ -21,6 +21,7 @@ import { familiarName, formatReference, parseReference } from '../registry/refer
 import { openRoot, type StoreRoot } from '../root.js';
 import type { SecretSource } from '../solver/run-mounts.js';
 import { openBuildContexts, type BuildContexts } from './build-context.js';
+import { sandboxExecutor } from '../solver/executor.js';
 import { Solver } from '../solver/solver.js';
 import { storeImageOrIndex } from '../content/store-image.js';
 import { withCreatedTimes } from '../image/history-times.js';
@@ -77,6 +78,8 @@ export interface BuildOptions {
   network?: NetworkMode;
   /** `--allow`: what RUN steps may ask for beyond the sandbox (RUN --network=host, --security=insecure). */
   allow?: Entitlement[];
+  /** Aborting it stops the build: no further step starts, a running RUN is killed, and build() rejects with a CancelledError. */
+  signal?: AbortSignal;
 }
 
 /** `-o`: the final filesystem (type=local, one folder per platform), or the image as an oci-archive or docker-archive tarball. */
@@ -165,6 +168,9 @@ async function buildInContexts(opts: BuildOptions, store: StoreRoot, contexts: B
       root: store.root,
       blobs: store.layout.blobs,
       snapshotter: store.snapshotter,
+      differ: store.snapshotter,
+      executor: sandboxExecutor,
+      ...(opts.signal ? { signal: opts.signal } : {}),
       progress,
       noCache: opts.noCache ?? false,
       noCacheStages: new Set((opts.noCacheFilter ?? []).map((stage) => stage.toLowerCase())),
