@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { ContentStore } from '../../src/content/store.js';
 import { DigestMismatchError } from '../../src/errors.js';
-import type { CopyVertex, ExecVertex, MkdirVertex, StepDescription, Vertex } from '../../src/graph/vertex.js';
+import type { CopyVertex, ExecVertex, StepDescription, Vertex } from '../../src/graph/vertex.js';
 import type { Digest } from '../../src/image/digest.js';
 import type { LayerCompression } from '../../src/image/media-types.js';
 import type { Platform } from '../../src/image/types.js';
@@ -195,13 +195,8 @@ export function run(input: Vertex, args: string[], line = 2, rest: Partial<ExecV
   };
 }
 
-/** `WORKDIR path`. */
-export function workdir(input: Vertex, path: string, line = 2): MkdirVertex {
-  return { op: 'mkdir', input, path, user: '', description: at(line, `WORKDIR ${path}`, '0') };
-}
-
-/** `COPY` of everything in `source` to `dest`. */
-export function copy(input: Vertex, source: CopyVertex['source'], dest: string, line = 2): CopyVertex {
+/** `COPY --from=source / dest`. */
+export function copy(input: Vertex, source: Vertex, dest: string, line = 2): CopyVertex {
   return {
     op: 'copy',
     input,
@@ -214,7 +209,7 @@ export function copy(input: Vertex, source: CopyVertex['source'], dest: string, 
     link: false,
     parents: false,
     excludes: [],
-    description: at(line, `COPY . ${dest}`, '0'),
+    description: at(line, `COPY / ${dest}`, '0'),
   };
 }
 
