@@ -78,7 +78,7 @@ export interface BuildOptions {
   network?: NetworkMode;
   /** `--allow`: what RUN steps may ask for beyond the sandbox (RUN --network=host, --security=insecure). */
   allow?: Entitlement[];
-  /** Aborting it stops the build: no further step starts, a running RUN is killed, and build() rejects with a CancelledError. */
+  /** Aborting it stops the build: no further step starts, a running RUN is killed; build() rejects (CancelledError). */
   signal?: AbortSignal;
 }
 

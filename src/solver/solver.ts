@@ -188,7 +188,13 @@ export class Solver {
   }
 
   /** Runs an exec step's command; returns its --mount targets. */
-  private async runStep(v: ExecVertex, id: number, mounts: Mount[], below: LayeredView, key: string): Promise<string[]> {
+  private async runStep(
+    v: ExecVertex,
+    id: number,
+    rootfs: Mount[],
+    below: LayeredView,
+    key: string,
+  ): Promise<string[]> {
     const user = (() => {
       try {
         const text = (path: string) => below.readFile(path)?.toString('utf8') ?? null;
@@ -219,7 +225,7 @@ export class Solver {
     };
     try {
       const request: ContainerRequest = {
-        rootfs: mounts,
+        rootfs,
         mountpoint,
         mounts: runMounts.mounts,
         args: v.args,

@@ -1,12 +1,10 @@
 import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import type { Readable } from 'node:stream';
 import { ContentStore } from '../../src/content/store.js';
 import { DigestMismatchError } from '../../src/errors.js';
 import type { CopyVertex, ExecVertex, StepDescription, Vertex } from '../../src/graph/vertex.js';
 import type { Digest } from '../../src/image/digest.js';
-import type { LayerCompression } from '../../src/image/media-types.js';
 import type { Platform } from '../../src/image/types.js';
 import type { ProgressEvent } from '../../src/progress/progress.js';
 import type { ContainerRequest, ContainerResult } from '../../src/sandbox/index.js';
@@ -69,13 +67,8 @@ export class DirSnapshotter implements StepSnapshotter, LayerDiffer {
     return writeLayer(this.upperDir(key), store, options);
   }
 
-  async applyLayerAsSnapshot(
-    name: string,
-    parent: string | undefined,
-    layer: Readable,
-    compression: LayerCompression,
-    options: { expectedDiffId?: Digest } = {},
-  ): Promise<{ diffId: Digest }> {
+  async applyLayerAsSnapshot(...args: Parameters<LayerDiffer['applyLayerAsSnapshot']>): Promise<{ diffId: Digest }> {
+    const [name, parent, layer, compression, options = {}] = args;
     await mkdir(this.upperDir(name), { recursive: true });
     const { diffId } = await applyLayer(layer, compression, this.upperDir(name));
     if (options.expectedDiffId !== undefined && diffId !== options.expectedDiffId) {
