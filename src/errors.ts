@@ -17,6 +17,8 @@ export class NotFoundError extends TcbuildError {}
 export class AlreadyExistsError extends TcbuildError {}
 export class DigestMismatchError extends TcbuildError {}
 export class InvalidInputError extends TcbuildError {}
+/** The caller stopped the work (an AbortSignal): nothing failed. */
+export class CancelledError extends TcbuildError {}
 /** Something this machine lacks (a tool, a kernel feature) or a permission the build was not given. */
 export class FailedPreconditionError extends TcbuildError {}
 

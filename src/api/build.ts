@@ -22,6 +22,7 @@ import { familiarName, formatReference, parseReference } from '../registry/refer
 import { openRoot, type StoreRoot, type StoreOptions } from '../root.js';
 import type { SecretSource } from '../solver/run-mounts.js';
 import { openBuildContexts, type BuildContexts } from './build-context.js';
+import { sandboxExecutor } from '../solver/executor.js';
 import { Solver } from '../solver/solver.js';
 import { storeImageOrIndex } from '../content/store-image.js';
 import { withCreatedTimes } from '../image/history-times.js';
@@ -77,6 +78,8 @@ export interface BuildOptions extends StoreOptions {
   network?: NetworkMode;
   /** `--allow`: what RUN steps may ask for beyond the sandbox (RUN --network=host, --security=insecure). */
   allow?: Entitlement[];
+  /** Aborting it stops the build: no further step starts, a running RUN is killed; build() rejects (CancelledError). */
+  signal?: AbortSignal;
 }
 
 /** `-o`: the final filesystem (type=local, one folder per platform), or the image as an oci-archive or docker-archive tarball. */
@@ -185,6 +188,9 @@ async function buildInContexts(opts: BuildOptions, store: StoreRoot, contexts: B
       root: store.root,
       blobs: store.layout.blobs,
       snapshotter: store.snapshotter,
+      differ: store.snapshotter,
+      executor: sandboxExecutor,
+      ...(opts.signal ? { signal: opts.signal } : {}),
       progress,
       noCache: opts.noCache ?? false,
       noCacheStages: new Set((opts.noCacheFilter ?? []).map((stage) => stage.toLowerCase())),

@@ -5,10 +5,11 @@ import { withLock } from '../content/lock.js';
 import type { OciLayout } from '../content/layout.js';
 import { storeImageOrIndex } from '../content/store-image.js';
 import { InvalidInputError, isErrno } from '../errors.js';
-import { sha256, type Digest } from '../image/digest.js';
+import type { Digest } from '../image/digest.js';
 import { openRoot, type StoreOptions, type StoreRoot } from '../root.js';
 import { allSnapshotters } from '../snapshot/index.js';
 import type { CacheRecord } from '../solver/cache.js';
+import { baseSnapshotNames } from '../solver/unpack-image.js';
 
 export interface PruneOptions extends StoreOptions {
   /** All build cache, not only what nothing refers to (named images and their blobs stay). */
@@ -223,7 +224,7 @@ async function namedImageBlobs(layout: OciLayout): Promise<Map<Digest, number>> 
   return layout.reachableBlobs((await layout.list()).map((e) => e.descriptor));
 }
 
-/** The snapshots the solver unpacks named images' layers into (`layer-<chain id>`). */
+/** The snapshots the solver unpacks named images' layers into. */
 async function namedImageSnapshots(layout: OciLayout): Promise<string[]> {
   const names: string[] = [];
   const visit = async (found: Awaited<ReturnType<typeof storeImageOrIndex>>): Promise<void> => {
@@ -233,11 +234,7 @@ async function namedImageSnapshots(layout: OciLayout): Promise<string[]> {
       }
       return;
     }
-    let chainId: string | undefined;
-    for (const diffId of (await found.image.config()).rootfs.diff_ids) {
-      chainId = chainId === undefined ? diffId : sha256(`${chainId} ${diffId}`);
-      names.push(`layer-${chainId.slice('sha256:'.length)}`);
-    }
+    names.push(...baseSnapshotNames((await found.image.config()).rootfs.diff_ids));
   };
   for (const { descriptor } of await layout.list()) {
     await visit(await storeImageOrIndex(layout.blobs, descriptor)).catch(() => undefined); // an image with missing blobs keeps nothing

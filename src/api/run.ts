@@ -54,7 +54,7 @@ export async function run(image: string, opts: RunOptions = {}): Promise<RunResu
   const platform = opts.platform ? parsePlatform(opts.platform) : hostPlatform();
   const found = await localOrPulledImage(store.layout, new LazyRegistry(opts.registry ?? {}), image, platform, opts.pull ?? false);
   const config = (await found.image.config()).config ?? {};
-  const top = await unpackImageLayers(store.snapshotter, await found.image.layers(), image);
+  const top = await unpackImageLayers(store.snapshotter, store.snapshotter, await found.image.layers(), image);
 
   const args = [...(opts.entrypoint ?? config.Entrypoint ?? []), ...(opts.args?.length ? opts.args : (config.Cmd ?? []))];
   if (args.length === 0) throw new TcbuildError(`${image} has no command to run`, { hint: `give one: tcbuild run ${image} COMMAND` });

@@ -6,7 +6,7 @@ import pLimit from 'p-limit';
 import { PassThrough } from 'node:stream';
 import type { ContentStore } from '../content/store.js';
 import { storeImageOrIndex } from '../content/store-image.js';
-import { messageOf, TcbuildError } from '../errors.js';
+import { CancelledError, messageOf, TcbuildError } from '../errors.js';
 import { DockerfileError } from '../frontend/errors.js';
 import { canonicalJson, vertexDigest, type CopyVertex, type ExecVertex, type ImageVertex, type MkdirVertex, type StepDescription, type Vertex } from '../graph/vertex.js';
 import { sha256, type Digest } from '../image/digest.js';
@@ -15,13 +15,15 @@ import type { Progress } from '../progress/progress.js';
 import type { ContainerRequest, SandboxLimits } from '../sandbox/index.js';
 import { describeExit } from '../sandbox/exit-description.js';
 import { resolveUser } from '../sandbox/user.js';
-import { LayeredView, layerMediaType, type Snapshotter } from '../snapshot/index.js';
+import { LayeredView, layerMediaType, type Mount } from '../snapshot/index.js';
 import { BuildCache, type LayerRecord } from './cache.js';
 import { CacheMountLocks } from './cache-mount-locks.js';
+import type { Executor } from './executor.js';
 import { copyFiles, makeDirectory } from './file-ops.js';
 import { configTime } from '../image/history-times.js';
 import { removeMountTargets } from './mount-targets.js';
 import { EMPTY_SESSION, prepareRunMounts, type BuildSession } from './run-mounts.js';
+import type { LayerDiffer, StepSnapshotter } from './snapshots.js';
 import { StepSources } from './sources.js';
 import { unpackImageLayers } from './unpack-image.js';
 
@@ -30,7 +32,11 @@ export interface SolverOptions {
   /** Secrets and ssh agents RUN --mount may use. */
   session?: BuildSession;
   blobs: ContentStore;
-  snapshotter: Snapshotter;
+  snapshotter: StepSnapshotter;
+  /** Makes each step's layer and unpacks base images (in production, the snapshotter too). */
+  differ: LayerDiffer;
+  /** Runs RUN steps: the sandbox (sandboxExecutor), or a test's stand-in. */
+  executor: Executor;
   progress: Progress;
   noCache: boolean;
   /** Stages (by name or index) whose steps run even when cached: --no-cache-filter. */
@@ -40,6 +46,8 @@ export interface SolverOptions {
   compressionLevel: number | undefined;
   /** Limits and /etc/hosts entries for every RUN step's sandbox. */
   sandbox?: SandboxLimits;
+  /** Aborting it starts no further step and kills a running RUN; the solve then fails with a CancelledError. */
+  signal?: AbortSignal;
 }
 
 /** A solved vertex: the snapshot holding its filesystem and the image layers that make it up. */
@@ -94,6 +102,7 @@ export class Solver {
 
   /** A base image: each layer unpacked once into a snapshot named by its chain ID. */
   private async solveImage(v: ImageVertex): Promise<Solved> {
+    this.throwIfCancelled(`before unpacking ${v.ref}`);
     const found = await storeImageOrIndex(this.opts.blobs, { mediaType: MediaType.ociManifest, digest: v.manifest, size: 0 });
     if (found.kind !== 'image') throw new TcbuildError(`${v.ref}: expected an image manifest at ${v.manifest}`);
     const layers = await found.image.layers();
@@ -103,7 +112,7 @@ export class Solver {
         throw new TcbuildError(`${v.ref}: its layer ${layer.descriptor.digest} is not in the store`, { hint: `pull it again: tcbuild pull ${v.ref}` });
       }
     }
-    const parent = await unpackImageLayers(this.opts.snapshotter, layers, v.ref);
+    const parent = await unpackImageLayers(this.opts.snapshotter, this.opts.differ, layers, v.ref);
     const records: LayerRecord[] = layers.map((layer) => ({ descriptor: layer.descriptor, diffId: layer.diffId }));
     return { cacheKey: v.manifest, snapshot: parent, layers: records };
   }
@@ -132,6 +141,7 @@ export class Solver {
     );
     const id = this.nextStep++;
     const name = stepName(v.description);
+    this.throwIfCancelled(`before ${name}`);
     if (!this.opts.noCache && !this.opts.noCacheStages?.has(v.description.stage)) {
       const hit = await this.cache.get(cacheKey);
       if (hit && (await this.opts.snapshotter.stat(hit.snapshot)) && (await this.opts.blobs.has(hit.layer.descriptor.digest)) && hit.layer.descriptor.mediaType === layerMediaType(this.opts.compression ?? 'gzip')) {
@@ -159,7 +169,7 @@ export class Solver {
         });
       }
       else await copyFiles(v, upper, v.link ? [] : lowerDirs, below, source!.from);
-      const written = await this.exportLimit(() => this.opts.snapshotter.writeLayer(key, this.opts.blobs, {
+      const written = await this.exportLimit(() => this.opts.differ.writeLayer(key, this.opts.blobs, {
         compression: this.opts.compression ?? 'gzip',
         ...(this.opts.compressionLevel !== undefined ? { level: this.opts.compressionLevel } : {}),
         ...(this.opts.sourceDateEpoch !== undefined ? { sourceDateEpoch: this.opts.sourceDateEpoch } : {}),
@@ -178,7 +188,13 @@ export class Solver {
   }
 
   /** Runs an exec step's command; returns its --mount targets. */
-  private async runStep(v: ExecVertex, id: number, mounts: Awaited<ReturnType<Snapshotter['prepare']>>, below: LayeredView, key: string): Promise<string[]> {
+  private async runStep(
+    v: ExecVertex,
+    id: number,
+    rootfs: Mount[],
+    below: LayeredView,
+    key: string,
+  ): Promise<string[]> {
     const user = (() => {
       try {
         const text = (path: string) => below.readFile(path)?.toString('utf8') ?? null;
@@ -209,7 +225,7 @@ export class Solver {
     };
     try {
       const request: ContainerRequest = {
-        rootfs: mounts,
+        rootfs,
         mountpoint,
         mounts: runMounts.mounts,
         args: v.args,
@@ -222,16 +238,16 @@ export class Solver {
         ...this.opts.sandbox,
         stdout: capture('stdout'),
         stderr: capture('stderr'),
+        ...(this.opts.signal ? { signal: this.opts.signal } : {}),
       };
-      // The sandbox (native addon, seccomp, cgroups) loads only when a step runs: a cached build never needs it.
-      const { runContainer } = await import('../sandbox/container.js');
-      const result = await runContainer(request);
+      const result = await this.opts.executor.run(request);
       if (result.exitCode !== 0) {
         const how = describeExit(result, request);
         const output = tail.length ? `\nlast lines of its output:\n${tail.map((l) => `  ${l}`).join('\n')}` : '';
         throw new DockerfileError(v.description.file, v.description.line, `${v.description.text}: the command ${JSON.stringify(v.args)} ${how}${output}`);
       }
     } catch (err) {
+      this.throwIfCancelled(`while running ${stepName(v.description)}`);
       if (err instanceof DockerfileError) throw err;
       const hint = err instanceof TcbuildError && err.hint ? { hint: err.hint } : {};
       throw new DockerfileError(v.description.file, v.description.line, `${v.description.text}: ${messageOf(err)}`, { cause: err, ...hint });
@@ -240,6 +256,10 @@ export class Solver {
       await runMounts.release();
     }
     return runMounts.targets;
+  }
+
+  private throwIfCancelled(when: string): void {
+    if (this.opts.signal?.aborted) throw new CancelledError(`the build was cancelled ${when}`);
   }
 }
 

@@ -13,6 +13,7 @@ import { openRoot, type StoreRoot } from '../../src/root.js';
 import { needsRoot } from '../snapshot/helpers.js';
 import { commitFiles } from '../snapshot/snapshotter-suite.js';
 import { writeLayer } from '../../src/snapshot/index.js';
+import { baseSnapshotNames } from '../../src/solver/unpack-image.js';
 
 const rootModule = fileURLToPath(new URL('../../src/root.js', import.meta.url));
 
@@ -23,12 +24,13 @@ async function populate(store: StoreRoot): Promise<{ cachedBlob: Digest; orphanB
   await writeFile(join(tree, 'hello'), 'hi');
   const { snapshotter, layout } = store;
   const layer = await writeLayer(tree, layout.blobs, { compression: 'gzip' });
-  await snapshotter.applyLayerAsSnapshot(`layer-${digestHex(layer.diffId)}`, undefined, await layout.blobs.read(layer.descriptor.digest), 'gzip');
+  const [base] = baseSnapshotNames([layer.diffId]);
+  await snapshotter.applyLayerAsSnapshot(base!, undefined, await layout.blobs.read(layer.descriptor.digest), 'gzip');
   const config: ImageConfig = { architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [layer.diffId] } } as ImageConfig;
   const { manifest: descriptor } = await writeImage(layout, config, [{ descriptor: layer.descriptor, diffId: layer.diffId }]);
   await layout.tag('docker.io/library/base:1', descriptor, '1');
 
-  await commitFiles(snapshotter, 'step-cached', `layer-${digestHex(layer.diffId)}`, { 'app/x': 'x' });
+  await commitFiles(snapshotter, 'step-cached', base, { 'app/x': 'x' });
   const cached = await layout.blobs.writeBuffer(Buffer.from('cached layer'));
   await mkdir(join(store.root, 'cache'), { recursive: true });
   await writeFile(join(store.root, 'cache', digestHex(sha256('key'))), JSON.stringify({ snapshot: 'step-cached', layer: { descriptor: { mediaType: 'x', digest: cached.digest, size: cached.size }, diffId: cached.digest } }));

@@ -82,7 +82,7 @@ describe('PAX headers and GNU long names from hostile layers and archives are bo
         const snapshotter = new NativeSnapshotter(join(dir, `snapshots-${type}`));
         const layer = layerOf(source.stream, type);
         await assert.rejects(
-          unpackImageLayers(snapshotter, [layer], 'registry.example/app:1'),
+          unpackImageLayers(snapshotter, snapshotter, [layer], 'registry.example/app:1'),
           refused(new RegExp(`^cannot unpack layer ${layer.descriptor.digest} of registry\\.example/app:1: a (PAX header|GNU long name|GNU long link name) is 1073741824 bytes, more than 1 MiB, the most tcbuild accepts for one`)),
         );
         assert.ok(source.taken() < 8 * MiB, `${type}: the reader took ${source.taken()} bytes`);
@@ -101,8 +101,9 @@ describe('PAX headers and GNU long names from hostile layers and archives are bo
       for (const [what, head] of spellings) {
         const source = endless(head);
         const layer = layerOf(source.stream, what);
+        const snapshotter = new NativeSnapshotter(join(dir, what.replace(/ /g, '-')));
         await assert.rejects(
-          unpackImageLayers(new NativeSnapshotter(join(dir, what.replace(/ /g, '-'))), [layer], 'app'),
+          unpackImageLayers(snapshotter, snapshotter, [layer], 'app'),
           refused(/: the PAX headers and long names before one entry add up to more than 1 MiB, the most tcbuild accepts/),
           what,
         );
@@ -114,7 +115,8 @@ describe('PAX headers and GNU long names from hostile layers and archives are bo
   it('more than 1024 PAX records for one entry are refused; 1000 are not', async () => {
     await withTempDir(async (dir) => {
       const tooMany = layerOf(Readable.from([Buffer.concat([manyRecords(600), manyRecords(600), fileEntry])]), 'many');
-      await assert.rejects(unpackImageLayers(new NativeSnapshotter(join(dir, 'a')), [tooMany], 'app'), refused(/the PAX headers before one entry hold more than 1024 records/));
+      const snapshotter = new NativeSnapshotter(join(dir, 'a'));
+      await assert.rejects(unpackImageLayers(snapshotter, snapshotter, [tooMany], 'app'), refused(/the PAX headers before one entry hold more than 1024 records/));
       const archive = join(dir, 'xattrs.tar');
       await writeFile(archive, Buffer.concat([manyRecords(1000, 20), fileEntry]));
       const out = join(dir, 'out');
