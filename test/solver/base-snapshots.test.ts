@@ -74,7 +74,7 @@ describe('prune and the snapshots of base images', () => {
     await commitFiles(store.snapshotter, 'step-unused', undefined, { x: 'x' });
     assert.deepEqual(await committed(), [...names, 'step-unused'].sort());
 
-    const pruned = await prune(root);
+    const pruned = await prune({ root });
     assert.equal(pruned.snapshots, 1);
     assert.deepEqual(await committed(), [...names].sort());
   });
