@@ -1,5 +1,7 @@
 /** tcbuild as a library: the same verbs the CLI offers. */
-export { build, type BuildOptions, type BuildResult } from './api/build.js';
+export { build, type BuildOptions, type BuildResult, type CheckResult } from './api/build.js';
+export type { BuildCheckWarning } from './frontend/checks/build-checks.js';
+export type { RuleName } from './frontend/checks/rules.js';
 export { push, pull, type TransferOptions } from './api/transfer.js';
 export { copy, type CopyOptions } from './api/copy.js';
 export { save, load } from './api/archive.js';
