@@ -44,14 +44,15 @@ const HEREDOC_RE = /<<(-?)\s*(["']?)([A-Za-z_][A-Za-z0-9_.-]*)\2/g;
 export function parseDockerfile(text: string, file: string): ParsedDockerfile {
   const ast = DockerfileParser.parse(text);
   const escape = ast.getEscapeCharacter() === '`' ? '`' : '\\';
+  const lines = text.split(/\r?\n/);
   let syntax: string | undefined;
   let check: string | undefined;
   for (const directive of ast.getDirectives()) {
     const name = directive.getName().toLowerCase();
     if (name === 'syntax') syntax = directive.getValue();
-    if (name === 'check') check = directive.getValue();
+    // Its value runs to the end of the line, spaces and all (`skip=A, B`), as BuildKit's directive parser reads it.
+    if (name === 'check') check = /^#\s*check\s*=\s*(.*?)\s*$/i.exec(lines[directive.getRange().start.line] ?? '')?.[1];
   }
-  const lines = text.split(/\r?\n/);
   const instructions = ast.getInstructions().map((instruction) => {
     const range = instruction.getRange();
     return readInstruction(lines.slice(range.start.line, range.end.line + 1), range.start.line + 1, escape, file);

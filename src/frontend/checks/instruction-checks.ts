@@ -1,5 +1,7 @@
+import { posix } from 'node:path';
 import type { StageCheckState } from '../conversion.js';
 import type { Instruction } from '../instructions.js';
+import { PatternMatcher } from '../patterns.js';
 import type { BuildChecks } from './build-checks.js';
 import { RULES } from './rules.js';
 
@@ -28,4 +30,27 @@ export function checkUsedOnce(checks: BuildChecks, stage: StageCheckState, ins: 
   const earlier = stage.lastLine.get(ins.kind);
   if (earlier !== undefined) checks.report(RULES.MultipleInstructionsDisallowed, earlier, ins.kind);
   stage.lastLine.set(ins.kind, ins.line);
+}
+
+/** Patterns that leave nothing of the context: then even `COPY . /` copies an ignored file. */
+const WHOLE_CONTEXT = ['*', '**', '**/*'];
+
+/**
+ * CopyIgnoredFile: a COPY or ADD source from the context that .dockerignore excludes. As BuildKit,
+ * not judged when the ignore file has `!` exceptions (a file in an excluded directory may be kept).
+ */
+export function checkIgnoredSources(
+  checks: BuildChecks,
+  kind: 'COPY' | 'ADD',
+  sources: string[],
+  ignorePatterns: readonly string[],
+  line: number,
+): void {
+  const ignored = new PatternMatcher(ignorePatterns);
+  if (ignored.empty || ignored.hasExclusions) return;
+  for (const source of sources) {
+    const path = posix.normalize(source).replace(/(.)\/$/, '$1');
+    if ((path === '.' || path === '/') && !ignorePatterns.some((p) => WHOLE_CONTEXT.includes(p))) continue;
+    if (ignored.matches(path)) checks.report(RULES.CopyIgnoredFile, line, kind === 'ADD' ? 'Add' : 'Copy', path);
+  }
 }
