@@ -1,5 +1,14 @@
 /** tcbuild as a library: the same verbs the CLI offers (docs/library.md). */
-export { build, type BuildOptions, type BuildOutput, type BuildResult, type PlatformImage } from './api/build.js';
+export {
+  build,
+  type BuildOptions,
+  type BuildOutput,
+  type BuildResult,
+  type CheckResult,
+  type PlatformImage,
+} from './api/build.js';
+export type { BuildCheckWarning } from './frontend/checks/build-checks.js';
+export type { RuleName } from './frontend/checks/rules.js';
 export { run, type RunOptions, type RunResult } from './api/run.js';
 export { push, pull, type TransferOptions } from './api/transfer.js';
 export { copy, type CopyOptions } from './api/copy.js';

@@ -7,6 +7,7 @@ import { allVertices, formatGraph } from '../graph/walk.js';
 import { requireEmulation } from '../sandbox/binfmt.js';
 import { compressionLevel, LayeredView } from '../snapshot/index.js';
 import { parseAddHost } from '../sandbox/etc-files.js';
+import { BuildChecks, parseCheckConfig, type BuildCheckWarning } from '../frontend/checks/build-checks.js';
 import { convert } from '../frontend/convert.js';
 import { DockerfileError } from '../frontend/errors.js';
 import { toStages } from '../frontend/instructions.js';
@@ -80,6 +81,11 @@ export interface BuildOptions extends StoreOptions {
   allow?: Entitlement[];
   /** Aborting it stops the build: no further step starts, a running RUN is killed; build() rejects (CancelledError). */
   signal?: AbortSignal;
+  /**
+   * `--check` (`--call check`): run the build checks on every stage and return their warnings
+   * instead of building. Base images are still resolved (pulled when not stored), as BuildKit does.
+   */
+  check?: boolean;
 }
 
 /** `-o`: the final filesystem (type=local, one folder per platform), or the image as an oci-archive or docker-archive tarball. */
@@ -99,10 +105,21 @@ export interface BuildResult {
   digest: Digest;
   images: PlatformImage[];
   tags: string[];
+  /** The build checks' warnings, by line (printed as they are found too). */
+  warnings: BuildCheckWarning[];
 }
 
-/** Builds a Dockerfile into the local store (tagging it), and pushes it when asked. */
-export async function build(opts: BuildOptions): Promise<BuildResult> {
+/** What `build({ check: true })` gives: the warnings of every stage, by line. */
+export interface CheckResult {
+  warnings: BuildCheckWarning[];
+  /** Why the Dockerfile does not convert, when it does not (the warnings found before it still count). */
+  error?: TcbuildError;
+}
+
+/** Builds a Dockerfile into the local store (tagging it), and pushes it when asked; with `check`, only checks it. */
+export function build(opts: BuildOptions & { check: true }): Promise<CheckResult>;
+export function build(opts: BuildOptions): Promise<BuildResult>;
+export async function build(opts: BuildOptions): Promise<BuildResult | CheckResult> {
   await refuseBadOptions(opts);
   const store = await openRoot(opts.root, opts.snapshotter !== undefined ? { snapshotter: opts.snapshotter } : {});
   const contexts = await openBuildContexts({
@@ -137,7 +154,11 @@ async function refuseBadOptions(opts: BuildOptions): Promise<void> {
   }
 }
 
-async function buildInContexts(opts: BuildOptions, store: StoreRoot, contexts: BuildContexts): Promise<BuildResult> {
+async function buildInContexts(
+  opts: BuildOptions,
+  store: StoreRoot,
+  contexts: BuildContexts,
+): Promise<BuildResult | CheckResult> {
   const started = Date.now();
   const progress = opts.progress ?? silentProgress;
   const dockerfilePath = opts.file !== undefined ? resolvePath(opts.file) : contexts.defaultDockerfile;
@@ -150,13 +171,19 @@ async function buildInContexts(opts: BuildOptions, store: StoreRoot, contexts: B
     });
   }
   const stages = toStages(parsed);
+  const config = checkConfig(opts.buildArgs, parsed.check, dockerfileName);
+  const checks = new BuildChecks(dockerfileName, config, (warning) => {
+    if (!opts.check) progress.emit({ kind: 'check', ...warning });
+  });
   const tags = (opts.tags ?? []).map((t) => parseReference(t));
-  if (opts.push && tags.length === 0) throw new TcbuildError('--push needs at least one -t NAME:TAG to push to');
+  if (opts.push && !opts.check && tags.length === 0) {
+    throw new TcbuildError('--push needs at least one -t NAME:TAG to push to');
+  }
 
   const platforms = targetPlatforms(opts.platform);
   const registry = new LazyRegistry({ progress, ...opts.registry });
   try {
-    const plans = await Promise.all(
+    const converting = Promise.all(
       platforms.map((platform) =>
         convert(stages, {
           buildArgs: new Map(Object.entries(opts.buildArgs ?? {})),
@@ -167,6 +194,8 @@ async function buildInContexts(opts: BuildOptions, store: StoreRoot, contexts: B
           namedContexts: contexts.named,
           sourceDateEpoch: opts.sourceDateEpoch,
           network: opts.network ?? 'private',
+          checks,
+          allStages: opts.check ?? false,
           warn: platform === platforms[0] ? (text) => progress.emit({ kind: 'warning', text }) : () => undefined,
           resolveImage: async (name, p, at) => {
             try {
@@ -180,6 +209,19 @@ async function buildInContexts(opts: BuildOptions, store: StoreRoot, contexts: B
         }),
       ),
     );
+    // As BuildKit's lint, a Dockerfile that does not convert still has its warnings, beside the error.
+    if (opts.check) {
+      return converting.then(
+        () => ({ warnings: checks.sorted() }),
+        (err: unknown) => {
+          if (!(err instanceof TcbuildError)) throw err;
+          return { warnings: checks.sorted(), error: err };
+        },
+      );
+    }
+    const plans = await converting;
+    const violation = checks.violation();
+    if (violation) throw violation;
     opts.onGraph?.(formatGraph(plans.map((p) => p.vertex)));
     const vertices = allVertices(plans.map((p) => p.vertex));
     requireEntitlements(vertices, new Set([...(opts.allow ?? []), ...(opts.network === 'host' ? (['network.host'] as const) : [])]));
@@ -243,10 +285,18 @@ async function buildInContexts(opts: BuildOptions, store: StoreRoot, contexts: B
       }
     }
     await collectGarbage({ root: store.root, keepSince: started }).catch((err: unknown) => progress.emit({ kind: 'warning', text: `build cache GC: ${messageOf(err)}` }));
-    return { descriptor, digest: descriptor.digest, images, tags: tags.map(formatReference) };
+    const names = tags.map(formatReference);
+    return { descriptor, digest: descriptor.digest, images, tags: names, warnings: checks.sorted() };
   } finally {
     await registry.close();
   }
+}
+
+/** The BUILDKIT_DOCKERFILE_CHECK build-arg when given, which BuildKit prefers, else the `# check=` directive. */
+function checkConfig(buildArgs: Record<string, string> | undefined, directive: string | undefined, file: string) {
+  const arg = buildArgs?.['BUILDKIT_DOCKERFILE_CHECK'];
+  if (arg !== undefined) return parseCheckConfig(arg, '--build-arg BUILDKIT_DOCKERFILE_CHECK');
+  return parseCheckConfig(directive, `${file}: the "# check=" directive`);
 }
 
 /** `--platform a,b`: each os/arch[/variant] once, in the order given; the host's when none. */

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { InvalidInputError } from '../errors.js';
+import { formatCheckReport, formatWarningsJson, formatWarningSummary } from './check-report.js';
 import { writeFileAtomic } from '../content/atomic-file.js';
 import { createProgress, PROGRESS_MODES, type ProgressMode } from '../progress/progress.js';
 import type { BuildOutput } from '../api/build.js';
@@ -39,6 +40,8 @@ interface BuildFlags extends RegistryFlags, SandboxLimitFlags {
   buildContext?: string[];
   network: string;
   allow?: string[];
+  check?: boolean;
+  call?: string;
 }
 
 export function buildCommand(): Command {
@@ -73,6 +76,8 @@ export function buildCommand(): Command {
     .option('--ssh <default|ID=SOCKET>', 'an SSH agent socket RUN --mount=type=ssh forwards (repeatable)', collect)
     .option('--build-context <name=DIR|docker-image://REF>', 'a named context for FROM, COPY --from and RUN --mount from= (repeatable)', collect)
     .option('--network <mode>', "the network of RUN steps: default (a private network: outbound access, none of the host's services), none, or host (allows network.host)", 'default')
+    .option('--check', 'only run the build checks on every stage, print their warnings, exit 1 if any (= --call check)')
+    .option('--call <method>', 'what to do with the Dockerfile: build (the default) or check')
     .option('--allow <entitlement>', 'let RUN steps have network.host (RUN --network=host) or security.insecure (RUN --security=insecure); repeatable or comma-separated', collect);
   addSandboxLimitFlags(cmd);
   addRegistryFlags(cmd, collect);
@@ -82,10 +87,11 @@ export function buildCommand(): Command {
       const context = stdin?.context ?? contextArg;
       const mode = (flags.quiet ? 'quiet' : flags.progress) as ProgressMode;
       if (!PROGRESS_MODES.includes(mode)) throw new InvalidInputError(`--progress=${flags.progress}: expected one of ${PROGRESS_MODES.join(', ')}`);
-      const progress = createProgress(mode, process.stderr);
+      const check = callsCheck(flags);
+      const progress = createProgress(check ? 'quiet' : mode, process.stderr);
       const sde = process.env['SOURCE_DATE_EPOCH'];
       if (sde !== undefined && !/^\d+$/.test(sde)) throw new InvalidInputError(`SOURCE_DATE_EPOCH="${sde}" is not a number of seconds`);
-      const result = await build({
+      const options = {
         labels: parseKeyValues(flags.label ?? [], '--label'),
         outputs: (flags.output ?? []).map(parseOutput),
         ...(flags.printGraph ? { onGraph: (text: string) => process.stdout.write(text) } : {}),
@@ -111,10 +117,22 @@ export function buildCommand(): Command {
         compression: parseLayerCompression(flags.compression),
         ...(flags.compressionLevel !== undefined ? { compressionLevel: parseLevel(flags.compressionLevel) } : {}),
         ...(flags.snapshotter !== undefined ? { snapshotter: parseSnapshotterName(flags.snapshotter) } : {}),
-      }).finally(() => {
+      };
+      const cleanUp = () => {
         progress.close?.();
         return stdin?.remove();
-      });
+      };
+      if (check) {
+        const { warnings, error } = await build({ ...options, check: true }).finally(cleanUp);
+        process.stdout.write(mode === 'json' ? formatWarningsJson(warnings) : formatCheckReport(warnings));
+        if (error) throw error;
+        process.exitCode = warnings.length > 0 ? 1 : 0;
+        return;
+      }
+      const result = await build(options).finally(cleanUp);
+      if (result.warnings.length > 0 && mode !== 'json' && mode !== 'quiet') {
+        process.stderr.write(formatWarningSummary(result.warnings));
+      }
       if (flags.iidfile) await writeFileAtomic(flags.iidfile, result.digest);
       if (flags.metadataFile) {
         const metadata = {
@@ -129,6 +147,18 @@ export function buildCommand(): Command {
       else process.stderr.write(`writing image ${result.digest} done${result.tags.length ? `\nnaming to ${result.tags.join(', ')} done` : ''}\n`);
     }),
   );
+}
+
+/** `--check` or `--call check`; `--call build` is the default. */
+function callsCheck(flags: BuildFlags): boolean {
+  const call = flags.call ?? (flags.check ? 'check' : 'build');
+  if (call !== 'build' && call !== 'check') {
+    throw new InvalidInputError(`--call=${call}: tcbuild knows build and check`, { hint: 'use --check' });
+  }
+  if (flags.check && call !== 'check') {
+    throw new InvalidInputError(`--check and --call=${call} ask for different things`, { hint: 'give one of them' });
+  }
+  return call === 'check';
 }
 
 function parseBuildArgs(list: string[]): Record<string, string> {

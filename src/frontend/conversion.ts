@@ -1,7 +1,12 @@
 import type { ContextSource, StepDescription, Vertex } from '../graph/vertex.js';
 import { configTime } from '../image/history-times.js';
 import { formatPlatform } from '../image/platform.js';
-import type { ContainerConfig, History, Platform } from '../image/types.js';
+import type { ContainerConfig, History, ImageConfig, Platform } from '../image/types.js';
+import { BuildChecks, DEFAULT_CHECK_CONFIG } from './checks/build-checks.js';
+import { checkStageBases } from './checks/from-checks.js';
+import { RULES } from './checks/rules.js';
+import { closest } from './checks/suggest.js';
+import { checkSyntax } from './checks/syntax-checks.js';
 import type { ConvertOptions } from './convert.js';
 import { dispatch } from './dispatch.js';
 import { DockerfileError } from './errors.js';
@@ -13,6 +18,8 @@ import { ExpansionError, expandWord, type Env, type ExpandOptions } from './shel
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const HISTORY_COMMENT = 'buildkit.dockerfile.v0';
 const DEFAULT_SHELL = ['/bin/sh', '-c'];
+/** ARGs BuildKit reads itself, never set in the environment. */
+const NON_ENV_ARGS = new Set(['BUILDKIT_SBOM_SCAN_CONTEXT', 'BUILDKIT_SBOM_SCAN_STAGE']);
 
 /** A stage as converted so far: its graph, image config and scope (BuildKit's dispatchState). */
 export interface StageState {
@@ -27,6 +34,17 @@ export interface StageState {
   args: Map<string, string>;
   shell: string[];
   cmdSet: boolean;
+  checked: StageCheckState;
+}
+
+/** What the build checks remember of a stage's instructions. */
+export interface StageCheckState {
+  /** Every ARG the stage declared, with a value or not: no UndefinedVar for them. */
+  declaredArgs: Set<string>;
+  /** A WORKDIR was set in this stage (WorkdirRelativePath judges the first). */
+  workdirSet: boolean;
+  /** The line of the last CMD, ENTRYPOINT and HEALTHCHECK (MultipleInstructionsDisallowed). */
+  lastLine: Map<string, number>;
 }
 
 /**
@@ -43,6 +61,7 @@ export class Conversion {
   readonly declaredGlobals = new Set<string>();
   /** The `created` time of history entries; without SOURCE_DATE_EPOCH those of the layers, known once solved. */
   readonly created: string | undefined;
+  readonly checks: BuildChecks;
   private readonly lexing: ExpandOptions;
   private readonly converted = new Map<number, Promise<StageState>>();
   /** Stages being converted: stages are converted depth first, so this is the chain that led here. */
@@ -63,6 +82,10 @@ export class Conversion {
         if (value !== undefined) this.globalArgs.set(name, value);
       }
     }
+    this.checks = opts.checks ?? new BuildChecks(this.file, DEFAULT_CHECK_CONFIG);
+    checkSyntax(parsed, this.checks);
+    const scope = { values: this.globalArgs, declared: this.declaredGlobals, platformArgs: this.platformArgs };
+    checkStageBases(parsed, scope, this.checks);
   }
 
   /** The stage `--target` names, or the last one. */
@@ -119,18 +142,30 @@ export class Conversion {
     }
   }
 
-  expand(word: string, env: Env, line: number): string {
+  expand(word: string, env: Env, line: number, unset?: Set<string>): string {
     try {
-      return expandWord(word, env, this.lexing);
+      return expandWord(word, env, unset ? { ...this.lexing, unset } : this.lexing);
     } catch (err) {
       if (!(err instanceof ExpansionError)) throw err;
       throw new DockerfileError(this.file, line, `failed to expand "${word}": ${err.message}`);
     }
   }
 
-  /** An expander of words in the scope of a stage as it is now (its ARGs, then its ENV). */
-  expanderAt(s: StageState, line: number): (word: string) => string {
-    return (word) => this.expand(word, stageEnv(s), line);
+  /**
+   * An expander of words in the scope of a stage as it is now (its ARGs, then its ENV), reporting
+   * variables that are not set (UndefinedVar) unless `quiet` (EXPOSE, as in BuildKit).
+   */
+  expanderAt(s: StageState, line: number, { quiet = false } = {}): (word: string) => string {
+    return (word) => {
+      const env = stageEnv(s);
+      const unset = new Set<string>();
+      const expanded = this.expand(word, env, line, unset);
+      for (const name of quiet ? [] : unset) {
+        if (s.checked.declaredArgs.has(name) || NON_ENV_ARGS.has(name)) continue;
+        this.checks.report(RULES.UndefinedVar, line, name, closest(name, env.keys()));
+      }
+      return expanded;
+    };
   }
 
   /** Records an instruction in the stage's history, as BuildKit's commitToHistory does. */
@@ -167,7 +202,8 @@ export class Conversion {
   }
 
   private async startStage(stage: Stage, imageName: string, platform: Platform): Promise<StageState> {
-    const base = { stage, args: new Map<string, string>(), cmdSet: false, platform, author: undefined };
+    const checked = { declaredArgs: new Set<string>(), workdirSet: false, lastLine: new Map<string, number>() };
+    const base = { stage, args: new Map<string, string>(), cmdSet: false, platform, author: undefined, checked };
     const empty = { history: [], baseDiffIds: [], shell: DEFAULT_SHELL };
     const named = this.opts.namedContexts?.get(imageName);
     if (named?.kind === 'image') imageName = named.ref;
@@ -194,6 +230,7 @@ export class Conversion {
     }
     if (imageName === 'scratch') return { ...base, ...empty, vertex: { op: 'scratch' }, config: scratchConfig() };
     const image = await this.opts.resolveImage(imageName, platform, { file: this.file, line: stage.from.line });
+    this.checkBasePlatform(imageName, platform, image.config, stage.from.line);
     const config = structuredClone(image.config.config ?? {});
     if (!(config.Env ?? []).some((e) => e.startsWith('PATH='))) {
       config.Env = [...(config.Env ?? []), `PATH=${DEFAULT_PATH}`];
@@ -207,6 +244,13 @@ export class Conversion {
       shell: config.Shell ?? DEFAULT_SHELL,
       author: image.config.author,
     };
+  }
+
+  private checkBasePlatform(name: string, wanted: Platform, config: ImageConfig, line: number): void {
+    if (config.os === wanted.os && config.architecture === wanted.architecture) return;
+    const { os, architecture, variant } = config;
+    const actual = { os, architecture, ...(variant ? { variant } : {}) };
+    this.checks.report(RULES.InvalidBaseImagePlatform, line, name, formatPlatform(wanted), formatPlatform(actual));
   }
 }
 

@@ -1,8 +1,12 @@
 import type { ContextSource, Vertex } from '../graph/vertex.js';
 import type { ImageConfig, Platform } from '../image/types.js';
+import type { BuildChecks } from './checks/build-checks.js';
 import { Conversion } from './conversion.js';
 import { PROXY_ARGS } from './dispatch-run.js';
 import type { DockerfileStages } from './instructions.js';
+
+/** Build-args BuildKit reads without an ARG: never "not consumed". */
+const BUILDKIT_ARGS = [...PROXY_ARGS, 'BUILDKIT_DOCKERFILE_CHECK'];
 
 export type NamedContext = { kind: 'dir'; source: ContextSource } | { kind: 'image'; ref: string };
 
@@ -26,6 +30,10 @@ export interface ConvertOptions {
   /** The network of a RUN without --network (`build --network`). */
   network: 'private' | 'host' | 'none';
   warn(message: string): void;
+  /** Where the build checks report; without it they run unheard. */
+  checks?: BuildChecks;
+  /** Convert every stage, not only those the target needs (`--check` judges them all, as BuildKit's lint). */
+  allStages?: boolean;
 }
 
 /** What the solver builds and how the image config around its layers reads. */
@@ -39,9 +47,11 @@ export interface BuildPlan {
 /** Lowers typed stages to a build graph for one platform, tracking the image config as BuildKit's dockerfile2llb does. */
 export async function convert(parsed: DockerfileStages, opts: ConvertOptions): Promise<BuildPlan> {
   const conversion = new Conversion(parsed, opts);
-  const target = await conversion.buildStage(conversion.targetStage());
+  const targetStage = conversion.targetStage();
+  if (opts.allStages) for (const stage of parsed.stages) await conversion.buildStage(stage);
+  const target = await conversion.buildStage(targetStage);
   for (const name of opts.buildArgs.keys()) {
-    if (!conversion.usedArgs.has(name) && !PROXY_ARGS.includes(name) && !conversion.platformArgs.has(name)) {
+    if (!conversion.usedArgs.has(name) && !BUILDKIT_ARGS.includes(name) && !conversion.platformArgs.has(name)) {
       opts.warn(`build-arg "${name}" was given but not consumed by any ARG in the Dockerfile`);
     }
   }

@@ -2,6 +2,7 @@ import { posix } from 'node:path';
 import type { HttpSource, Source } from '../graph/vertex.js';
 import type { Conversion, StageState } from './conversion.js';
 import { downloadName } from './download-name.js';
+import { checkIgnoredSources } from './checks/instruction-checks.js';
 import { DockerfileError } from './errors.js';
 import type { InstructionOf } from './instructions.js';
 
@@ -22,6 +23,7 @@ export async function dispatchCopy(c: Conversion, s: StageState, ins: Instructio
   if (ins.kind === 'ADD' && ins.checksum !== undefined && source.op !== 'http') {
     throw new DockerfileError(c.file, ins.line, 'ADD --checksum is only valid for http(s) URLs');
   }
+  if (source === c.opts.context) checkIgnoredSources(c.checks, ins.kind, sources, c.opts.context.excludes, ins.line);
   const chown = ins.chown !== undefined ? ex(ins.chown) : undefined;
   const chmod = ins.chmod !== undefined ? ex(ins.chmod) : undefined;
   const names = ins.heredocs.length > 0 ? ins.heredocs.map((h) => h.name) : sources;

@@ -2,6 +2,8 @@ import { posix } from 'node:path';
 import type { Conversion, StageState } from './conversion.js';
 import { dispatchCopy } from './dispatch-copy.js';
 import { dispatchRun } from './dispatch-run.js';
+import { checkSecretName, checkUsedOnce } from './checks/instruction-checks.js';
+import { RULES } from './checks/rules.js';
 import { DockerfileError } from './errors.js';
 import { goHealthcheck, goQuoteList } from './go-format.js';
 import type { Instruction, InstructionOf } from './instructions.js';
@@ -34,6 +36,8 @@ export async function dispatch(c: Conversion, s: StageState, ins: Instruction): 
 function dispatchEnv(c: Conversion, s: StageState, ins: InstructionOf<'ENV' | 'LABEL'>): void {
   const ex = c.expanderAt(s, ins.line);
   const set = ins.pairs.map(({ key, value }) => [ex(key), ex(value)] as const);
+  if (ins.legacyForm) c.checks.report(RULES.LegacyKeyValueFormat, ins.line, 'ENV');
+  for (const [key] of set) checkSecretName(c.checks, 'ENV', key, ins.line);
   for (const [key, value] of set) s.config.Env = setEnv(s.config.Env ?? [], key, value);
   c.commit(s, `ENV ${set.map(([k, v]) => `${k}=${v}`).join(' ')}`, true);
 }
@@ -42,11 +46,13 @@ function dispatchArg(c: Conversion, s: StageState, ins: InstructionOf<'ARG'>): v
   const { buildArgs } = c.opts;
   const commitStrs: string[] = [];
   for (const { name, defaultValue } of ins.args) {
+    checkSecretName(c.checks, 'ARG', name, ins.line);
     let value = buildArgs.get(name);
     if (value !== undefined) c.usedArgs.add(name);
     value ??= defaultValue !== undefined ? c.expanderAt(s, ins.line)(defaultValue) : c.globalArgs.get(name);
     if (value !== undefined) s.args.set(name, value);
     else s.args.delete(name);
+    s.checked.declaredArgs.add(name);
     // BuildKit records the value an ARG takes, except a predefined platform ARG's.
     const implicit = defaultValue === undefined && !buildArgs.has(name) && !c.declaredGlobals.has(name);
     commitStrs.push(value === undefined || implicit ? name : `${name}=${value}`);
@@ -57,6 +63,7 @@ function dispatchArg(c: Conversion, s: StageState, ins: InstructionOf<'ARG'>): v
 function dispatchLabel(c: Conversion, s: StageState, ins: InstructionOf<'ENV' | 'LABEL'>): void {
   const ex = c.expanderAt(s, ins.line);
   const set = ins.pairs.map(({ key, value }) => [ex(key), ex(value)] as const);
+  if (ins.legacyForm) c.checks.report(RULES.LegacyKeyValueFormat, ins.line, 'LABEL');
   s.config.Labels = { ...(s.config.Labels ?? {}) };
   for (const [key, value] of set) s.config.Labels[key] = value;
   c.commit(s, `LABEL ${set.map(([k, v]) => `${k}=${v}`).join(' ')}`, true);
@@ -68,9 +75,9 @@ function dispatchMaintainer(c: Conversion, s: StageState, ins: InstructionOf<'MA
 }
 
 function dispatchExpose(c: Conversion, s: StageState, ins: InstructionOf<'EXPOSE'>): void {
-  const ex = c.expanderAt(s, ins.line);
+  const ex = c.expanderAt(s, ins.line, { quiet: true });
   const ports = ins.ports.flatMap((p) => ex(p).split(/\s+/).filter(Boolean))
-    .map((p) => normalizePort(p, c.file, ins.line));
+    .map((p) => exposedPort(c, p, ins.line));
   s.config.ExposedPorts = { ...(s.config.ExposedPorts ?? {}) };
   for (const port of ports) s.config.ExposedPorts[port] = {};
   c.commit(s, `EXPOSE map[${[...new Set(ports)].sort().map((p) => `${p}:{}`).join(' ')}]`, true);
@@ -83,7 +90,11 @@ function dispatchUser(c: Conversion, s: StageState, ins: InstructionOf<'USER'>):
 }
 
 function dispatchWorkdir(c: Conversion, s: StageState, ins: InstructionOf<'WORKDIR'>): void {
-  const dir = posix.resolve(s.config.WorkingDir || '/', c.expanderAt(s, ins.line)(ins.path));
+  const path = c.expanderAt(s, ins.line)(ins.path);
+  // Judged once a stage: fixing the first relative WORKDIR fixes those after it.
+  if (!s.checked.workdirSet && !posix.isAbsolute(path)) c.checks.report(RULES.WorkdirRelativePath, ins.line, path);
+  s.checked.workdirSet = true;
+  const dir = posix.resolve(s.config.WorkingDir || '/', path);
   s.config.WorkingDir = dir;
   if (dir !== '/') {
     s.vertex = { op: 'mkdir', input: s.vertex, path: dir, user: s.config.User ?? '', description: c.step(s, ins) };
@@ -111,6 +122,7 @@ function dispatchShell(c: Conversion, s: StageState, ins: InstructionOf<'SHELL'>
 }
 
 function dispatchCmd(c: Conversion, s: StageState, ins: InstructionOf<'CMD' | 'ENTRYPOINT'>): void {
+  checkCommandForm(c, s, ins);
   s.config.Cmd = commandArgs(ins.command, s.shell);
   s.config.ArgsEscaped = true;
   s.cmdSet = true;
@@ -118,12 +130,14 @@ function dispatchCmd(c: Conversion, s: StageState, ins: InstructionOf<'CMD' | 'E
 }
 
 function dispatchEntrypoint(c: Conversion, s: StageState, ins: InstructionOf<'CMD' | 'ENTRYPOINT'>): void {
+  checkCommandForm(c, s, ins);
   s.config.Entrypoint = commandArgs(ins.command, s.shell);
   if (!s.cmdSet) s.config.Cmd = null;
   c.commit(s, `ENTRYPOINT ${goQuoteList(s.config.Entrypoint)}`, true);
 }
 
 function dispatchHealthcheck(c: Conversion, s: StageState, ins: InstructionOf<'HEALTHCHECK'>): void {
+  checkUsedOnce(c.checks, s.checked, ins);
   if (ins.test?.[0] === 'NONE') s.config.Healthcheck = { Test: ['NONE'] };
   else {
     const o = ins.options;
@@ -144,6 +158,14 @@ function dispatchOnbuild(s: StageState, ins: InstructionOf<'ONBUILD'>): void {
   s.config.OnBuild = [...(s.config.OnBuild ?? []), ins.trigger];
 }
 
+/** CMD and ENTRYPOINT: once a stage, and in the exec form unless a SHELL says which shell runs them. */
+function checkCommandForm(c: Conversion, s: StageState, ins: InstructionOf<'CMD' | 'ENTRYPOINT'>): void {
+  checkUsedOnce(c.checks, s.checked, ins);
+  if (ins.command.form === 'shell' && !s.config.Shell?.length) {
+    c.checks.report(RULES.JSONArgsRecommended, ins.line, ins.kind);
+  }
+}
+
 /** Sets an Env entry, replacing an existing one in place as BuildKit does. */
 function setEnv(env: string[], key: string, value: string): string[] {
   const entry = `${key}=${value}`;
@@ -151,12 +173,23 @@ function setEnv(env: string[], key: string, value: string): string[] {
   return at < 0 ? [...env, entry] : env.map((e, i) => (i === at ? entry : e));
 }
 
-function normalizePort(port: string, file: string, line: number): string {
-  const m = /^(\d+)(?:-(\d+))?(?:\/(tcp|udp|sctp))?$/i.exec(port);
-  if (!m) {
-    throw new DockerfileError(file, line, `invalid port "${port}" in EXPOSE: expected PORT[/PROTOCOL], e.g. 8080/tcp`);
+/**
+ * An EXPOSE word as `PORT[-END]/proto`. As BuildKit, an `[IP:][HOST_PORT:]` prefix is read and
+ * dropped with an ExposeInvalidFormat warning, and an upper-case protocol is lowered with ExposeProtoCasing.
+ */
+function exposedPort(c: Conversion, word: string, line: number): string {
+  const parts = word.split(':');
+  const containerPort = parts.at(-1)!;
+  const m = /^(\d+)(?:-(\d+))?(?:\/(tcp|udp|sctp))?$/i.exec(containerPort);
+  const hostPart = parts.slice(0, -1);
+  if (!m || hostPart.some((p, i) => p === '' && i === hostPart.length - 1)) {
+    const expected = 'expected PORT[/PROTOCOL], e.g. 8080/tcp';
+    throw new DockerfileError(c.file, line, `invalid port "${word}" in EXPOSE: ${expected}`);
   }
-  return `${m[1]}${m[2] ? `-${m[2]}` : ''}/${(m[3] ?? 'tcp').toLowerCase()}`;
+  const proto = m[3] ?? 'tcp';
+  if (proto !== proto.toLowerCase()) c.checks.report(RULES.ExposeProtoCasing, line, word);
+  if (hostPart.length > 0) c.checks.report(RULES.ExposeInvalidFormat, line, word);
+  return `${m[1]}${m[2] ? `-${m[2]}` : ''}/${proto.toLowerCase()}`;
 }
 
 const UNIT_NS: Record<string, number> = { ns: 1, us: 1e3, 'µs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };

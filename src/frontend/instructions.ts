@@ -8,6 +8,7 @@ export type CommandForm = { form: 'shell'; command: string } | { form: 'exec'; a
 interface Base {
   line: number;
   original: string;
+  keywordAsWritten: string;
 }
 
 export interface KeyValue {
@@ -25,11 +26,18 @@ export interface HealthcheckOptions {
 
 export type Instruction = Base &
   (
-    | { kind: 'FROM'; image: string; stageName: string | undefined; platform: string | undefined }
+    | {
+        kind: 'FROM';
+        image: string;
+        stageName: string | undefined;
+        platform: string | undefined;
+        /** `AS NAME` as written, for the casing checks. */
+        as: { keyword: string; name: string } | undefined;
+      }
     | { kind: 'RUN'; command: CommandForm; heredocs: Heredoc[]; mounts: string[]; network: string | undefined; security: string | undefined }
     | { kind: 'CMD' | 'ENTRYPOINT'; command: CommandForm }
     | { kind: 'SHELL'; args: string[] }
-    | { kind: 'ENV' | 'LABEL'; pairs: KeyValue[] }
+    | { kind: 'ENV' | 'LABEL'; pairs: KeyValue[]; /** `ENV key value`, without `=` */ legacyForm: boolean }
     | { kind: 'ARG'; args: { name: string; defaultValue: string | undefined }[] }
     | {
         kind: 'COPY' | 'ADD';
@@ -117,7 +125,7 @@ export function typeInstruction(raw: RawInstruction, parsed: Pick<ParsedDockerfi
   for (const flag of raw.flags) {
     if (!allowed.includes(flag.name)) fail(`unknown flag: --${flag.name} for ${raw.keyword}`);
   }
-  const base = { line: raw.line, original: raw.original };
+  const base = { line: raw.line, original: raw.original, keywordAsWritten: raw.keywordAsWritten };
   const flag = (name: string): string | undefined => lastFlag(raw.flags, name);
   const words = () => splitWords(raw.args, parsed.escape);
   const requireArgs = (min: number, what: string) => {
@@ -134,7 +142,8 @@ export function typeInstruction(raw: RawInstruction, parsed: Pick<ParsedDockerfi
       if (stageName !== undefined && !/^[a-z][a-z0-9-_.]*$/.test(stageName)) {
         fail(`invalid name for build stage: "${w[2]}", name can't start with a number or contain symbols`);
       }
-      return { ...base, kind: 'FROM', image: w[0]!, stageName, platform: flag('platform') };
+      const as = w.length === 3 ? { keyword: w[1]!, name: w[2]! } : undefined;
+      return { ...base, kind: 'FROM', image: w[0]!, stageName, platform: flag('platform'), as };
     }
     case 'RUN': {
       if (raw.args.trim() === '') fail('RUN requires at least one argument');
@@ -158,7 +167,7 @@ export function typeInstruction(raw: RawInstruction, parsed: Pick<ParsedDockerfi
     }
     case 'ENV':
     case 'LABEL':
-      return { ...base, kind: raw.keyword, pairs: nameValuePairs(raw, parsed.escape, fail) };
+      return { ...base, kind: raw.keyword, ...nameValuePairs(raw, parsed.escape, fail) };
     case 'ARG': {
       requireArgs(1, 'at least one argument: ARG NAME[=DEFAULT]');
       const args = words().map((word) => {
@@ -297,7 +306,11 @@ export function splitWords(text: string, escape: string): string[] {
   return words;
 }
 
-function nameValuePairs(raw: RawInstruction, escape: string, fail: (m: string) => never): KeyValue[] {
+function nameValuePairs(
+  raw: RawInstruction,
+  escape: string,
+  fail: (m: string) => never,
+): { pairs: KeyValue[]; legacyForm: boolean } {
   const words = splitWords(raw.args, escape);
   if (words.length === 0) fail(`${raw.keyword} requires at least one argument`);
   if (!words[0]!.includes('=')) {
@@ -305,14 +318,15 @@ function nameValuePairs(raw: RawInstruction, escape: string, fail: (m: string) =
     const key = words[0]!;
     const value = raw.args.trim().slice(key.length).trim();
     if (raw.keyword === 'ENV' && value === '') fail('ENV must have two arguments');
-    return [{ key, value }];
+    return { pairs: [{ key, value }], legacyForm: true };
   }
-  return words.map((word) => {
+  const pairs = words.map((word) => {
     const eq = word.indexOf('=');
     if (eq < 0) fail(`Syntax error - can't find = in "${word}". Must be of the form: name=value`);
     if (eq === 0) fail(`${raw.keyword} names can not be blank`);
     return { key: word.slice(0, eq), value: word.slice(eq + 1) };
   });
+  return { pairs, legacyForm: false };
 }
 
 function healthcheck(raw: RawInstruction, fail: (m: string) => never): { test: string[] | null; options: HealthcheckOptions } {

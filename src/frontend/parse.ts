@@ -4,6 +4,7 @@ import { DockerfileError } from './errors.js';
 /** One instruction as written: keyword, flags and argument text, before any typing or expansion. */
 export interface RawInstruction {
   keyword: string;            // upper-case
+  keywordAsWritten: string;
   line: number;               // 1-based first line
   endLine: number;
   original: string;           // the logical line as BuildKit records it (continuations joined)
@@ -28,6 +29,8 @@ export interface ParsedDockerfile {
   file: string;
   escape: '\\' | '`';
   syntax: string | undefined;
+  /** The `# check=` directive's value. */
+  check: string | undefined;
   instructions: RawInstruction[];
 }
 
@@ -41,26 +44,32 @@ const HEREDOC_RE = /<<(-?)\s*(["']?)([A-Za-z_][A-Za-z0-9_.-]*)\2/g;
 export function parseDockerfile(text: string, file: string): ParsedDockerfile {
   const ast = DockerfileParser.parse(text);
   const escape = ast.getEscapeCharacter() === '`' ? '`' : '\\';
-  let syntax: string | undefined;
-  for (const directive of ast.getDirectives()) {
-    if (directive.getName().toLowerCase() === 'syntax') syntax = directive.getValue();
-  }
   const lines = text.split(/\r?\n/);
+  let syntax: string | undefined;
+  let check: string | undefined;
+  for (const directive of ast.getDirectives()) {
+    const name = directive.getName().toLowerCase();
+    if (name === 'syntax') syntax = directive.getValue();
+    // Its value runs to the end of the line, spaces and all (`skip=A, B`), as BuildKit's directive parser reads it.
+    if (name === 'check') check = /^#\s*check\s*=\s*(.*?)\s*$/i.exec(lines[directive.getRange().start.line] ?? '')?.[1];
+  }
   const instructions = ast.getInstructions().map((instruction) => {
     const range = instruction.getRange();
     return readInstruction(lines.slice(range.start.line, range.end.line + 1), range.start.line + 1, escape, file);
   });
-  return { file, escape, syntax, instructions };
+  return { file, escape, syntax, check, instructions };
 }
 
 function readInstruction(lines: string[], firstLine: number, escape: string, file: string): RawInstruction {
   const keywordMatch = /^\s*(\S+)\s*/.exec(lines[0] ?? '');
-  const keyword = (keywordMatch?.[1] ?? '').toUpperCase();
+  const keywordAsWritten = keywordMatch?.[1] ?? '';
+  const keyword = keywordAsWritten.toUpperCase();
   const { joined, consumed } = joinContinuations(lines, escape, keywordMatch?.[0].length ?? 0);
   const { flags, rest } = extractFlags(joined, firstLine, file);
   const heredocs = HEREDOC_KEYWORDS.has(keyword) ? readHeredocs(rest, lines.slice(consumed)) : [];
   return {
     keyword,
+    keywordAsWritten,
     line: firstLine,
     endLine: firstLine + lines.length - 1,
     original: `${keyword} ${joined}`.trimEnd(),

@@ -13,6 +13,8 @@ export interface ExpandOptions {
   skipUnsetEnv?: boolean;
   /** Receives every variable name looked up, whether set or not. */
   used?: Set<string>;
+  /** Receives every variable name looked up that is not set (BuildKit's unmatched names). */
+  unset?: Set<string>;
 }
 
 export type Env = ReadonlyMap<string, string>;
@@ -308,7 +310,9 @@ class WordExpander {
 
   private lookup(name: string): string | undefined {
     this.opts.used?.add(name);
-    return this.env.get(name);
+    const value = this.env.get(name);
+    if (value === undefined) this.opts.unset?.add(name);
+    return value;
   }
 }
 

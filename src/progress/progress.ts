@@ -9,6 +9,7 @@ export interface TransferEvent {
   digest: string;
   bytes?: number;
 }
+import { formatWarningShort, type BuildCheckWarning } from '../frontend/checks/build-checks.js';
 
 /** Progress events of a build or transfer; renderers turn them into output. */
 export type ProgressEvent =
@@ -18,7 +19,9 @@ export type ProgressEvent =
   | { kind: 'step-done'; id: number; name: string; seconds: number }
   | { kind: 'step-output'; id: number; stream: 'stdout' | 'stderr'; text: string }
   | { kind: 'message'; text: string }
-  | { kind: 'warning'; text: string };
+  | { kind: 'warning'; text: string }
+  /** A build check's finding (`--check`, or during a build). */
+  | ({ kind: 'check' } & BuildCheckWarning);
 
 export type ProgressMode = 'auto' | 'plain' | 'tty' | 'json' | 'quiet';
 export const PROGRESS_MODES: readonly ProgressMode[] = ['auto', 'plain', 'tty', 'json', 'quiet'];
@@ -71,6 +74,9 @@ export class PlainProgress implements Progress {
         return;
       case 'warning':
         this.out.write(`WARNING: ${e.text}\n`);
+        return;
+      case 'check':
+        this.out.write(`WARN: ${formatWarningShort(e)}\n`);
         return;
       default: {
         const line = transferText(e);
@@ -132,6 +138,9 @@ export class TtyProgress implements Progress {
         break;
       case 'warning':
         this.printAbove(`WARNING: ${e.text}`);
+        break;
+      case 'check':
+        this.printAbove(`WARN: ${formatWarningShort(e)}`);
         break;
       default: {
         const line = transferText(e);
