@@ -1,10 +1,13 @@
 import { posix } from 'node:path';
-import type { ContextSource, ExecMount, HttpSource, Source, StepDescription, Vertex } from '../graph/vertex.js';
+import type {
+  ContextSource, ExecMount, GitVertex, HttpSource, Source, StepDescription, Vertex,
+} from '../graph/vertex.js';
 import { configTime } from '../image/history-times.js';
 import { formatPlatform } from '../image/platform.js';
 import type { ContainerConfig, HealthConfig, History, ImageConfig, Platform } from '../image/types.js';
 import { downloadName } from './download-name.js';
 import { DockerfileError } from './errors.js';
+import { parseGitUrl, redactGitUrl, type GitUrl } from './git-url.js';
 import type { CommandForm, DockerfileStages, Instruction, InstructionOf, Stage } from './instructions.js';
 import { typeInstruction } from './instructions.js';
 import { parseDockerfile, type Heredoc } from './parse.js';
@@ -32,6 +35,8 @@ export interface ConvertOptions {
   context: ContextSource;
   /** `--build-context NAME=…`: they take the place of a stage or image of that name in FROM, COPY --from and RUN --mount from=. */
   namedContexts?: ReadonlyMap<string, NamedContext>;
+  /** Resolves an ADD <git URL>'s ref to a commit (git ls-remote); without it ADD of a git URL is refused. */
+  resolveGit?(url: GitUrl, keepGitDir: boolean, at: { file: string; line: number }): Promise<GitVertex>;
   /** Resolves a FROM or COPY --from image for a platform (local store first, then the registry). */
   resolveImage(ref: string, platform: Platform, at: { file: string; line: number }): Promise<BaseImage>;
   /** SOURCE_DATE_EPOCH in seconds, for `created` fields. */
@@ -321,20 +326,24 @@ export async function convert(parsed: DockerfileStages, opts: ConvertOptions): P
         let sources = ins.sources.map(ex);
         const dest = ex(ins.dest);
         let source: Source = opts.context;
+        const git = ins.kind === 'ADD' && ins.heredocs.length === 0 ? gitSource(sources, ins, ex, file) : undefined;
         if (ins.heredocs.length > 0) {
           source = { op: 'inline', files: ins.heredocs.map((h) => ({ name: h.name, content: h.expand ? ex(h.content) : h.content })) };
+        } else if (git) {
+          if (!opts.resolveGit) throw new DockerfileError(file, ins.line, 'ADD of a git URL is not supported here');
+          source = await opts.resolveGit(git.url, git.keepGitDir, { file, line: ins.line });
         } else if (ins.kind === 'ADD' && sources.some(isUrl)) {
           source = httpSource(sources, ins.checksum === undefined ? undefined : ex(ins.checksum), file, ins.line);
           sources = [`/${source.filename}`];
         } else if (ins.from !== undefined) {
           source = await fromSource(ex(ins.from), s.platform, ins.line, 'COPY --from');
         }
-        if (ins.kind === 'ADD' && ins.checksum !== undefined && source.op !== 'http') {
-          throw new DockerfileError(file, ins.line, 'ADD --checksum is only valid for http(s) URLs');
+        if (ins.kind === 'ADD' && ins.checksum !== undefined && source.op !== 'http' && source.op !== 'git') {
+          throw new DockerfileError(file, ins.line, 'ADD --checksum is only valid for http(s) URLs and git URLs');
         }
         const chown = ins.chown !== undefined ? ex(ins.chown) : undefined;
         const chmod = ins.chmod !== undefined ? ex(ins.chmod) : undefined;
-        const names = ins.heredocs.length > 0 ? ins.heredocs.map((h) => h.name) : sources;
+        const names = ins.heredocs.length > 0 ? ins.heredocs.map((h) => h.name) : git ? ['/'] : sources;
         s.vertex = {
           op: 'copy',
           input: s.vertex,
@@ -343,15 +352,16 @@ export async function convert(parsed: DockerfileStages, opts: ConvertOptions): P
           dest: copyDestination(dest, s.config.WorkingDir),
           chown,
           chmod,
-          unpack: ins.kind === 'ADD' && source.op !== 'http',
+          unpack: ins.kind === 'ADD' && source.op !== 'http' && source.op !== 'git',
           link: ins.link,
           parents: ins.parents,
           excludes: ins.excludes.map(ex),
           description: step,
         };
         // As BuildKit's dispatchCopy writes it: no --from, --link or --exclude; heredocs as <<NAME.
+        const shownSources = ins.heredocs.length > 0 ? ins.heredocs.map((h) => `<<${h.name}`)
+          : git ? sources.map(redactGitUrl) : sources;
         const flags = [ins.parents ? '--parents' : '', chown ? `--chown=${chown}` : '', chmod ? `--chmod=${chmod}` : ''].filter(Boolean);
-        const shownSources = ins.heredocs.length > 0 ? ins.heredocs.map((h) => `<<${h.name}`) : sources;
         commit(`${ins.kind} ${[...flags, ...shownSources, dest].join(' ')} # buildkit`, false);
         return;
       }
@@ -403,6 +413,42 @@ export async function convert(parsed: DockerfileStages, opts: ConvertOptions): P
     history: target.history,
   };
   return { vertex: target.vertex, config, baseDiffIds: target.baseDiffIds };
+}
+
+/** ADD of a git URL: one URL per ADD; --keep-git-dir and --checksum agree with what the URL says. */
+function gitSource(
+  sources: string[],
+  ins: InstructionOf<'COPY' | 'ADD'>,
+  ex: (word: string) => string,
+  file: string,
+): { url: GitUrl; keepGitDir: boolean } | undefined {
+  const urls = sources.map((source) => {
+    try {
+      return parseGitUrl(source);
+    } catch (err) {
+      throw new DockerfileError(file, ins.line, err instanceof Error ? err.message : String(err));
+    }
+  });
+  const url = urls[0];
+  if (url === undefined) return undefined;
+  if (urls.length !== 1) {
+    throw new DockerfileError(file, ins.line, 'ADD of a git repository together with other sources is not supported', {
+      hint: 'use one ADD per repository',
+    });
+  }
+  if (ins.keepGitDir !== undefined && url.keepGitDir !== undefined && ins.keepGitDir !== url.keepGitDir) {
+    const message = "inconsistent keep-git-dir configuration: --keep-git-dir and the URL's ?keep-git-dir= differ";
+    throw new DockerfileError(file, ins.line, message);
+  }
+  const checksum = ins.checksum === undefined ? undefined : ex(ins.checksum).toLowerCase();
+  if (checksum !== undefined && !/^[a-f0-9]{1,64}$/.test(checksum)) {
+    const message = `invalid --checksum=${checksum} for a git repository: expected a hex commit hash`;
+    throw new DockerfileError(file, ins.line, message);
+  }
+  if (checksum !== undefined && url.checksum !== undefined && checksum !== url.checksum) {
+    throw new DockerfileError(file, ins.line, `checksum mismatch: --checksum=${checksum}, the URL's ${url.checksum}`);
+  }
+  return { url: { ...url, checksum: checksum ?? url.checksum }, keepGitDir: ins.keepGitDir ?? url.keepGitDir ?? false };
 }
 
 function isUrl(source: string): boolean {

@@ -59,7 +59,10 @@ export class StepSources {
       return withRelease({ cacheKey, from: { kind: 'tree', tree, keepOwners: false, ...unpacking } });
     }
     const solved = await this.opts.solve(src);
-    return withRelease({ cacheKey: solved.cacheKey, from: { kind: 'tree', tree: this.snapshotTree(solved).tree, keepOwners: true, ...unpacking } });
+    // Files checked out of git belong to root, as in BuildKit, whoever ran git.
+    const tree = this.snapshotTree(solved).tree;
+    const from = { kind: 'tree', tree, keepOwners: src.op !== 'git', ...unpacking } as const;
+    return withRelease({ cacheKey: solved.cacheKey, from });
   }
 
   /** A RUN mount's source and the key that stands for what it reads. */

@@ -1,0 +1,136 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createTcpServer, connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { makeContext, type ContextEntry } from './context.js';
+
+/**
+ * A bare repository `repo.git` served on 127.0.0.1 by a real `git daemon` (git://) and by
+ * `git http-backend` behind a small node http server (http://, the smart protocol), with a work
+ * tree to commit to and push from.
+ */
+export interface GitServer {
+  gitUrl: string;
+  httpUrl: string;
+  /** Replaces the work tree's files with these, commits them on `branch` and pushes; returns the commit. */
+  commit(files: Record<string, ContextEntry>, options?: { branch?: string; message?: string; time?: number }): Promise<string>;
+  /** Makes a tag of the commit (annotated with a message) and pushes it. */
+  tag(name: string, commit: string, message?: string): void;
+  close(): Promise<void>;
+}
+
+export async function startGitServer(): Promise<GitServer> {
+  const base = await mkdtemp(join(tmpdir(), 'tcbuild-git-'));
+  const bare = join(base, 'repo.git');
+  const work = join(base, 'work');
+  const git = (cwd: string, args: string[], env: NodeJS.ProcessEnv = {}) =>
+    execFileSync('git', ['-c', 'init.defaultBranch=main', '-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], {
+      cwd,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }).toString('utf8').trim();
+  git(base, ['init', '-q', '--bare', bare]);
+  git(base, ['init', '-q', work]);
+  const daemon = await startDaemon(base);
+  const http = await startHttpBackend(base);
+  let commits = 0;
+  return {
+    gitUrl: `git://127.0.0.1:${daemon.port}/repo.git`,
+    httpUrl: `http://127.0.0.1:${http.port}/repo.git`,
+    async commit(files, options = {}) {
+      const branch = options.branch ?? 'main';
+      if (commits++ > 0) git(work, ['checkout', '-q', '-B', branch]);
+      else git(work, ['checkout', '-q', '--orphan', branch]);
+      git(work, ['rm', '-r', '-q', '--ignore-unmatch', '.']);
+      await makeContext(files, work);
+      const date = `${options.time ?? 1700000000} +0000`;
+      git(work, ['add', '-A']);
+      git(work, ['commit', '-q', '-m', options.message ?? 'commit'], { GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date });
+      git(work, ['push', '-q', '-f', bare, `${branch}:refs/heads/${branch}`]);
+      return git(work, ['rev-parse', 'HEAD']);
+    },
+    tag(name, commit, message) {
+      git(work, ['tag', '-f', ...(message ? ['-a', '-m', message] : []), name, commit]);
+      git(work, ['push', '-q', '-f', bare, `refs/tags/${name}`]);
+    },
+    async close() {
+      daemon.process.kill();
+      await new Promise<void>((resolve) => http.server.close(() => resolve()));
+      await rm(base, { recursive: true, force: true });
+    },
+  };
+}
+
+async function freePort(): Promise<number> {
+  const server = createTcpServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** `git daemon` on a free port, once it accepts connections. */
+async function startDaemon(base: string): Promise<{ process: ChildProcess; port: number }> {
+  for (let attempt = 0; ; attempt++) {
+    const port = await freePort();
+    const child = spawn('git', ['daemon', '--reuseaddr', '--export-all', `--base-path=${base}`, '--listen=127.0.0.1', `--port=${port}`, base], { stdio: 'ignore' });
+    for (let wait = 0; wait < 100; wait++) {
+      if (child.exitCode !== null) break;
+      const up = await new Promise<boolean>((resolve) => {
+        const socket = connect(port, '127.0.0.1', () => (socket.destroy(), resolve(true)));
+        socket.on('error', () => resolve(false));
+      });
+      if (up) return { process: child, port };
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    child.kill();
+    if (attempt === 5) throw new Error('git daemon did not start');
+  }
+}
+
+/** `git http-backend` as a CGI program behind node's http server. */
+async function startHttpBackend(base: string): Promise<{ server: Server; port: number }> {
+  const server = createHttpServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const cgi = spawn('git', ['http-backend'], {
+      env: {
+        ...process.env,
+        GIT_PROJECT_ROOT: base,
+        GIT_HTTP_EXPORT_ALL: '1',
+        PATH_INFO: decodeURIComponent(url.pathname),
+        QUERY_STRING: url.search.slice(1),
+        REQUEST_METHOD: req.method ?? 'GET',
+        CONTENT_TYPE: req.headers['content-type'] ?? '',
+        REMOTE_ADDR: '127.0.0.1',
+        ...(req.headers['git-protocol'] ? { GIT_PROTOCOL: String(req.headers['git-protocol']) } : {}),
+        ...(req.headers['content-encoding'] ? { HTTP_CONTENT_ENCODING: String(req.headers['content-encoding']) } : {}),
+      },
+      stdio: ['pipe', 'pipe', 'ignore'],
+    });
+    req.pipe(cgi.stdin);
+    let head = Buffer.alloc(0);
+    let headersDone = false;
+    cgi.stdout.on('data', (chunk: Buffer) => {
+      if (headersDone) return void res.write(chunk);
+      head = Buffer.concat([head, chunk]);
+      const end = head.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      headersDone = true;
+      let status = 200;
+      for (const line of head.subarray(0, end).toString('latin1').split('\r\n')) {
+        const colon = line.indexOf(':');
+        const name = line.slice(0, colon);
+        const value = line.slice(colon + 1).trim();
+        if (name.toLowerCase() === 'status') status = Number.parseInt(value, 10);
+        else res.setHeader(name, value);
+      }
+      res.writeHead(status);
+      res.write(head.subarray(end + 4));
+    });
+    cgi.on('close', () => res.end());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, port: (server.address() as { port: number }).port };
+}
