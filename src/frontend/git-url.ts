@@ -45,7 +45,7 @@ export function parseGitUrl(text: string): GitUrl | undefined {
       throw new InvalidInputError(`"${text}" is not a valid git URL`);
     }
     if ((scheme === 'http' || scheme === 'https') && !url.pathname.endsWith('.git')) return undefined;
-    query = url.searchParams;
+    query = new URLSearchParams(url.search);
     fragment = decodeURIComponent(url.hash.slice(1));
     url.hash = '';
     url.search = '';

@@ -14,7 +14,7 @@ import { makeContext, type ContextEntry } from './context.js';
 export interface GitServer {
   gitUrl: string;
   httpUrl: string;
-  /** Replaces the work tree's files with these, commits them on `branch` and pushes; returns the commit. */
+  /** Replaces the work tree's files with these, commits them on `branch` (new ones start from the last commit) and pushes it; returns the commit. */
   commit(files: Record<string, ContextEntry>, options?: { branch?: string; message?: string; time?: number }): Promise<string>;
   /** Makes a tag of the commit (annotated with a message) and pushes it. */
   tag(name: string, commit: string, message?: string): void;
@@ -41,8 +41,8 @@ export async function startGitServer(): Promise<GitServer> {
     httpUrl: `http://127.0.0.1:${http.port}/repo.git`,
     async commit(files, options = {}) {
       const branch = options.branch ?? 'main';
-      if (commits++ > 0) git(work, ['checkout', '-q', '-B', branch]);
-      else git(work, ['checkout', '-q', '--orphan', branch]);
+      const branches = commits++ > 0 ? git(work, ['branch', '--format=%(refname:short)']).split('\n') : [];
+      git(work, ['checkout', '-q', ...(commits === 1 ? ['--orphan'] : branches.includes(branch) ? [] : ['-b']), branch]);
       git(work, ['rm', '-r', '-q', '--ignore-unmatch', '.']);
       await makeContext(files, work);
       const date = `${options.time ?? 1700000000} +0000`;
