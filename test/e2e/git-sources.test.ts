@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { lstat, mkdtemp, readFile, readlink, rm } from 'node:fs/promises';
+import { lstat, mkdtemp, readdir, readFile, readlink, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -125,6 +125,40 @@ describe('git sources from a loopback git daemon and git http-backend', { skip: 
     const context = await run(builds.context);
     assert.deepEqual(ranLines(context.stderr), [2], `the COPY from the new commit runs again\n${context.stderr}`);
     assert.equal(await readFile(join(context.out, 'value.txt'), 'utf8'), 'two\n');
+  });
+
+  it('checks out submodules (not with ?submodules=false) and refuses a file:// one the repository names', async () => {
+    const lib = server.repository('lib');
+    const libCommit = await lib.commit({ 'lib.txt': 'from the submodule\n' });
+    const vendored = (url: string) => ({ submodules: { 'vendor/lib': { url, commit: libCommit } } });
+    await server.commit({ 'main.txt': 'main\n' }, { branch: 'with-submodule', ...vendored(lib.gitUrl) });
+    const ctx = await workspace.context({
+      Dockerfile: ['FROM busybox', `ADD ${server.gitUrl}#with-submodule /m`, `ADD ${server.httpUrl}?branch=with-submodule&submodules=false /bare`, ''].join('\n'),
+    });
+    const r = await build(ctx);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(await readFile(join(r.out, 'm/vendor/lib/lib.txt'), 'utf8'), 'from the submodule\n');
+    assert.deepEqual(await readdir(join(r.out, 'bare/vendor/lib')), []);
+
+    await server.commit({ 'main.txt': 'main\n' }, { branch: 'file-submodule', ...vendored(`file://${lib.work}`) });
+    const hostile = await workspace.context({ Dockerfile: `FROM busybox\nADD ${server.gitUrl}#file-submodule /m\n` });
+    const refused = await build(hostile);
+    assert.equal(refused.code, 1, 'a repository cannot make the host read its own files');
+    assert.match(refused.stderr, /Dockerfile:2: .*submodules.*transport 'file' not allowed/s);
+  });
+
+  it('fetches git@HOST:PATH and ssh:// URLs through the ssh command, with the --ssh default agent socket', async () => {
+    const ctx = await workspace.context({ Dockerfile: 'FROM busybox\nADD git@127.0.0.1:repo.git#v1 /scp\nADD ssh://git@127.0.0.1/repo.git#main:app /url\n' });
+    const agent = join(ctx, 'agent.sock');
+    const ssh = { GIT_SSH_COMMAND: server.sshCommand, GIT_SSH_VARIANT: 'simple' };
+    const out = await mkdtemp(join(tmpdir(), 'tcbuild-git-ssh-'));
+    workspace.remove(out);
+    const r = await tcbuild(['build', '--ssh', `default=${agent}`, '-o', `type=local,dest=${out}`, ctx], { TCBUILD_ROOT: workspace.root(), ...ssh });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(await readFile(join(out, 'scp/app/hello.txt'), 'utf8'), 'hello from v1\n');
+    assert.equal(await readFile(join(out, 'url/hello.txt'), 'utf8'), 'hello from v2\n');
+    const agents = new Set((await readFile(server.sshLog, 'utf8')).trim().split('\n'));
+    assert.deepEqual([...agents], [`agent=${agent}`], 'every ssh connection had the agent socket');
   });
 
   it('a ref the repository lacks, a missing subdir and a wrong --checksum are errors naming the URL', async () => {

@@ -1,60 +1,104 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createTcpServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeContext, type ContextEntry } from './context.js';
 
-/**
- * A bare repository `repo.git` served on 127.0.0.1 by a real `git daemon` (git://) and by
- * `git http-backend` behind a small node http server (http://, the smart protocol), with a work
- * tree to commit to and push from.
- */
-export interface GitServer {
+/** A bare repository served by the git server, with a work tree to commit to and push from. */
+export interface GitRepo {
   gitUrl: string;
   httpUrl: string;
-  /** Replaces the work tree's files with these, commits them on `branch` (new ones start from the last commit) and pushes it; returns the commit. */
-  commit(files: Record<string, ContextEntry>, options?: { branch?: string; message?: string; time?: number }): Promise<string>;
+  /** The work tree: a repository on the host's file system (for file:// URLs). */
+  work: string;
+  /**
+   * Replaces the work tree's files with these (and `submodules`: path → URL and commit), commits
+   * them on `branch` (a new branch starts from the last commit) and pushes it; returns the commit.
+   */
+  commit(files: Record<string, ContextEntry>, options?: CommitOptions): Promise<string>;
   /** Makes a tag of the commit (annotated with a message) and pushes it. */
   tag(name: string, commit: string, message?: string): void;
+}
+
+export interface CommitOptions {
+  branch?: string;
+  time?: number;
+  submodules?: Record<string, { url: string; commit: string }>;
+}
+
+/**
+ * `repo.git` (and more repositories beside it) served on 127.0.0.1 by a real `git daemon`
+ * (git://) and by `git http-backend` behind a small node http server (http://, the smart protocol).
+ */
+export interface GitServer extends GitRepo {
+  repository(name: string): GitRepo;
+  /**
+   * For GIT_SSH_COMMAND (with GIT_SSH_VARIANT=simple): an ssh stand-in that serves `HOST:PATH` and
+   * `ssh://HOST/PATH` from the served repositories, noting the SSH_AUTH_SOCK it was given in `sshLog`.
+   */
+  sshCommand: string;
+  sshLog: string;
   close(): Promise<void>;
 }
 
+const git = (cwd: string, args: string[], env: NodeJS.ProcessEnv = {}) =>
+  execFileSync('git', ['-c', 'init.defaultBranch=main', '-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], {
+    cwd,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  }).toString('utf8').trim();
+
 export async function startGitServer(): Promise<GitServer> {
   const base = await mkdtemp(join(tmpdir(), 'tcbuild-git-'));
-  const bare = join(base, 'repo.git');
-  const work = join(base, 'work');
-  const git = (cwd: string, args: string[], env: NodeJS.ProcessEnv = {}) =>
-    execFileSync('git', ['-c', 'init.defaultBranch=main', '-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], {
-      cwd,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    }).toString('utf8').trim();
-  git(base, ['init', '-q', '--bare', bare]);
-  git(base, ['init', '-q', work]);
   const daemon = await startDaemon(base);
   const http = await startHttpBackend(base);
-  let commits = 0;
+  const repository = (name: string): GitRepo => {
+    const bare = join(base, `${name}.git`);
+    const work = join(base, `${name}.work`);
+    git(base, ['init', '-q', '--bare', bare]);
+    git(base, ['init', '-q', work]);
+    let commits = 0;
+    return {
+      gitUrl: `git://127.0.0.1:${daemon.port}/${name}.git`,
+      httpUrl: `http://127.0.0.1:${http.port}/${name}.git`,
+      work,
+      async commit(files, options = {}) {
+        const branch = options.branch ?? 'main';
+        const branches = commits++ > 0 ? git(work, ['branch', '--format=%(refname:short)']).split('\n') : [];
+        git(work, ['checkout', '-q', ...(commits === 1 ? ['--orphan'] : branches.includes(branch) ? [] : ['-b']), branch]);
+        git(work, ['rm', '-r', '-q', '--ignore-unmatch', '.']);
+        const submodules = Object.entries(options.submodules ?? {});
+        const gitmodules = submodules.map(([path, { url }]) => `[submodule "${path}"]\n\tpath = ${path}\n\turl = ${url}\n`);
+        await makeContext({ ...files, ...(submodules.length ? { '.gitmodules': gitmodules.join('') } : {}) }, work);
+        git(work, ['add', '-A']);
+        for (const [path, { commit }] of submodules) git(work, ['update-index', '--add', '--cacheinfo', `160000,${commit},${path}`]);
+        const date = `${options.time ?? 1700000000} +0000`;
+        git(work, ['commit', '-q', '-m', 'commit'], { GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date });
+        git(work, ['push', '-q', '-f', bare, `${branch}:refs/heads/${branch}`]);
+        return git(work, ['rev-parse', 'HEAD']);
+      },
+      tag(name, commit, message) {
+        git(work, ['tag', '-f', ...(message ? ['-a', '-m', message] : []), name, commit]);
+        git(work, ['push', '-q', '-f', bare, `refs/tags/${name}`]);
+      },
+    };
+  };
+  const sshCommand = join(base, 'fake-ssh');
+  const sshLog = join(base, 'ssh.log');
+  const script = [
+    '#!/bin/sh',
+    `echo "agent=$SSH_AUTH_SOCK" >> '${sshLog}'`,
+    'for command; do :; done',
+    `cd '${base}' && exec sh -c "$(printf '%s' "$command" | sed "s|'/|'|")"`,
+    '',
+  ];
+  await writeFile(sshCommand, script.join('\n'), { mode: 0o755 });
   return {
-    gitUrl: `git://127.0.0.1:${daemon.port}/repo.git`,
-    httpUrl: `http://127.0.0.1:${http.port}/repo.git`,
-    async commit(files, options = {}) {
-      const branch = options.branch ?? 'main';
-      const branches = commits++ > 0 ? git(work, ['branch', '--format=%(refname:short)']).split('\n') : [];
-      git(work, ['checkout', '-q', ...(commits === 1 ? ['--orphan'] : branches.includes(branch) ? [] : ['-b']), branch]);
-      git(work, ['rm', '-r', '-q', '--ignore-unmatch', '.']);
-      await makeContext(files, work);
-      const date = `${options.time ?? 1700000000} +0000`;
-      git(work, ['add', '-A']);
-      git(work, ['commit', '-q', '-m', options.message ?? 'commit'], { GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date });
-      git(work, ['push', '-q', '-f', bare, `${branch}:refs/heads/${branch}`]);
-      return git(work, ['rev-parse', 'HEAD']);
-    },
-    tag(name, commit, message) {
-      git(work, ['tag', '-f', ...(message ? ['-a', '-m', message] : []), name, commit]);
-      git(work, ['push', '-q', '-f', bare, `refs/tags/${name}`]);
-    },
+    ...repository('repo'),
+    repository,
+    sshCommand,
+    sshLog,
     async close() {
       daemon.process.kill();
       await new Promise<void>((resolve) => http.server.close(() => resolve()));
