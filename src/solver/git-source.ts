@@ -254,7 +254,7 @@ function gitRunner(remote: string, session: BuildSession, dir: string): GitRunne
         if (code === 0) return resolve(Buffer.concat(stdout).toString('utf8'));
         const lines = Buffer.concat(stderr).toString('utf8').replaceAll(remote, shown).trim().split('\n');
         const said = lines.slice(-5).map((line) => `\n  ${line}`).join('');
-        reject(new TcbuildError(`git could not ${doing} (${shown}): ${said || `exit code ${code}`}`));
+        reject(new TcbuildError(`git could not ${doing} (${shown}):${said || ` exit code ${code}`}`));
       });
     });
   return Object.assign(run, { dir });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { lstat, mkdtemp, readdir, readFile, readlink, rm } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -58,6 +58,14 @@ describe('git sources from a loopback git daemon and git http-backend', { skip: 
       );
       assert.match(r.stderr, /\[Dockerfile:2\] COPY \. \/src/, 'the Dockerfile is named as in the repository, not by a temporary path');
     }
+  });
+
+  it('keeps .git in a git context with BUILDKIT_CONTEXT_KEEP_GIT_DIR=1, the Dockerfile given with -f', async () => {
+    const dockerfile = await workspace.context({ Dockerfile: 'FROM busybox\nCOPY . /src\n' });
+    const kept = await build(`${server.gitUrl}#v1`, ['-f', join(dockerfile, 'Dockerfile'), '--build-arg', 'BUILDKIT_CONTEXT_KEEP_GIT_DIR=1']);
+    assert.equal(kept.code, 0, kept.stderr);
+    assert.equal((await readFile(join(kept.out, 'src/.git/HEAD'), 'utf8')).trim(), first);
+    assert.equal(await readFile(join(kept.out, 'src/app/hello.txt'), 'utf8'), 'hello from v1\n');
   });
 
   it('ADDs a repository by commit, tag and branch: modes, symlinks and commit times as git has them, .git only with --keep-git-dir', async () => {
@@ -159,6 +167,36 @@ describe('git sources from a loopback git daemon and git http-backend', { skip: 
     assert.equal(await readFile(join(out, 'url/hello.txt'), 'utf8'), 'hello from v2\n');
     const agents = new Set((await readFile(server.sshLog, 'utf8')).trim().split('\n'));
     assert.deepEqual([...agents], [`agent=${agent}`], 'every ssh connection had the agent socket');
+  });
+
+  it('authenticates http with a GIT_AUTH_TOKEN secret or the user\'s credential helper, and fails without (never prompts)', async () => {
+    const token = 's3cret';
+    server.requireAuthorization(`Basic ${Buffer.from(`x-access-token:${token}`).toString('base64')}`);
+    try {
+      const ctx = await workspace.context({ Dockerfile: `FROM busybox\nADD ${server.httpUrl}#v1 /private\n` });
+      const refused = await build(ctx);
+      assert.equal(refused.code, 1);
+      assert.match(refused.stderr, /Dockerfile:2: .*terminal prompts disabled/s);
+
+      const out = await mkdtemp(join(tmpdir(), 'tcbuild-git-auth-'));
+      workspace.remove(out);
+      const withToken = await tcbuild(['build', '--secret', 'id=GIT_AUTH_TOKEN,env=TOKEN', '-o', `type=local,dest=${out}/token`, ctx], {
+        TCBUILD_ROOT: workspace.root(),
+        TOKEN: token,
+      });
+      assert.equal(withToken.code, 0, withToken.stderr);
+      assert.equal(await readFile(join(out, 'token/private/app/hello.txt'), 'utf8'), 'hello from v1\n');
+
+      const home = join(out, 'home');
+      await mkdir(home);
+      await writeFile(join(home, '.gitconfig'), '[credential]\n\thelper = store\n');
+      await writeFile(join(home, '.git-credentials'), `${server.httpUrl.replace('http://', `http://x-access-token:${token}@`)}\n`);
+      const withHelper = await tcbuild(['build', '--no-cache', '-o', `type=local,dest=${out}/helper`, ctx], { TCBUILD_ROOT: workspace.root(), HOME: home });
+      assert.equal(withHelper.code, 0, withHelper.stderr);
+      assert.equal(await readFile(join(out, 'helper/private/app/hello.txt'), 'utf8'), 'hello from v1\n');
+    } finally {
+      server.requireAuthorization(undefined);
+    }
   });
 
   it('a ref the repository lacks, a missing subdir and a wrong --checksum are errors naming the URL', async () => {

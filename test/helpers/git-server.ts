@@ -39,6 +39,8 @@ export interface GitServer extends GitRepo {
    */
   sshCommand: string;
   sshLog: string;
+  /** From now on the http server answers 401 to requests without this Authorization header (undefined: to none). */
+  requireAuthorization(header: string | undefined): void;
   close(): Promise<void>;
 }
 
@@ -52,7 +54,8 @@ const git = (cwd: string, args: string[], env: NodeJS.ProcessEnv = {}) =>
 export async function startGitServer(): Promise<GitServer> {
   const base = await mkdtemp(join(tmpdir(), 'tcbuild-git-'));
   const daemon = await startDaemon(base);
-  const http = await startHttpBackend(base);
+  const authorization: { required: string | undefined } = { required: undefined };
+  const http = await startHttpBackend(base, authorization);
   const repository = (name: string): GitRepo => {
     const bare = join(base, `${name}.git`);
     const work = join(base, `${name}.work`);
@@ -99,6 +102,9 @@ export async function startGitServer(): Promise<GitServer> {
     repository,
     sshCommand,
     sshLog,
+    requireAuthorization: (header) => {
+      authorization.required = header;
+    },
     async close() {
       daemon.process.kill();
       await new Promise<void>((resolve) => http.server.close(() => resolve()));
@@ -135,8 +141,13 @@ async function startDaemon(base: string): Promise<{ process: ChildProcess; port:
 }
 
 /** `git http-backend` as a CGI program behind node's http server. */
-async function startHttpBackend(base: string): Promise<{ server: Server; port: number }> {
+async function startHttpBackend(base: string, authorization: { required: string | undefined }): Promise<{ server: Server; port: number }> {
   const server = createHttpServer((req, res) => {
+    const given = req.headers.authorization?.replace(/^basic /i, 'Basic ');
+    if (authorization.required !== undefined && given !== authorization.required) {
+      res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="git"' }).end();
+      return;
+    }
     const url = new URL(req.url ?? '/', 'http://localhost');
     const cgi = spawn('git', ['http-backend'], {
       env: {
