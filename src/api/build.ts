@@ -9,6 +9,7 @@ import { LayeredView } from '../snapshot/index.js';
 import { convert } from '../frontend/convert.js';
 import { DockerfileError } from '../frontend/errors.js';
 import { toStages } from '../frontend/instructions.js';
+import { KEEP_GIT_DIR_ARG } from '../frontend/git-url.js';
 import { parseDockerfile } from '../frontend/parse.js';
 import type { Digest } from '../image/digest.js';
 import { formatPlatform, hostPlatform, parsePlatform } from '../image/platform.js';
@@ -116,7 +117,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     secrets: new Map(Object.entries(opts.secrets ?? {})),
     ssh: new Map(Object.entries(opts.ssh ?? {})),
   };
-  const keepGitDir = /^(1|t|true)$/i.test(opts.buildArgs?.['BUILDKIT_CONTEXT_KEEP_GIT_DIR'] ?? '');
+  const keepGitDir = /^(1|t|true)$/i.test(opts.buildArgs?.[KEEP_GIT_DIR_ARG] ?? '');
   const contexts = await openBuildContexts({
     context: opts.context,
     dockerfilePath: opts.file !== undefined && opts.dockerfile === undefined ? resolvePath(opts.file) : undefined,

@@ -7,7 +7,7 @@ import { formatPlatform } from '../image/platform.js';
 import type { ContainerConfig, HealthConfig, History, ImageConfig, Platform } from '../image/types.js';
 import { downloadName } from './download-name.js';
 import { DockerfileError } from './errors.js';
-import { parseGitUrl, redactGitUrl, type GitUrl } from './git-url.js';
+import { KEEP_GIT_DIR_ARG, parseGitUrl, redactGitUrl, type GitUrl } from './git-url.js';
 import type { CommandForm, DockerfileStages, Instruction, InstructionOf, Stage } from './instructions.js';
 import { typeInstruction } from './instructions.js';
 import { parseDockerfile, type Heredoc } from './parse.js';
@@ -399,7 +399,7 @@ export async function convert(parsed: DockerfileStages, opts: ConvertOptions): P
 
   const target = await buildStage(parsed.stages[targetIndex]!);
   for (const name of opts.buildArgs.keys()) {
-    if (!usedArgs.has(name) && !PROXY_ARGS.includes(name) && !platformArgs.has(name)) {
+    if (!usedArgs.has(name) && !PROXY_ARGS.includes(name) && !platformArgs.has(name) && name !== KEEP_GIT_DIR_ARG) {
       opts.warn(`build-arg "${name}" was given but not consumed by any ARG in the Dockerfile`);
     }
   }

@@ -18,6 +18,9 @@ export interface GitUrl {
   mtime: 'commit' | 'checkout';
 }
 
+/** The build arg that keeps `.git` in a git build context, as BuildKit's frontend reads it. */
+export const KEEP_GIT_DIR_ARG = 'BUILDKIT_CONTEXT_KEEP_GIT_DIR';
+
 const SCHEME = /^([a-zA-Z0-9]+):\/\//;
 const GIT_SCHEMES = new Set(['http', 'https', 'ssh', 'git']);
 const QUERY_KEYS = ['ref', 'branch', 'tag', 'subdir', 'checksum', 'commit', 'keep-git-dir', 'submodules', 'mtime'];

@@ -6,6 +6,7 @@ import { AlreadyExistsError, FailedPreconditionError, InvalidInputError, Tcbuild
 import { redactGitUrl, type GitUrl } from '../frontend/git-url.js';
 import { vertexDigest, type GitVertex } from '../graph/vertex.js';
 import { digestHex, type Digest } from '../image/digest.js';
+import type { Progress } from '../progress/progress.js';
 import type { Snapshotter } from '../snapshot/index.js';
 import { EMPTY_SESSION, secretValue, type BuildSession } from './run-mounts.js';
 
@@ -30,6 +31,8 @@ export interface GitContext {
   /** Temporary checkouts go below `root/tmp`. */
   root: string;
   session?: BuildSession | undefined;
+  /** Told of each fetch. */
+  progress?: Progress;
 }
 
 /**
@@ -67,6 +70,7 @@ export async function solveGit(
   const snapshot = `git-${digestHex(cacheKey)}`;
   if (await snapshotter.stat(snapshot)) return { cacheKey, snapshot };
   const key = `active-${randomBytes(8).toString('hex')}`;
+  ctx.progress?.emit({ kind: 'message', text: `fetching ${describe(v.remote, v.ref)} (${v.commit})` });
   await snapshotter.prepare(key);
   try {
     await checkoutGit(v, snapshotter.upperDir(key), ctx);
