@@ -16,4 +16,4 @@ else
 fi
 apt-get install -y -qq --no-install-recommends \
   docker-registry skopeo umoci runc busybox-static qemu-user-static binfmt-support \
-  ca-certificates openssl perl slirp4netns passt zstd "${cross_compiler[@]}" >/dev/null
+  ca-certificates openssl perl slirp4netns passt zstd git "${cross_compiler[@]}" >/dev/null

@@ -11,6 +11,7 @@ import { BuildChecks, parseCheckConfig, type BuildCheckWarning } from '../fronte
 import { convert } from '../frontend/convert.js';
 import { DockerfileError } from '../frontend/errors.js';
 import { toStages } from '../frontend/instructions.js';
+import { KEEP_GIT_DIR_ARG } from '../frontend/git-url.js';
 import { parseDockerfile } from '../frontend/parse.js';
 import type { Digest } from '../image/digest.js';
 import { formatPlatform, hostPlatform, parsePlatform } from '../image/platform.js';
@@ -21,7 +22,8 @@ import { silentProgress, type Progress } from '../progress/progress.js';
 import type { RegistryOptions } from '../registry/index.js';
 import { familiarName, formatReference, parseReference } from '../registry/reference.js';
 import { openRoot, type StoreRoot, type StoreOptions } from '../root.js';
-import type { SecretSource } from '../solver/run-mounts.js';
+import { resolveGitSource } from '../solver/git-source.js';
+import type { BuildSession, SecretSource } from '../solver/run-mounts.js';
 import { openBuildContexts, type BuildContexts } from './build-context.js';
 import { sandboxExecutor } from '../solver/executor.js';
 import { Solver } from '../solver/solver.js';
@@ -32,13 +34,23 @@ import { LazyRegistry, localOrPulledImage } from './resolve-image.js';
 import type { NetworkMode, SandboxLimits } from '../sandbox/index.js';
 
 export interface BuildOptions extends StoreOptions {
-  /** The build context: a directory, or a tarball (plain, gzip or zstd). */
+  /**
+   * The build context: a directory, a tarball (plain, gzip or zstd), or a git URL as BuildKit
+   * reads one (`https://host/repo.git#ref:subdir`, `git@host:repo.git`, `ssh://…`, `git://…`,
+   * `?branch=&tag=&subdir=&checksum=…`); a git context's Dockerfile is read from it unless `file` is given.
+   */
   context: string;
-  /** `--build-context NAME=DIR|docker-image://REF`: stand-ins for stages and images in FROM, COPY --from and RUN --mount from=. */
+  /**
+   * `--build-context NAME=DIR|GIT-URL|docker-image://REF`: stand-ins for stages and images in FROM,
+   * COPY --from and RUN --mount from=.
+   */
   buildContexts?: Record<string, string>;
-  /** `--secret id=ID,src=FILE|env=VAR`: what RUN --mount=type=secret reads; never stored. */
+  /**
+   * `--secret id=ID,src=FILE|env=VAR`: what RUN --mount=type=secret reads, and git sources'
+   * GIT_AUTH_TOKEN / GIT_AUTH_HEADER (also `.HOST`); never stored.
+   */
   secrets?: Record<string, SecretSource>;
-  /** `--ssh ID=SOCKET`: agent sockets RUN --mount=type=ssh forwards; never stored. */
+  /** `--ssh ID=SOCKET`: agent sockets RUN --mount=type=ssh forwards (`default`: ssh git sources' too); never stored. */
   ssh?: Record<string, string>;
   /** The Dockerfile's path, relative to the working directory as with docker (default: CONTEXT/Dockerfile); ignored when `dockerfile` text is given. */
   file?: string;
@@ -122,14 +134,20 @@ export function build(opts: BuildOptions): Promise<BuildResult>;
 export async function build(opts: BuildOptions): Promise<BuildResult | CheckResult> {
   await refuseBadOptions(opts);
   const store = await openRoot(opts.root, opts.snapshotter !== undefined ? { snapshotter: opts.snapshotter } : {});
+  const session: BuildSession = {
+    secrets: new Map(Object.entries(opts.secrets ?? {})),
+    ssh: new Map(Object.entries(opts.ssh ?? {})),
+  };
+  const keepGitDir = /^(1|t|true)$/i.test(opts.buildArgs?.[KEEP_GIT_DIR_ARG] ?? '');
   const contexts = await openBuildContexts({
     context: opts.context,
     dockerfilePath: opts.file !== undefined && opts.dockerfile === undefined ? resolvePath(opts.file) : undefined,
     buildContexts: opts.buildContexts,
     tmpDir: join(store.root, 'tmp'),
+    git: { root: store.root, session, keepGitDir },
   });
   try {
-    return await buildInContexts(opts, store, contexts);
+    return await buildInContexts(opts, store, contexts, session);
   } finally {
     await contexts.release();
   }
@@ -158,11 +176,13 @@ async function buildInContexts(
   opts: BuildOptions,
   store: StoreRoot,
   contexts: BuildContexts,
+  session: BuildSession,
 ): Promise<BuildResult | CheckResult> {
   const started = Date.now();
   const progress = opts.progress ?? silentProgress;
   const dockerfilePath = opts.file !== undefined ? resolvePath(opts.file) : contexts.defaultDockerfile;
-  const dockerfileName = opts.dockerfile !== undefined ? 'Dockerfile' : displayPath(dockerfilePath);
+  const fileName = opts.file === undefined ? contexts.defaultDockerfileName : undefined;
+  const dockerfileName = opts.dockerfile !== undefined ? 'Dockerfile' : (fileName ?? displayPath(dockerfilePath));
   const text = opts.dockerfile ?? (await readDockerfile(dockerfilePath, dockerfileName));
   const parsed = parseDockerfile(text, dockerfileName);
   if (parsed.syntax !== undefined && !/^(docker\.io\/)?docker\/dockerfile(-upstream)?:1([.\d]*)?(-labs)?(@sha256:[a-f0-9]{64})?$/.test(parsed.syntax)) {
@@ -197,6 +217,15 @@ async function buildInContexts(
           checks,
           allStages: opts.check ?? false,
           warn: platform === platforms[0] ? (text) => progress.emit({ kind: 'warning', text }) : () => undefined,
+          resolveGit: async (url, keepGitDir, at) => {
+            try {
+              return await resolveGitSource(url, keepGitDir, { root: store.root, session });
+            } catch (err) {
+              if (!(err instanceof TcbuildError)) throw err;
+              const hint = err.hint ? { hint: err.hint } : {};
+              throw new DockerfileError(at.file, at.line, err.message, { cause: err, ...hint });
+            }
+          },
           resolveImage: async (name, p, at) => {
             try {
               const { ref, image } = await localOrPulledImage(store.layout, registry, name, p, opts.pull ?? false);
@@ -240,7 +269,7 @@ async function buildInContexts(
       ...(opts.compression !== undefined ? { compression: opts.compression } : {}),
       compressionLevel: opts.compressionLevel,
       ...(opts.sandbox ? { sandbox: opts.sandbox } : {}),
-      session: { secrets: new Map(Object.entries(opts.secrets ?? {})), ssh: new Map(Object.entries(opts.ssh ?? {})) },
+      session,
     });
     const solvedPlans = await Promise.all(plans.map(async (plan) => ({ plan, solved: await solver.solve(plan.vertex) })));
     const images: PlatformImage[] = [];

@@ -35,12 +35,12 @@ export function parseSsh(list: string[]): Record<string, string> {
   return sockets;
 }
 
-/** `--build-context NAME=DIR|docker-image://REF` (repeatable). */
+/** `--build-context NAME=DIR|GIT-URL|docker-image://REF` (repeatable). */
 export function parseBuildContexts(list: string[]): Record<string, string> {
   const contexts: Record<string, string> = {};
   for (const spec of list) {
     const eq = spec.indexOf('=');
-    if (eq <= 0 || eq === spec.length - 1) throw new InvalidInputError(`--build-context "${spec}": expected NAME=DIR or NAME=docker-image://REF`);
+    if (eq <= 0 || eq === spec.length - 1) throw new InvalidInputError(`--build-context "${spec}": expected NAME=DIR, NAME=GIT-URL or NAME=docker-image://REF`);
     contexts[spec.slice(0, eq).toLowerCase()] = spec.slice(eq + 1);
   }
   return contexts;

@@ -47,7 +47,7 @@ interface BuildFlags extends RegistryFlags, SandboxLimitFlags {
 export function buildCommand(): Command {
   const cmd = new Command('build')
     .description('build an image from a Dockerfile and a context directory')
-    .argument('<context>', "the build context: a directory, a tarball, or '-' for a tarball or Dockerfile on stdin")
+    .argument('<context>', "the build context: a directory, a tarball, a git URL (https://host/repo.git#ref:subdir, git@host:repo.git), or '-' for a tarball or Dockerfile on stdin")
     .option('-t, --tag <name>', 'name the image NAME[:TAG] (repeatable)', collect)
     .option('-f, --file <path>', "the Dockerfile (default: CONTEXT/Dockerfile; '-' reads stdin)")
     .option('--build-arg <key=value>', 'set a build-time variable (repeatable; KEY alone takes it from the environment)', collect)
@@ -74,7 +74,7 @@ export function buildCommand(): Command {
   cmd
     .option('--secret <id=ID,src=FILE|env=VAR>', 'a secret RUN --mount=type=secret can read, never stored (repeatable)', collect)
     .option('--ssh <default|ID=SOCKET>', 'an SSH agent socket RUN --mount=type=ssh forwards (repeatable)', collect)
-    .option('--build-context <name=DIR|docker-image://REF>', 'a named context for FROM, COPY --from and RUN --mount from= (repeatable)', collect)
+    .option('--build-context <name=DIR|GIT-URL|docker-image://REF>', 'a named context for FROM, COPY --from and RUN --mount from= (repeatable)', collect)
     .option('--network <mode>', "the network of RUN steps: default (a private network: outbound access, none of the host's services), none, or host (allows network.host)", 'default')
     .option('--check', 'only run the build checks on every stage, print their warnings, exit 1 if any (= --call check)')
     .option('--call <method>', 'what to do with the Dockerfile: build (the default) or check')

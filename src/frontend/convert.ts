@@ -1,12 +1,13 @@
-import type { ContextSource, Vertex } from '../graph/vertex.js';
+import type { ContextSource, GitVertex, Vertex } from '../graph/vertex.js';
 import type { ImageConfig, Platform } from '../image/types.js';
 import type { BuildChecks } from './checks/build-checks.js';
 import { Conversion } from './conversion.js';
 import { PROXY_ARGS } from './dispatch-run.js';
+import { KEEP_GIT_DIR_ARG, type GitUrl } from './git-url.js';
 import type { DockerfileStages } from './instructions.js';
 
 /** Build-args BuildKit reads without an ARG: never "not consumed". */
-const BUILDKIT_ARGS = [...PROXY_ARGS, 'BUILDKIT_DOCKERFILE_CHECK'];
+const BUILDKIT_ARGS = [...PROXY_ARGS, 'BUILDKIT_DOCKERFILE_CHECK', KEEP_GIT_DIR_ARG];
 
 export type NamedContext = { kind: 'dir'; source: ContextSource } | { kind: 'image'; ref: string };
 
@@ -23,6 +24,8 @@ export interface ConvertOptions {
   context: ContextSource;
   /** `--build-context NAME=…`: they take the place of a stage or image of that name in FROM, COPY --from and RUN --mount from=. */
   namedContexts?: ReadonlyMap<string, NamedContext>;
+  /** Resolves an ADD <git URL>'s ref to a commit (git ls-remote); without it ADD of a git URL is refused. */
+  resolveGit?(url: GitUrl, keepGitDir: boolean, at: { file: string; line: number }): Promise<GitVertex>;
   /** Resolves a FROM or COPY --from image for a platform (local store first, then the registry). */
   resolveImage(ref: string, platform: Platform, at: { file: string; line: number }): Promise<BaseImage>;
   /** SOURCE_DATE_EPOCH in seconds, for `created` fields. */

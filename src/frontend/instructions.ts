@@ -51,6 +51,8 @@ export type Instruction = Base &
         parents: boolean;
         excludes: string[];
         checksum: string | undefined;
+        /** ADD --keep-git-dir (undefined when not given). */
+        keepGitDir: boolean | undefined;
       }
     | { kind: 'WORKDIR'; path: string }
     | { kind: 'USER'; user: string }
@@ -200,6 +202,7 @@ export function typeInstruction(raw: RawInstruction, parsed: Pick<ParsedDockerfi
         parents: boolFlag('parents'),
         excludes: raw.flags.filter((f) => f.name === 'exclude').map((f) => f.value ?? ''),
         checksum: flag('checksum'),
+        keepGitDir: flag('keep-git-dir') === undefined ? undefined : boolFlag('keep-git-dir'),
       };
     }
     case 'WORKDIR':

@@ -6,7 +6,7 @@ import type { Platform } from '../image/types.js';
  * is the sha256 of its canonical JSON with its inputs replaced by their digests, so identical work
  * anywhere in a build — or in an earlier build — has the same name.
  */
-export type Vertex = ScratchVertex | ImageVertex | ExecVertex | CopyVertex | MkdirVertex;
+export type Vertex = ScratchVertex | ImageVertex | ExecVertex | CopyVertex | MkdirVertex | GitVertex;
 
 /** What a COPY or a bind mount can read from. */
 export type Source = Vertex | ContextSource | InlineSource | HttpSource;
@@ -21,6 +21,20 @@ export interface ImageVertex {
   ref: string;
   manifest: Digest;
   platform: Platform;
+}
+
+/** ADD of a git repository: one commit's files, the ref resolved to `commit` before solving. */
+export interface GitVertex {
+  op: 'git';
+  /** As git takes it; may hold credentials (see redactGitUrl before showing it). */
+  remote: string;
+  /** The ref that named the commit (`refs/heads/main`), or the commit itself. */
+  ref: string;
+  commit: string;
+  subdir: string;
+  keepGitDir: boolean;
+  submodules: boolean;
+  mtime: 'commit' | 'checkout';
 }
 
 export interface ExecVertex {
@@ -142,6 +156,9 @@ function definition(v: Source): unknown {
     case 'inline':
     case 'http':
       return v;
+    case 'git':
+      // The ref only matters where a kept .git names it (as in BuildKit's cache key).
+      return v.keepGitDir ? v : { ...v, ref: '' };
     case 'context':
       return { op: v.op, name: v.name };
     case 'exec':

@@ -1,3 +1,4 @@
+import { redactGitUrl } from '../frontend/git-url.js';
 import { vertexDigest, type Vertex } from './vertex.js';
 
 /** The vertices a vertex reads: its input, a COPY's source, a RUN's bind and cache mount sources. */
@@ -29,7 +30,9 @@ export function formatGraph(roots: Vertex[]): string {
   const short = (v: Vertex) => vertexDigest(v).slice('sha256:'.length, 'sha256:'.length + 12);
   return allVertices(roots)
     .map((v) => {
-      const what = v.op === 'image' ? `${v.ref}@${v.manifest}` : v.op === 'scratch' ? '' : `${v.description.file}:${v.description.line} ${v.description.text}`;
+      const what = v.op === 'image' ? `${v.ref}@${v.manifest}`
+        : v.op === 'git' ? `${redactGitUrl(v.remote)}#${v.ref}@${v.commit}${v.subdir ? `:${v.subdir}` : ''}`
+        : v.op === 'scratch' ? '' : `${v.description.file}:${v.description.line} ${v.description.text}`;
       const deps = dependencies(v).map(short);
       return `${short(v)} ${v.op.padEnd(7)} ${what}${deps.length ? `  <- ${deps.join(' ')}` : ''}\n`;
     })

@@ -108,7 +108,8 @@ export async function prepareRunMounts(
   };
 }
 
-function secretValue(session: BuildSession, id: string, fail: (m: string) => never): Buffer | undefined {
+/** A secret's bytes (undefined when the session has none of that id); `fail` reports one that cannot be read. */
+export function secretValue(session: BuildSession, id: string, fail: (m: string) => never): Buffer | undefined {
   const source = session.secrets.get(id);
   if (source === undefined) return undefined;
   if ('env' in source) {

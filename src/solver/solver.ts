@@ -22,6 +22,7 @@ import type { Executor } from './executor.js';
 import { copyFiles, makeDirectory } from './file-ops.js';
 import { configTime } from '../image/history-times.js';
 import { removeMountTargets } from './mount-targets.js';
+import { solveGit } from './git-source.js';
 import { EMPTY_SESSION, prepareRunMounts, type BuildSession } from './run-mounts.js';
 import type { LayerDiffer, StepSnapshotter } from './snapshots.js';
 import { StepSources } from './sources.js';
@@ -93,6 +94,8 @@ export class Solver {
         return { cacheKey: sha256('scratch'), snapshot: undefined, layers: [] };
       case 'image':
         return this.solveImage(v);
+      case 'git':
+        return { ...(await solveGit(v, this.opts.snapshotter, this.opts)), layers: [] };
       case 'exec':
       case 'copy':
       case 'mkdir':

@@ -1,5 +1,7 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { TcbuildError } from '../errors.js';
+import { DockerfileError } from '../frontend/errors.js';
 import { canonicalJson, type ContextSource, type CopyVertex, type ExecVertex, type Vertex } from '../graph/vertex.js';
 import { sha256, type Digest } from '../image/digest.js';
 import { LayeredView } from '../snapshot/index.js';
@@ -58,8 +60,16 @@ export class StepSources {
       const cacheKey = await this.checksum(src, tree, v);
       return withRelease({ cacheKey, from: { kind: 'tree', tree, keepOwners: false, ...unpacking } });
     }
-    const solved = await this.opts.solve(src);
-    return withRelease({ cacheKey: solved.cacheKey, from: { kind: 'tree', tree: this.snapshotTree(solved).tree, keepOwners: true, ...unpacking } });
+    const solved = await this.opts.solve(src).catch((err: unknown) => {
+      if (src.op !== 'git' || !(err instanceof TcbuildError)) throw err;
+      const { file, line, text } = v.description;
+      const hint = err.hint ? { hint: err.hint } : {};
+      throw new DockerfileError(file, line, `${text}: ${err.message}`, { cause: err, ...hint });
+    });
+    // Files checked out of git belong to root, as in BuildKit, whoever ran git.
+    const tree = this.snapshotTree(solved).tree;
+    const from = { kind: 'tree', tree, keepOwners: src.op !== 'git', ...unpacking } as const;
+    return withRelease({ cacheKey: solved.cacheKey, from });
   }
 
   /** A RUN mount's source and the key that stands for what it reads. */

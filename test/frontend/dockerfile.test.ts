@@ -41,7 +41,7 @@ function options(overrides: Partial<ConvertOptions> = {}): ConvertOptions & { wa
 }
 
 function chain(v: Vertex): Vertex[] {
-  return v.op === 'scratch' || v.op === 'image' ? [v] : [...chain(v.input), v];
+  return v.op === 'scratch' || v.op === 'image' || v.op === 'git' ? [v] : [...chain(v.input), v];
 }
 
 describe('Dockerfile parsing', () => {
