@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -158,6 +160,9 @@ describe('git sources from a loopback git daemon and git http-backend', { skip: 
   it('fetches git@HOST:PATH and ssh:// URLs through the ssh command, with the --ssh default agent socket', async () => {
     const ctx = await workspace.context({ Dockerfile: 'FROM busybox\nADD git@127.0.0.1:repo.git#v1 /scp\nADD ssh://git@127.0.0.1/repo.git#main:app /url\n' });
     const agent = join(ctx, 'agent.sock');
+    // A socket where the agent would be (tcbuild checks it is one); the fake ssh command only names it.
+    const agentServer = createServer().listen(agent).unref();
+    await once(agentServer, 'listening');
     const ssh = { GIT_SSH_COMMAND: server.sshCommand, GIT_SSH_VARIANT: 'simple' };
     const out = await mkdtemp(join(tmpdir(), 'tcbuild-git-ssh-'));
     workspace.remove(out);
