@@ -9,7 +9,8 @@ import { fsOps, pathAt } from './native.js';
 import { ScopedDir } from './scoped-dir.js';
 import type { TarEntry } from './tar-format.js';
 import { readTar } from './tar-reader.js';
-import { OPAQUE_WHITEOUT, OVERLAY_OPAQUE_XATTR, WHITEOUT_META_PREFIX, WHITEOUT_PREFIX, isOverlayXattr } from './whiteout.js';
+import { OPAQUE_WHITEOUT, OVERLAY_OPAQUE_XATTR, WHITEOUT_META_PREFIX, WHITEOUT_PREFIX } from './whiteout.js';
+import { setLayerXattrs } from './xattrs.js';
 
 const writeAsync = promisify(write);
 
@@ -229,9 +230,7 @@ function setAttributes(dirfd: number, name: string, entry: TarEntry): void {
   const ops = fsOps();
   ops.fchownat(dirfd, name, entry.uid, entry.gid);
   if (entry.type !== 'symlink') ops.fchmodat(dirfd, name, entry.mode);
-  for (const [key, value] of entry.xattrs) {
-    if (!isOverlayXattr(key)) ops.lsetxattr(pathAt(dirfd, name), key, value);
-  }
+  setLayerXattrs(pathAt(dirfd, name), entry.xattrs);
 }
 
 function setTimes(dirfd: number, name: string, mtime: number): void {

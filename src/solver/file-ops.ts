@@ -4,6 +4,7 @@ import { chmodSync, copyFileSync, lchownSync, lutimesSync, mkdirSync, readlinkSy
 import { DockerfileError } from '../frontend/errors.js';
 import type { CopyVertex } from '../graph/vertex.js';
 import { resolveUser } from '../sandbox/user.js';
+import { copyFileCapabilities } from '../snapshot/xattrs.js';
 import { LayeredView } from '../snapshot/index.js';
 import { createdDirectoryMode, parseChmod, type ModeSpec } from './chmod.js';
 import type { SourceTree } from './context-view.js';
@@ -233,6 +234,7 @@ async function copyEntry(tree: SourceTree, src: string, st: Stats, target: strin
     return;
   }
   setMetadata(target, { mode: opts.mode?.(st.mode, st.isDirectory()) ?? st.mode & 0o7777, owner });
+  if (st.isFile()) copyFileCapabilities(host, target);
   lutimesSync(target, st.atime, st.mtime);
 }
 

@@ -6,6 +6,7 @@ import { lstat, readFile, readdir, readlink, stat, utimes, writeFile } from 'nod
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { fsOps } from '../../src/snapshot/native.js';
 import { NEEDS_ROOT } from '../helpers/cli.js';
 import { buildToDir, buildWorkspace, ranLines } from '../helpers/context.js';
 
@@ -72,6 +73,18 @@ describe('COPY and ADD through bin/tcbuild: .dockerignore, flags, symlinks, arch
     assert.equal(await readFile(join(changed.out, 'seen'), 'utf8'), 'two\n');
     const hashes = await readdir(join(workspace.root(), 'context-hashes'));
     assert.equal(hashes.length > 0, true, 'file hashes are remembered under the store root');
+  });
+
+  it('keys COPY on file capabilities too: a setcap on a context file reruns the COPY, whose copy keeps them', async () => {
+    const ctx = await context({ Dockerfile: 'FROM busybox\nCOPY tool /tool\n', tool: { content: '#!/bin/sh\n', mode: 0o755 } });
+    const first = await buildToDir(workspace.root(), ctx);
+    assert.equal(first.code, 0, first.stderr);
+    const capability = Buffer.from('0100000200200000000000000000000000000000', 'hex');
+    fsOps().lsetxattr(join(ctx, 'tool'), 'security.capability', capability);
+    const again = await buildToDir(workspace.root(), ctx);
+    assert.equal(again.code, 0, again.stderr);
+    assert.deepEqual(ranLines(again.stderr), [2]);
+    assert.deepEqual(fsOps().lgetxattr(join(again.out, 'tool'), 'security.capability'), capability);
   });
 
   it('copies with wildcards, directory contents, --chmod (octal and symbolic), --chown by name, --parents, --exclude and --link', async () => {
