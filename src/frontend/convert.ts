@@ -367,7 +367,7 @@ export async function convert(parsed: DockerfileStages, opts: ConvertOptions): P
     for (const flag of flags) {
       let spec: MountSpec;
       try {
-        spec = parseMount(flag, ex, sshIndex);
+        spec = parseMount(flag, ex, sshIndex, s.config.WorkingDir || '/');
       } catch (err) {
         if (err instanceof MountSyntaxError) throw new DockerfileError(file, line, `invalid --mount=${flag}: ${err.message}`);
         throw err;

@@ -74,6 +74,11 @@ describe('RUN --mount parsing (BuildKit defaults and errors)', () => {
     assert.deepEqual(parse('type=bind,src=lib,dst=rel,rw'), { type: 'bind', target: '/rel', from: undefined, source: 'lib', readwrite: true });
   });
 
+  it('puts a relative target in the working directory', () => {
+    assert.equal(parseMount('type=bind,source=sub,target=rel', (w) => w, 0, '/work').target, '/work/rel');
+    assert.equal(parseMount('type=cache,target=../up', (w) => w, 0, '/work/dir').target, '/work/up');
+  });
+
   it('fills cache defaults: id = target, shared, 0755, root', () => {
     assert.deepEqual(parse('type=cache,target=$DIR'), {
       type: 'cache', target: '/expanded', from: undefined, source: '/', id: '/expanded', sharing: 'shared', readonly: false, mode: 0o755, uid: 0, gid: 0,
