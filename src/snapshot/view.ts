@@ -149,7 +149,8 @@ function child(parentLayers: readonly string[], name: string): Found | undefined
   return top;
 }
 
-function lstatOrUndefined(path: string): Stats | undefined {
+/** lstat(2), or undefined where nothing is: ENOENT, or a path that goes through a file (ENOTDIR). */
+export function lstatOrUndefined(path: string): Stats | undefined {
   try {
     return lstatSync(path);
   } catch (err) {

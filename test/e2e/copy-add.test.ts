@@ -136,6 +136,26 @@ describe('COPY and ADD through bin/tcbuild: .dockerignore, flags, symlinks, arch
     assert.equal(await readFile(o('wd/a.txt'), 'utf8'), 'a\n');
   });
 
+  // docker 20.10's BuildKit fails in its context sender here ("readdirent sub: not a directory");
+  // the current one globs as Go does (a file is no directory to look in) and allows empty wildcards.
+  it('a COPY glob that meets a file where it expects a directory matches nothing there; a plain path through a file is not found', async () => {
+    const ctx = await context({
+      Dockerfile: 'FROM busybox\nCOPY */a.txt /one/\nCOPY sub/*.txt /two/\n',
+      sub: 'a file\n',
+      'dir/a.txt': 'a\n',
+    });
+    const r = await buildToDir(workspace.root(), ctx);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(await readdir(join(r.out, 'one')), ['a.txt']);
+    assert.equal(existsSync(join(r.out, 'two')), false, 'an empty wildcard copies nothing');
+
+    await writeFile(join(ctx, 'Dockerfile'), 'FROM busybox\nCOPY sub/x /three/\n');
+    const through = await buildToDir(workspace.root(), ctx);
+    assert.equal(through.code, 1);
+    assert.match(through.stderr, /Dockerfile:2: COPY sub\/x \/three\/: "sub\/x" not found in the build context/);
+    assert.doesNotMatch(through.stderr, /ENOTDIR/);
+  });
+
   it('never follows a symlink out of the context or out of the image root', async () => {
     const outside = join(workspace.root(), 'outside-target');
     const ctx = await context({
