@@ -156,6 +156,16 @@ describe('COPY and ADD through bin/tcbuild: .dockerignore, flags, symlinks, arch
     assert.doesNotMatch(through.stderr, /ENOTDIR/);
   });
 
+  // Measured with docker 20.10's BuildKit: '"/arr\\[0\\].txt" not found' (contenthash containsWildcards);
+  // the quoted form keeps its backslashes, so not a conformance case (docker's build fails).
+  it('a quoted source whose wildcard characters are all escaped is a plain path, backslashes included', async () => {
+    const ctx = await context({ Dockerfile: 'FROM busybox\nCOPY "arr\\[0\\].txt" /quoted/\n', 'arr[0].txt': 'zero\n' });
+    const r = await buildToDir(workspace.root(), ctx);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /Dockerfile:2: COPY "arr\\\[0\\\]\.txt" \/quoted\/: "arr\\\[0\\\]\.txt" not found in the build context/);
+    assert.match(r.stderr, /name arr\[0\]\.txt as arr\[\[\]0\]\.txt/);
+  });
+
   it('never follows a symlink out of the context or out of the image root', async () => {
     const outside = join(workspace.root(), 'outside-target');
     const ctx = await context({
