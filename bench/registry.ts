@@ -59,7 +59,7 @@ async function measure(scratch: string): Promise<void> {
   const peerRegistry = await startRegistry(); // skopeo gets its own fresh registry
   const client = new Registry({ authConfigPath: join(scratch, 'none.json') });
   const rePushed: string[] = [];
-  const counting = new Registry({ authConfigPath: join(scratch, 'none.json'), onProgress: (e) => rePushed.push(e.kind) });
+  const counting = new Registry({ authConfigPath: join(scratch, 'none.json'), progress: { emit: (e) => rePushed.push(e.kind) } });
   try {
     const fresh = await timeMs(() => client.push(parseReference(`${registry.host}/bench/tcbuild:1`), { kind: 'image', image }));
     const skopeoFresh = skopeo

@@ -1,15 +1,43 @@
-/** tcbuild as a library: the same verbs the CLI offers. */
-export { build, type BuildOptions, type BuildResult } from './api/build.js';
+/** tcbuild as a library: the same verbs the CLI offers (docs/library.md). */
+export { build, type BuildOptions, type BuildOutput, type BuildResult, type PlatformImage } from './api/build.js';
+export { run, type RunOptions, type RunResult } from './api/run.js';
 export { push, pull, type TransferOptions } from './api/transfer.js';
 export { copy, type CopyOptions } from './api/copy.js';
-export { save, load } from './api/archive.js';
-export { inspectRemote, rawManifest, digest, listTags, catalog, deleteRemote, referrers } from './api/remote.js';
-export { login, logout } from './api/login.js';
+export { save, load, type ArchiveOptions } from './api/archive.js';
+export {
+  manifestCreate,
+  manifestAdd,
+  manifestAnnotate,
+  manifestInspect,
+  manifestPush,
+  manifestRm,
+  type ManifestOptions,
+  type PlatformAnnotations,
+} from './api/manifest.js';
+export {
+  inspectRemote,
+  rawManifest,
+  digest,
+  listTags,
+  catalog,
+  deleteRemote,
+  referrers,
+  type RemoteOptions,
+  type RemoteInspectResult,
+} from './api/remote.js';
+export { login, logout, type LoginOptions } from './api/login.js';
 export { images, inspect, rmi, tag, type ImageSummary, type InspectResult } from './api/images.js';
-export { prune, type PruneResult } from './api/prune.js';
-export { defaultRoot } from './root.js';
+export { prune, usage, type PruneOptions, type PruneResult, type Usage } from './api/prune.js';
+export { defaultRoot, type StoreOptions } from './root.js';
 export { Registry, type RegistryOptions, parseReference, formatReference, type Reference } from './registry/index.js';
 export type { Image, ImageIndex, Layer, ImageOrIndex } from './image/image.js';
 export type { Descriptor, Manifest, Index, ImageConfig, Platform } from './image/types.js';
-export { TcbuildError, NotFoundError, DigestMismatchError, InvalidInputError } from './errors.js';
+export {
+  TcbuildError,
+  NotFoundError,
+  AlreadyExistsError,
+  DigestMismatchError,
+  InvalidInputError,
+  FailedPreconditionError,
+} from './errors.js';
 export { PlainProgress, type Progress, type ProgressEvent } from './progress/progress.js';

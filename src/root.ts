@@ -14,6 +14,12 @@ export function defaultRoot(env: NodeJS.ProcessEnv = process.env): string {
   return join(env['XDG_DATA_HOME'] || join(homedir(), '.local', 'share'), 'tcbuild');
 }
 
+/** Every library verb that reads or writes the local store takes this. */
+export interface StoreOptions {
+  /** The store's directory; default: defaultRoot(). */
+  root?: string;
+}
+
 /** The local store's parts: an OCI layout for images (index.json + blobs) and the snapshots. */
 export interface StoreRoot {
   root: string;

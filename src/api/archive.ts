@@ -7,12 +7,11 @@ import { pipeline } from 'node:stream/promises';
 import { readDockerArchiveImages, writeDockerArchive, type NamedImage } from '../export/docker-archive.js';
 import { hostPlatform, parsePlatform } from '../image/platform.js';
 import { copyToStore, familiarName, formatReference, parseReference, Registry } from '../registry/index.js';
-import { openRoot } from '../root.js';
+import { openRoot, type StoreOptions } from '../root.js';
 import { findImage } from './images.js';
 import { storedImage } from './resolve-image.js';
 
-export interface ArchiveOptions {
-  root?: string;
+export interface ArchiveOptions extends StoreOptions {
   /** For a stored index: which platform's image to save (default this host's). */
   platform?: string;
 }

@@ -1,11 +1,12 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { resolve as resolvePath, join, relative } from 'node:path';
-import { TcbuildError, isErrno, messageOf } from '../errors.js';
+import { cannotRead, InvalidInputError, TcbuildError, isErrno, messageOf } from '../errors.js';
 import { writeImage, writeIndex } from '../export/store.js';
 import { requireEntitlements, type Entitlement } from '../graph/entitlements.js';
 import { allVertices, formatGraph } from '../graph/walk.js';
 import { requireEmulation } from '../sandbox/binfmt.js';
-import { LayeredView } from '../snapshot/index.js';
+import { compressionLevel, LayeredView } from '../snapshot/index.js';
+import { parseAddHost } from '../sandbox/etc-files.js';
 import { convert } from '../frontend/convert.js';
 import { DockerfileError } from '../frontend/errors.js';
 import { toStages } from '../frontend/instructions.js';
@@ -18,7 +19,7 @@ import type { Descriptor, ImageConfig, Platform } from '../image/types.js';
 import { silentProgress, type Progress } from '../progress/progress.js';
 import type { RegistryOptions } from '../registry/index.js';
 import { familiarName, formatReference, parseReference } from '../registry/reference.js';
-import { openRoot, type StoreRoot } from '../root.js';
+import { openRoot, type StoreRoot, type StoreOptions } from '../root.js';
 import type { SecretSource } from '../solver/run-mounts.js';
 import { openBuildContexts, type BuildContexts } from './build-context.js';
 import { Solver } from '../solver/solver.js';
@@ -28,7 +29,7 @@ import { collectGarbage } from './prune.js';
 import { LazyRegistry, localOrPulledImage } from './resolve-image.js';
 import type { NetworkMode, SandboxLimits } from '../sandbox/index.js';
 
-export interface BuildOptions {
+export interface BuildOptions extends StoreOptions {
   /** The build context: a directory, or a tarball (plain, gzip or zstd). */
   context: string;
   /** `--build-context NAME=DIR|docker-image://REF`: stand-ins for stages and images in FROM, COPY --from and RUN --mount from=. */
@@ -53,7 +54,6 @@ export interface BuildOptions {
   pull?: boolean;
   push?: boolean;
   progress?: Progress;
-  root?: string;
   registry?: RegistryOptions;
   /** SOURCE_DATE_EPOCH: clamps timestamps in layers and config for reproducible digests. */
   sourceDateEpoch?: number;
@@ -100,6 +100,7 @@ export interface BuildResult {
 
 /** Builds a Dockerfile into the local store (tagging it), and pushes it when asked. */
 export async function build(opts: BuildOptions): Promise<BuildResult> {
+  await refuseBadOptions(opts);
   const store = await openRoot(opts.root, opts.snapshotter !== undefined ? { snapshotter: opts.snapshotter } : {});
   const contexts = await openBuildContexts({
     context: opts.context,
@@ -111,6 +112,25 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     return await buildInContexts(opts, store, contexts);
   } finally {
     await contexts.release();
+  }
+}
+
+/** Options that would fail only once a step uses them fail before anything runs, as with buildx. */
+async function refuseBadOptions(opts: BuildOptions): Promise<void> {
+  compressionLevel(opts.compression ?? 'gzip', opts.compressionLevel);
+  for (const entry of opts.sandbox?.addHosts ?? []) parseAddHost(entry);
+  for (const [id, source] of Object.entries(opts.secrets ?? {})) {
+    if (!('file' in source)) continue;
+    const st = await stat(source.file).catch((err: unknown) => {
+      throw cannotRead(source.file, err);
+    });
+    if (!st.isFile()) throw new InvalidInputError(`secret "${id}": ${source.file} is not a file`);
+  }
+  for (const [id, socket] of Object.entries(opts.ssh ?? {})) {
+    const st = await stat(socket).catch((err: unknown) => {
+      throw cannotRead(socket, err);
+    });
+    if (!st.isSocket()) throw new InvalidInputError(`--ssh ${id}: ${socket} is not an ssh agent socket`);
   }
 }
 
@@ -131,7 +151,7 @@ async function buildInContexts(opts: BuildOptions, store: StoreRoot, contexts: B
   if (opts.push && tags.length === 0) throw new TcbuildError('--push needs at least one -t NAME:TAG to push to');
 
   const platforms = targetPlatforms(opts.platform);
-  const registry = new LazyRegistry(opts.registry ?? {});
+  const registry = new LazyRegistry({ progress, ...opts.registry });
   try {
     const plans = await Promise.all(
       platforms.map((platform) =>
@@ -216,7 +236,7 @@ async function buildInContexts(opts: BuildOptions, store: StoreRoot, contexts: B
         await (await registry.get()).push(ref, source);
       }
     }
-    await collectGarbage(store.root, { keepSince: started }).catch((err: unknown) => progress.emit({ kind: 'warning', text: `build cache GC: ${messageOf(err)}` }));
+    await collectGarbage({ root: store.root, keepSince: started }).catch((err: unknown) => progress.emit({ kind: 'warning', text: `build cache GC: ${messageOf(err)}` }));
     return { descriptor, digest: descriptor.digest, images, tags: tags.map(formatReference) };
   } finally {
     await registry.close();

@@ -5,7 +5,7 @@ import type { Digest } from '../image/digest.js';
 import type { Descriptor, ImageConfig, Index, Manifest } from '../image/types.js';
 import { parseIndex } from '../image/parse.js';
 import { formatReference, parseReference } from '../registry/reference.js';
-import { openRoot } from '../root.js';
+import { openRoot, type StoreOptions } from '../root.js';
 
 export interface ImageSummary {
   name: string;
@@ -16,8 +16,8 @@ export interface ImageSummary {
 }
 
 /** Stored names, as `docker images` lists them. */
-export async function images(root?: string): Promise<ImageSummary[]> {
-  const { layout } = await openRoot(root);
+export async function images(opts: StoreOptions = {}): Promise<ImageSummary[]> {
+  const { layout } = await openRoot(opts.root);
   const entries = await layout.list();
   return Promise.all(
     entries.map(async ({ name, descriptor }) => ({
@@ -43,16 +43,16 @@ export async function findImage(layout: OciLayout, nameOrDigest: string): Promis
 }
 
 /** Gives a stored image another name, as `docker tag` does. */
-export async function tag(source: string, target: string, root?: string): Promise<void> {
-  const { layout } = await openRoot(root);
+export async function tag(source: string, target: string, opts: StoreOptions = {}): Promise<void> {
+  const { layout } = await openRoot(opts.root);
   const { descriptor } = await findImage(layout, source);
   const ref = parseReference(target);
   await layout.tag(formatReference(ref), descriptor, ref.tag);
 }
 
 /** Removes names; the blobs they held are freed by the next prune. */
-export async function rmi(names: string[], root?: string): Promise<string[]> {
-  const { layout } = await openRoot(root);
+export async function rmi(names: string[], opts: StoreOptions = {}): Promise<string[]> {
+  const { layout } = await openRoot(opts.root);
   const full = await Promise.all(names.map(async (n) => (await findImage(layout, n)).name));
   await layout.untag(full);
   return full;
@@ -66,8 +66,9 @@ export interface InspectResult {
   config?: ImageConfig;
 }
 
-export async function inspect(nameOrDigest: string, root?: string): Promise<InspectResult> {
-  const { layout } = await openRoot(root);
+/** A stored image's manifest and config, or an index. */
+export async function inspect(nameOrDigest: string, opts: StoreOptions = {}): Promise<InspectResult> {
+  const { layout } = await openRoot(opts.root);
   const { name, descriptor } = await findImage(layout, nameOrDigest);
   const found = await storeImageOrIndex(layout.blobs, descriptor);
   if (found.kind === 'index') {

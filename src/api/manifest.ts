@@ -5,7 +5,7 @@ import { isManifestMediaType, MediaType } from '../image/media-types.js';
 import type { Descriptor, Index, Platform } from '../image/types.js';
 import { formatReference, parseReference, type Registry, type RegistryOptions } from '../registry/index.js';
 import { withRegistry } from './remote.js';
-import { openRoot } from '../root.js';
+import { openRoot, type StoreOptions } from '../root.js';
 import { sha256 } from '../image/digest.js';
 import { parseIndex } from '../image/parse.js';
 
@@ -16,8 +16,7 @@ import { parseIndex } from '../image/parse.js';
  */
 export const SOURCE_ANNOTATION = 'dev.tcbuild.manifest.source';
 
-export interface ManifestOptions {
-  root?: string;
+export interface ManifestOptions extends StoreOptions {
   registry?: RegistryOptions;
 }
 

@@ -6,11 +6,11 @@ import type { OciLayout } from '../content/layout.js';
 import { storeImageOrIndex } from '../content/store-image.js';
 import { InvalidInputError, isErrno } from '../errors.js';
 import { sha256, type Digest } from '../image/digest.js';
-import { openRoot, type StoreRoot } from '../root.js';
+import { openRoot, type StoreOptions, type StoreRoot } from '../root.js';
 import { allSnapshotters } from '../snapshot/index.js';
 import type { CacheRecord } from '../solver/cache.js';
 
-export interface PruneOptions {
+export interface PruneOptions extends StoreOptions {
   /** All build cache, not only what nothing refers to (named images and their blobs stay). */
   all?: boolean;
 }
@@ -29,8 +29,8 @@ export interface PruneResult {
  * blobs no named image and no record reaches); with `all`, every cache record and snapshot too.
  * Named images stay, and so does whatever a running tcbuild holds (see content/lease.ts).
  */
-export async function prune(root?: string, options: PruneOptions = {}): Promise<PruneResult> {
-  return pruneStore(await openRoot(root), { all: options.all ?? false });
+export async function prune(opts: PruneOptions = {}): Promise<PruneResult> {
+  return pruneStore(await openRoot(opts.root), { all: opts.all ?? false });
 }
 
 export interface Usage {
@@ -41,8 +41,8 @@ export interface Usage {
 }
 
 /** What the store takes on disk, as `docker system df`. */
-export async function usage(root?: string): Promise<Usage> {
-  const store = await openRoot(root);
+export async function usage(opts: StoreOptions = {}): Promise<Usage> {
+  const store = await openRoot(opts.root);
   const imageBlobs = await namedImageBlobs(store.layout);
   const records = await cacheRecords(store.root);
   return {
@@ -72,8 +72,13 @@ function sum(values: Iterable<number>): number {
  * root), the oldest cache records go, then whatever only they used. Records written since
  * `keepSince` (ms since the epoch: the build that just ran) stay.
  */
-export async function collectGarbage(root?: string, options: { keepBytes?: number; keepSince?: number } = {}): Promise<PruneResult | undefined> {
-  const store = await openRoot(root);
+export interface GarbageCollectionOptions extends StoreOptions {
+  keepBytes?: number;
+  keepSince?: number;
+}
+
+export async function collectGarbage(options: GarbageCollectionOptions = {}): Promise<PruneResult | undefined> {
+  const store = await openRoot(options.root);
   const limit = options.keepBytes ?? (await defaultKeepBytes(store.root));
   const excess = (await buildCacheSize(store, await namedImageBlobs(store.layout))).bytes - limit;
   if (excess <= 0) return undefined;

@@ -2,17 +2,18 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 
-import { TcbuildError } from '../errors.js';
+import { InvalidInputError, TcbuildError } from '../errors.js';
 import { hostPlatform, parsePlatform } from '../image/platform.js';
 import type { RegistryOptions } from '../registry/index.js';
-import { defaultRoot, openRoot } from '../root.js';
+import { defaultRoot, openRoot, type StoreOptions } from '../root.js';
+import { parseAddHost } from '../sandbox/etc-files.js';
 import { resolveUser, runContainer, type ContainerRequest, type ContainerResult, type Mount, type NetworkMode, type SandboxLimits } from '../sandbox/index.js';
 import { LayeredView } from '../snapshot/index.js';
 import { unpackImageLayers } from '../solver/unpack-image.js';
 import { LazyRegistry, localOrPulledImage } from './resolve-image.js';
 
 /** The container's I/O is the sandbox's own: stdin (-i), a pty (-t), output streams, abort. */
-export interface RunOptions extends SandboxLimits, Pick<ContainerRequest, 'privileged' | 'stdin' | 'tty' | 'consoleSize' | 'stdout' | 'stderr' | 'signal'> {
+export interface RunOptions extends SandboxLimits, Pick<ContainerRequest, 'privileged' | 'stdin' | 'tty' | 'consoleSize' | 'stdout' | 'stderr' | 'signal'>, StoreOptions {
   /** The command; default: the image's Cmd. */
   args?: string[];
   /** Replaces the image's Entrypoint ([] clears it). */
@@ -33,7 +34,6 @@ export interface RunOptions extends SandboxLimits, Pick<ContainerRequest, 'privi
   /** Default: this host's; the image must have it (foreign platforms run under emulation). */
   platform?: string;
   pull?: boolean;
-  root?: string;
   registry?: RegistryOptions;
 }
 
@@ -44,6 +44,12 @@ export interface RunResult extends ContainerResult {
 
 /** `tcbuild run IMAGE [CMD...]`: runs a command in a container of a stored (or pulled) image. */
 export async function run(image: string, opts: RunOptions = {}): Promise<RunResult> {
+  if (opts.workdir !== undefined && !opts.workdir.startsWith('/')) {
+    throw new InvalidInputError(`the working directory "${opts.workdir}" is invalid, it needs to be an absolute path`);
+  }
+  const mounts = (opts.volumes ?? []).map(parseVolume);
+  const env = (opts.env ?? []).map(parseEnvEntry).filter((entry) => entry !== undefined);
+  for (const entry of opts.addHosts ?? []) parseAddHost(entry);
   const store = await openRoot(opts.root ?? defaultRoot());
   const platform = opts.platform ? parsePlatform(opts.platform) : hostPlatform();
   const found = await localOrPulledImage(store.layout, new LazyRegistry(opts.registry ?? {}), image, platform, opts.pull ?? false);
@@ -66,13 +72,13 @@ export async function run(image: string, opts: RunOptions = {}): Promise<RunResu
       rootfs,
       mountpoint,
       args,
-      env: mergeEnv(config.Env ?? [], opts.env ?? []),
+      env: mergeEnv(config.Env ?? [], env),
       cwd: opts.workdir ?? (config.WorkingDir || '/'),
       user,
       hostname: opts.hostname ?? key.slice('run-'.length, 'run-'.length + 12),
       network: opts.network ?? 'private',
       ...(opts.privileged ? { privileged: true } : {}),
-      mounts: (opts.volumes ?? []).map(parseVolume),
+      mounts,
       ...limitsOf(opts),
       ...(opts.stdin ? { stdin: opts.stdin } : {}),
       ...(opts.tty ? { tty: true } : {}),
@@ -96,10 +102,19 @@ function limitsOf(opts: SandboxLimits): SandboxLimits {
   return limits;
 }
 
+/** `-e K=V`, or `-e K` taking K from this environment (left out when it is not set, as docker does). */
+function parseEnvEntry(entry: string): string | undefined {
+  const name = entry.split('=')[0]!;
+  if (name === '' || /\s/.test(name)) throw new InvalidInputError(`invalid environment variable "${entry}": expected KEY=VALUE or KEY`);
+  if (entry.includes('=')) return entry;
+  const value = process.env[name];
+  return value === undefined ? undefined : `${name}=${value}`;
+}
+
 /** The image's Env with `extra` laid over it by name. */
 function mergeEnv(base: string[], extra: string[]): string[] {
   const byName = new Map<string, string>();
-  for (const entry of [...base, ...extra]) byName.set(entry.split('=')[0]!, entry.includes('=') ? entry : `${entry}=${process.env[entry] ?? ''}`);
+  for (const entry of [...base, ...extra]) byName.set(entry.split('=')[0]!, entry);
   return [...byName.values()];
 }
 
@@ -107,7 +122,12 @@ function mergeEnv(base: string[], extra: string[]): string[] {
 export function parseVolume(spec: string): Mount {
   const [host, target, mode, ...rest] = spec.split(':');
   if (!host || !target || rest.length || (mode !== undefined && mode !== 'ro' && mode !== 'rw') || !isAbsolute(target)) {
-    throw new TcbuildError(`invalid volume "${spec}": expected HOST:CONTAINER[:ro], with an absolute CONTAINER path`);
+    throw new InvalidInputError(`invalid volume "${spec}": expected HOST:CONTAINER[:ro], with an absolute CONTAINER path`);
+  }
+  if (!host.startsWith('/') && !host.startsWith('.')) {
+    throw new InvalidInputError(`invalid volume "${spec}": "${host}" would be a named volume, which tcbuild run does not have`, {
+      hint: `give a host path: -v "$PWD/${host}:${target}"`,
+    });
   }
   return { type: 'bind', source: resolve(host), destination: target, options: ['rbind', mode ?? 'rw'] };
 }

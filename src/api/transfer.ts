@@ -2,12 +2,11 @@ import { storeImageOrIndex } from '../content/store-image.js';
 import type { Descriptor, Platform } from '../image/types.js';
 import { hostPlatform, parsePlatform } from '../image/platform.js';
 import { formatReference, parseReference, pullToStore, type RegistryOptions } from '../registry/index.js';
-import { openRoot } from '../root.js';
+import { openRoot, type StoreOptions } from '../root.js';
 import { findImage } from './images.js';
 import { withRegistry } from './remote.js';
 
-export interface TransferOptions {
-  root?: string;
+export interface TransferOptions extends StoreOptions {
   registry?: RegistryOptions;
 }
 

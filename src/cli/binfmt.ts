@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { TcbuildError } from '../errors.js';
+import { FailedPreconditionError } from '../errors.js';
 import { formatPlatform, parsePlatform } from '../image/platform.js';
 import { emulatorFor, installEmulators, runsNatively } from '../sandbox/binfmt.js';
 import { action } from './action.js';
@@ -22,7 +22,7 @@ export function binfmtCommand(): Command {
           process.stdout.write(`${formatPlatform(p).padEnd(16)} ${how ? how : 'not available'}\n`);
         }
         if (!flags.install && !(await emulatorFor(parsePlatform('linux/arm64'))) && !(await emulatorFor(parsePlatform('linux/amd64')))) {
-          throw new TcbuildError('no emulators are registered', { hint: 'run "tcbuild binfmt --install" as root (needs qemu-user-static)' });
+          throw new FailedPreconditionError('no emulators are registered', { hint: 'run "tcbuild binfmt --install" as root (needs qemu-user-static)' });
         }
       }),
     );

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TcbuildError } from '../errors.js';
+import { InvalidInputError } from '../errors.js';
 import type { SecretSource } from '../solver/run-mounts.js';
 
 /** `--secret id=ID,src=FILE` / `id=ID,env=VAR` (also `source=`, `type=file|env`), as docker build reads them. */
@@ -11,7 +11,7 @@ export function parseSecrets(list: string[]): Record<string, SecretSource> {
   for (const spec of list) {
     const fields = new Map(spec.split(',').map((kv) => [kv.slice(0, kv.indexOf('=')).trim(), kv.slice(kv.indexOf('=') + 1)] as const));
     const id = fields.get('id');
-    if (!id || spec.split(',').some((kv) => !kv.includes('='))) throw new TcbuildError(`--secret "${spec}": expected id=ID,src=FILE or id=ID,env=VAR`);
+    if (!id || spec.split(',').some((kv) => !kv.includes('='))) throw new InvalidInputError(`--secret "${spec}": expected id=ID,src=FILE or id=ID,env=VAR`);
     const file = fields.get('src') ?? fields.get('source');
     const env = fields.get('env');
     if (fields.get('type') === 'env' || (env !== undefined && file === undefined)) secrets[id] = { env: env ?? file ?? id };
@@ -28,8 +28,8 @@ export function parseSsh(list: string[]): Record<string, string> {
     const eq = spec.indexOf('=');
     const id = eq < 0 ? spec : spec.slice(0, eq);
     const socket = eq < 0 ? process.env['SSH_AUTH_SOCK'] : spec.slice(eq + 1);
-    if (!socket) throw new TcbuildError(`--ssh ${spec}: no agent socket`, { hint: 'start ssh-agent (SSH_AUTH_SOCK must be set) or give --ssh ID=/path/to/agent.sock' });
-    if (socket.includes(',')) throw new TcbuildError(`--ssh ${spec}: one agent socket per id (key files are not supported)`);
+    if (!socket) throw new InvalidInputError(`--ssh ${spec}: no agent socket`, { hint: 'start ssh-agent (SSH_AUTH_SOCK must be set) or give --ssh ID=/path/to/agent.sock' });
+    if (socket.includes(',')) throw new InvalidInputError(`--ssh ${spec}: one agent socket per id (key files are not supported)`);
     sockets[id] = socket;
   }
   return sockets;
@@ -40,7 +40,7 @@ export function parseBuildContexts(list: string[]): Record<string, string> {
   const contexts: Record<string, string> = {};
   for (const spec of list) {
     const eq = spec.indexOf('=');
-    if (eq <= 0 || eq === spec.length - 1) throw new TcbuildError(`--build-context "${spec}": expected NAME=DIR or NAME=docker-image://REF`);
+    if (eq <= 0 || eq === spec.length - 1) throw new InvalidInputError(`--build-context "${spec}": expected NAME=DIR or NAME=docker-image://REF`);
     contexts[spec.slice(0, eq).toLowerCase()] = spec.slice(eq + 1);
   }
   return contexts;

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { TcbuildError } from '../errors.js';
+import { InvalidInputError } from '../errors.js';
 import { writeFileAtomic } from '../content/atomic-file.js';
 import { createProgress, PROGRESS_MODES, type ProgressMode } from '../progress/progress.js';
 import type { BuildOutput } from '../api/build.js';
@@ -81,10 +81,10 @@ export function buildCommand(): Command {
       const stdin = contextArg === '-' ? await stdinContext() : undefined;
       const context = stdin?.context ?? contextArg;
       const mode = (flags.quiet ? 'quiet' : flags.progress) as ProgressMode;
-      if (!PROGRESS_MODES.includes(mode)) throw new TcbuildError(`--progress=${flags.progress}: expected one of ${PROGRESS_MODES.join(', ')}`);
+      if (!PROGRESS_MODES.includes(mode)) throw new InvalidInputError(`--progress=${flags.progress}: expected one of ${PROGRESS_MODES.join(', ')}`);
       const progress = createProgress(mode, process.stderr);
       const sde = process.env['SOURCE_DATE_EPOCH'];
-      if (sde !== undefined && !/^\d+$/.test(sde)) throw new TcbuildError(`SOURCE_DATE_EPOCH="${sde}" is not a number of seconds`);
+      if (sde !== undefined && !/^\d+$/.test(sde)) throw new InvalidInputError(`SOURCE_DATE_EPOCH="${sde}" is not a number of seconds`);
       const result = await build({
         labels: parseKeyValues(flags.label ?? [], '--label'),
         outputs: (flags.output ?? []).map(parseOutput),
@@ -106,10 +106,10 @@ export function buildCommand(): Command {
         sandbox: sandboxLimits(flags),
         network: parseNetworkMode(flags.network),
         allow: parseEntitlements(flags.allow ?? []),
-        registry: registryOptions(flags),
+        registry: registryOptions(flags, { quiet: true }),
         ...(sde !== undefined ? { sourceDateEpoch: Number(sde) } : {}),
         compression: parseLayerCompression(flags.compression),
-        ...(flags.compressionLevel !== undefined ? { compressionLevel: Number(flags.compressionLevel) } : {}),
+        ...(flags.compressionLevel !== undefined ? { compressionLevel: parseLevel(flags.compressionLevel) } : {}),
         ...(flags.snapshotter !== undefined ? { snapshotter: parseSnapshotterName(flags.snapshotter) } : {}),
       }).finally(() => {
         progress.close?.();
@@ -134,7 +134,7 @@ export function buildCommand(): Command {
 function parseBuildArgs(list: string[]): Record<string, string> {
   const args: Record<string, string> = {};
   for (const item of list) {
-    if (item.startsWith('=')) throw new TcbuildError(`--build-arg "${item}": the name is empty`);
+    if (item.startsWith('=')) throw new InvalidInputError(`--build-arg "${item}": the name is empty`);
     if (!item.includes('=')) {
       const value = process.env[item];
       if (value !== undefined) args[item] = value;
@@ -149,7 +149,7 @@ function parseKeyValues(list: string[], flag: string): Record<string, string> {
   const values: Record<string, string> = {};
   for (const item of list) {
     const eq = item.indexOf('=');
-    if (eq <= 0) throw new TcbuildError(`${flag} "${item}": expected KEY=VALUE`);
+    if (eq <= 0) throw new InvalidInputError(`${flag} "${item}": expected KEY=VALUE`);
     values[item.slice(0, eq)] = item.slice(eq + 1);
   }
   return values;
@@ -159,7 +159,12 @@ function parseOutput(spec: string): BuildOutput {
   const fields = Object.fromEntries(spec.split(',').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
   const type = fields['type'];
   if ((type === 'local' || type === 'oci' || type === 'docker') && fields['dest']) return { type, dest: fields['dest'] };
-  throw new TcbuildError(`-o "${spec}": supported outputs are type=local,dest=DIR, type=oci,dest=FILE.tar and type=docker,dest=FILE.tar`, {
+  throw new InvalidInputError(`-o "${spec}": supported outputs are type=local,dest=DIR, type=oci,dest=FILE.tar and type=docker,dest=FILE.tar`, {
     hint: 'images always go to the local store too; add --push to push them',
   });
+}
+
+function parseLevel(text: string): number {
+  if (!/^\d+$/.test(text)) throw new InvalidInputError(`--compression-level ${text}: expected a whole number`);
+  return Number(text);
 }

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { verifyBlobs } from '../content/verify.js';
-import { TcbuildError } from '../errors.js';
+import { DigestMismatchError } from '../errors.js';
 import { openRoot } from '../root.js';
 import { action } from './action.js';
 
@@ -13,7 +13,7 @@ export function checkCommand(): Command {
         const { checked, problems } = await verifyBlobs(layout.blobs);
         for (const p of problems) process.stderr.write(`corrupt blob ${p.digest}: ${p.problem}\n`);
         if (problems.length > 0) {
-          throw new TcbuildError(`${problems.length} of ${checked} blobs are corrupt`, { hint: 'remove them (rm the files under blobs/sha256) and pull or build again' });
+          throw new DigestMismatchError(`${problems.length} of ${checked} blobs are corrupt`, { hint: 'remove them (rm the files under blobs/sha256) and pull or build again' });
         }
         process.stdout.write(`${checked} blobs verified\n`);
       }),

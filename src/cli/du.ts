@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { action, lazy } from './action.js';
-import { formatBytes } from './format.js';
+import { formatBytes } from '../progress/format-bytes.js';
 
 const usage = lazy(() => import('../api/prune.js'), 'usage');
 

@@ -8,7 +8,7 @@ import { InvalidInputError } from '../errors.js';
  */
 export function renderTemplate(template: string, data: unknown): string {
   const nodes = parse(tokenize(template.replace(/\\t/g, '\t').replace(/\\n/g, '\n')), template);
-  return render(nodes, data);
+  return render(nodes, data, true);
 }
 
 type Node = { kind: 'text'; text: string } | { kind: 'action'; words: string[] } | { kind: 'range'; words: string[]; body: Node[] };
@@ -23,6 +23,7 @@ function tokenize(template: string): (string | { action: string })[] {
     last = m.index + m[0].length;
   }
   if (last < template.length) out.push(template.slice(last));
+  if (out.some((t) => typeof t === 'string' && t.includes('{{'))) throw unsupported(template, 'an unclosed action ({{ without }})');
   return out;
 }
 
@@ -56,15 +57,16 @@ function splitWords(action: string, template: string): string[] {
   return words;
 }
 
-function render(nodes: Node[], data: unknown): string {
+/** `struct`: data is docker's top-level struct, whose unknown fields are errors (below, maps give <no value>). */
+function render(nodes: Node[], data: unknown, struct: boolean): string {
   let out = '';
   for (const node of nodes) {
     if (node.kind === 'text') out += node.text;
-    else if (node.kind === 'action') out += goString(evaluate(node.words, data));
+    else if (node.kind === 'action') out += goString(evaluate(node.words, data, struct));
     else {
-      const list = evaluate(node.words, data);
+      const list = evaluate(node.words, data, struct);
       const items = Array.isArray(list) ? list : list && typeof list === 'object' ? Object.values(list) : [];
-      for (const item of items) out += render(node.body, item);
+      for (const item of items) out += render(node.body, item, false);
     }
   }
   return out;
@@ -78,25 +80,31 @@ const FUNCTIONS: Record<string, (args: unknown[]) => unknown> = {
   upper: ([v]) => goString(v).toUpperCase(),
 };
 
-function evaluate(words: string[], data: unknown): unknown {
+function evaluate(words: string[], data: unknown, struct: boolean): unknown {
   const [head, ...rest] = words;
   const fn = FUNCTIONS[head!];
-  if (fn) return fn(rest.map((w) => argument(w, data)));
+  if (fn) return fn(rest.map((w) => argument(w, data, struct)));
   if (rest.length > 0 || !head!.startsWith('.')) throw new InvalidInputError(`--format: unsupported template action {{${words.join(' ')}}}`, { hint: 'use {{.Field}}, {{json .Field}}, {{index .Field "key"}}, {{join .Field ","}}, {{range .Field}}…{{end}}' });
-  return field(head!, data);
+  return field(head!, data, struct);
 }
 
-function argument(word: string, data: unknown): unknown {
+function argument(word: string, data: unknown, struct: boolean): unknown {
   if (word.startsWith('"')) return JSON.parse(word) as string;
-  if (word.startsWith('.')) return field(word, data);
+  if (word.startsWith('.')) return field(word, data, struct);
   throw new InvalidInputError(`--format: unsupported template argument ${word}`);
 }
 
-function field(path: string, data: unknown): unknown {
-  let value = data;
-  for (const name of path.split('.').filter(Boolean)) {
-    value = value && typeof value === 'object' ? (value as Record<string, unknown>)[name] : undefined;
+/** `.A.B` as Go's text/template reads it: a field the top-level struct lacks is an error, a missing map key <no value>. */
+function field(path: string, data: unknown, struct: boolean): unknown {
+  const names = path.split('.').filter(Boolean);
+  if (struct && names.length > 0 && data && typeof data === 'object' && !(names[0]! in data)) {
+    const fields = Object.keys(data).filter((k) => /^[A-Z]/.test(k));
+    throw new InvalidInputError(`--format: can't evaluate field ${names[0]}: there is no {{.${names[0]}}}`, {
+      hint: `the fields are ${fields.join(', ')}`,
+    });
   }
+  let value = data;
+  for (const name of names) value = value && typeof value === 'object' ? (value as Record<string, unknown>)[name] : undefined;
   return value;
 }
 

@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { InvalidInputError } from '../errors.js';
 import { familiarName, parseReference } from '../registry/reference.js';
 import { action, collect, lazy } from './action.js';
-import { formatBytes } from './format.js';
+import { formatBytes } from '../progress/format-bytes.js';
 import { renderTable, renderTemplate } from './go-template.js';
 
 const images = lazy(() => import('../api/images.js'), 'images');

@@ -39,16 +39,13 @@ function withDockerFields(result: InspectResult): Record<string, unknown> {
     Id: result.manifest?.config.digest ?? result.descriptor.digest,
     RepoTags: ref.tag !== undefined ? [familiarName({ ...ref, digest: undefined })] : [],
     RepoDigests: [familiarName({ ...ref, tag: undefined, digest: result.descriptor.digest })],
-    ...(config
-      ? {
-          Created: config.created,
-          Author: config.author ?? '',
-          Architecture: config.architecture,
-          Os: config.os,
-          ...(config.variant ? { Variant: config.variant } : {}),
-          Config: config.config,
-          RootFS: { Type: config.rootfs.type, Layers: config.rootfs.diff_ids },
-        }
-      : {}),
+    // An index has no config: its fields print <no value>, as a missing one would.
+    Created: config?.created,
+    Author: config ? (config.author ?? '') : undefined,
+    Architecture: config?.architecture,
+    Os: config?.os,
+    Variant: config ? (config.variant ?? '') : undefined,
+    Config: config?.config,
+    RootFS: config ? { Type: config.rootfs.type, Layers: config.rootfs.diff_ids } : undefined,
   };
 }

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { TcbuildError } from '../errors.js';
+import { InvalidInputError } from '../errors.js';
 import { action, lazy, collect } from './action.js';
 import { addRegistryFlags, registryOptions, type RegistryFlags } from './registry-flags.js';
 
@@ -22,10 +22,10 @@ export function loginCommand(): Command {
   addRegistryFlags(cmd, collect);
   return cmd.action(
     action(async (server: string | undefined, flags: RegistryFlags & { username?: string; password?: string; passwordStdin?: boolean }) => {
-      if (flags.password !== undefined && flags.passwordStdin) throw new TcbuildError('--password and --password-stdin are mutually exclusive');
-      if (!flags.username) throw new TcbuildError('login needs --username', { hint: 'e.g. echo "$TOKEN" | tcbuild login -u me --password-stdin registry.example.com' });
+      if (flags.password !== undefined && flags.passwordStdin) throw new InvalidInputError('--password and --password-stdin are mutually exclusive');
+      if (!flags.username) throw new InvalidInputError('login needs --username', { hint: 'e.g. echo "$TOKEN" | tcbuild login -u me --password-stdin registry.example.com' });
       const password = flags.passwordStdin ? await readStdin() : flags.password;
-      if (!password) throw new TcbuildError('login needs a password', { hint: 'pass it on stdin with --password-stdin' });
+      if (!password) throw new InvalidInputError('login needs a password', { hint: 'pass it on stdin with --password-stdin' });
       const host = await login(server, { username: flags.username, password }, { registry: registryOptions(flags) });
       process.stdout.write(`Login Succeeded (${host})\n`);
     }),

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { TcbuildError } from '../errors.js';
+import { InvalidInputError } from '../errors.js';
 import { action, lazy, collect } from './action.js';
 import { addRegistryFlags, registryOptions, type RegistryFlags } from './registry-flags.js';
 
@@ -48,7 +48,7 @@ export function manifestCommand(): Command {
       const annotations = Object.fromEntries(
         (flags.annotation ?? []).map((kv) => {
           const eq = kv.indexOf('=');
-          if (eq <= 0) throw new TcbuildError(`--annotation "${kv}": expected KEY=VALUE`);
+          if (eq <= 0) throw new InvalidInputError(`--annotation "${kv}": expected KEY=VALUE`);
           return [kv.slice(0, eq), kv.slice(eq + 1)];
         }),
       );

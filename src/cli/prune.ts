@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { action, lazy } from './action.js';
-import { formatBytes } from './format.js';
+import { formatBytes } from '../progress/format-bytes.js';
 
 const prune = lazy(() => import('../api/prune.js'), 'prune');
 
@@ -10,7 +10,7 @@ export function pruneCommand(): Command {
     .option('-a, --all', 'remove all build cache, not only what nothing refers to')
     .action(
       action(async (flags: { all?: boolean }) => {
-        const r = await prune(undefined, { all: flags.all ?? false });
+        const r = await prune({ all: flags.all ?? false });
         process.stdout.write(
           `removed ${r.cacheRecords} cache records, ${r.snapshots} snapshots and ${r.blobs} blobs; reclaimed ${formatBytes(r.bytes)}\n`,
         );

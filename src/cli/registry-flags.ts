@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { RegistryOptions } from '../registry/index.js';
-import { transferProgress } from './transfer-progress.js';
+import { transferLine } from '../progress/transfer-line.js';
 
 export interface RegistryFlags {
   tlsVerify: boolean;
@@ -14,8 +14,11 @@ export function addRegistryFlags(cmd: Command, collect: (v: string, p?: string[]
     .option('--insecure-registry <host>', 'speak plain HTTP to this registry (repeatable)', collect);
 }
 
-/** The registry client's options from the flags; `quiet` (push/pull -q) drops the progress line. */
+/**
+ * The registry client's options from the flags. Transfers show a status line on a terminal unless
+ * `quiet` (push/pull -q) or the command renders them itself (`build`'s progress).
+ */
 export function registryOptions(flags: RegistryFlags, opts: { quiet?: boolean } = {}): RegistryOptions {
-  const onProgress = opts.quiet ? undefined : transferProgress();
-  return { insecure: !flags.tlsVerify, plainHttpHosts: flags.insecureRegistry ?? [], ...(onProgress ? { onProgress } : {}) };
+  const progress = opts.quiet ? undefined : transferLine();
+  return { insecure: !flags.tlsVerify, plainHttpHosts: flags.insecureRegistry ?? [], ...(progress ? { progress } : {}) };
 }

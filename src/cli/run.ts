@@ -2,7 +2,7 @@ import { constants } from 'node:os';
 
 import { Command } from 'commander';
 
-import { TcbuildError } from '../errors.js';
+import { InvalidInputError } from '../errors.js';
 import { parseMemory, parseNetworkMode, parseUlimit } from '../sandbox/flags.js';
 import type { SandboxLimits } from '../sandbox/index.js';
 import { ContainerSetupError } from '../sandbox/report.js';
@@ -32,7 +32,7 @@ export function addSandboxLimitFlags(cmd: Command): Command {
 export function sandboxLimits(flags: SandboxLimitFlags): SandboxLimits {
   const number = (flag: string, text: string) => {
     const value = Number(text);
-    if (!Number.isFinite(value) || value < 0) throw new TcbuildError(`${flag} ${text}: expected a non-negative number`);
+    if (!Number.isFinite(value) || value < 0) throw new InvalidInputError(`${flag} ${text}: expected a non-negative number`);
     return value;
   };
   return {

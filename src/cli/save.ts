@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { TcbuildError } from '../errors.js';
+import { InvalidInputError } from '../errors.js';
 import { action, lazy } from './action.js';
 
 const save = lazy(() => import('../api/archive.js'), 'save');
@@ -12,7 +12,7 @@ export function saveCommand(): Command {
     .option('--platform <os/arch>', 'for a multi-platform image, the platform to save (default: this host)')
     .action(
       action(async (images: string[], flags: { output: string; platform?: string }) => {
-        if (flags.output === '-') throw new TcbuildError('save writes to a file: give its path with -o FILE');
+        if (flags.output === '-') throw new InvalidInputError('save writes to a file: give its path with -o FILE');
         await save(images, flags.output, flags.platform ? { platform: flags.platform } : {});
       }),
     );

@@ -1,12 +1,13 @@
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isErrno } from '../errors.js';
+import { cannotWrite, isErrno } from '../errors.js';
 import type { Digest } from '../image/digest.js';
 import { MediaType, isIndexMediaType } from '../image/media-types.js';
 import { parseIndex, parseManifest } from '../image/parse.js';
 import type { Descriptor, Index } from '../image/types.js';
 import { writeFileAtomic } from './atomic-file.js';
 import { withLock } from './lock.js';
+import { makeDirectories } from './make-directories.js';
 import { ContentStore } from './store.js';
 
 /** containerd's annotation for the full image name; the OCI one holds just the tag. */
@@ -32,7 +33,9 @@ export class OciLayout {
   }
 
   async init(): Promise<void> {
-    await mkdir(join(this.root, 'blobs', 'sha256'), { recursive: true });
+    await makeDirectories(join(this.root, 'blobs', 'sha256')).catch((err: unknown) => {
+      throw cannotWrite(this.root, err);
+    });
     try {
       await readFile(join(this.root, 'oci-layout'));
     } catch (err) {

@@ -3,6 +3,7 @@ import { rename, unlink } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import { pack, type Pack } from 'tar-stream';
+import { cannotWrite } from '../errors.js';
 import { digestHex } from '../image/digest.js';
 import type { BlobEntry } from './image-blobs.js';
 
@@ -26,11 +27,12 @@ export async function addBlob(archive: Pack, blob: BlobEntry): Promise<void> {
 export async function writeTar(path: string, fill: (archive: Pack) => Promise<void>): Promise<void> {
   const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   const archive = pack();
-  const written = pipeline(archive, createWriteStream(tmp, { flags: 'wx' }));
+  const written = pipeline(archive, createWriteStream(tmp, { flags: 'wx' })).catch((err: unknown) => {
+    throw cannotWrite(path, err);
+  });
   try {
-    await fill(archive);
-    archive.finalize();
-    await written;
+    // A file that cannot be written fails at once, not after the whole archive was read.
+    await Promise.all([fill(archive).then(() => archive.finalize()), written]);
     await rename(tmp, path);
   } catch (err) {
     archive.destroy();

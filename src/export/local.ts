@@ -1,5 +1,7 @@
 import { chmod, copyFile, lchown, lutimes, mkdir, readlink, rm, symlink } from 'node:fs/promises';
 import { join, posix } from 'node:path';
+import { makeDirectories } from '../content/make-directories.js';
+import { cannotWrite } from '../errors.js';
 import type { LayeredView } from '../snapshot/index.js';
 import { copyFileCapabilities } from '../snapshot/xattrs.js';
 
@@ -8,7 +10,9 @@ import { copyFileCapabilities } from '../snapshot/xattrs.js';
  * snapshot) into DIR — files, directories and symlinks with modes, owners, times and file capabilities.
  */
 export async function exportRootfs(view: LayeredView, dest: string): Promise<void> {
-  await mkdir(dest, { recursive: true });
+  await makeDirectories(dest).catch((err: unknown) => {
+    throw cannotWrite(dest, err);
+  });
   const visit = async (path: string, target: string): Promise<void> => {
     for (const name of view.readdir(path).sort()) {
       const from = posix.join(path, name);

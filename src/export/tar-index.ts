@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { Readable } from 'node:stream';
-import { InvalidInputError, NotFoundError } from '../errors.js';
+import { cannotRead, InvalidInputError, NotFoundError } from '../errors.js';
 import { tooLarge } from '../registry/transport.js';
 import { BLOCK_SIZE, MetaRecordBudget, decodeHeaderBlock, isZeroBlock, parsePaxRecords, type RawHeader } from '../snapshot/tar-format.js';
 
@@ -36,7 +36,9 @@ export class TarIndex {
   ) {}
 
   static async open(path: string, what: string): Promise<TarIndex> {
-    const fh = await open(path, 'r');
+    const fh = await open(path, 'r').catch((err: unknown) => {
+      throw cannotRead(path, err);
+    });
     try {
       return new TarIndex(path, what, await scan(fh, what));
     } finally {

@@ -1,7 +1,18 @@
 import type { Writable } from 'node:stream';
+import { formatBytes } from './format-bytes.js';
+
+/** A blob or manifest a push, pull or copy moved (or found already there). */
+export interface TransferEvent {
+  kind: 'blob-skip' | 'blob-mount' | 'blob-upload' | 'blob-download' | 'manifest';
+  /** The repository: "localhost:5000/team/app". */
+  ref: string;
+  digest: string;
+  bytes?: number;
+}
 
 /** Progress events of a build or transfer; renderers turn them into output. */
 export type ProgressEvent =
+  | TransferEvent
   | { kind: 'step-start'; id: number; name: string }
   | { kind: 'step-cached'; id: number; name: string }
   | { kind: 'step-done'; id: number; name: string; seconds: number }
@@ -16,6 +27,23 @@ export interface Progress {
   emit(event: ProgressEvent): void;
   /** Flushes what a live renderer still shows; called once when the work ends. */
   close?(): void;
+}
+
+/** A transfer as a line of a build's output; blobs already there go unmentioned. */
+function transferText(e: TransferEvent): string | undefined {
+  const size = e.bytes === undefined ? '' : ` (${formatBytes(e.bytes)})`;
+  switch (e.kind) {
+    case 'blob-upload':
+      return `pushed ${e.digest}${size} to ${e.ref}`;
+    case 'blob-download':
+      return `pulled ${e.digest}${size} from ${e.ref}`;
+    case 'blob-mount':
+      return `mounted ${e.digest} into ${e.ref} from another repository`;
+    case 'manifest':
+      return `manifest ${e.digest} of ${e.ref}`;
+    case 'blob-skip':
+      return undefined;
+  }
 }
 
 export const silentProgress: Progress = { emit: () => undefined };
@@ -44,6 +72,10 @@ export class PlainProgress implements Progress {
       case 'warning':
         this.out.write(`WARNING: ${e.text}\n`);
         return;
+      default: {
+        const line = transferText(e);
+        if (line) this.out.write(`${line}\n`);
+      }
     }
   }
 }
@@ -101,6 +133,10 @@ export class TtyProgress implements Progress {
       case 'warning':
         this.printAbove(`WARNING: ${e.text}`);
         break;
+      default: {
+        const line = transferText(e);
+        if (line) this.printAbove(line);
+      }
     }
     this.redraw();
   }

@@ -1,6 +1,5 @@
 export { Registry, type RegistryOptions } from './registry.js';
 export { copyToStore, pullToStore } from './pull.js';
-export type { ProgressEvent } from './context.js';
 export { RegistryError, UnauthorizedError } from './errors.js';
 export { parseReference, formatReference, familiarName, type Reference } from './reference.js';
 export { selectPlatform } from './platform-select.js';

@@ -6,7 +6,8 @@ import type { ImageOrIndex } from '../image/image.js';
 import { isIndexMediaType } from '../image/media-types.js';
 import type { Descriptor } from '../image/types.js';
 import { pullScope, pushScope } from './auth.js';
-import type { ProgressEvent, TransferContext } from './context.js';
+import type { Progress } from '../progress/progress.js';
+import type { TransferContext } from './context.js';
 import { createDispatcher } from './dispatcher.js';
 import { dockerConfigPath, loadCredentials, type Credentials } from './docker-config.js';
 import { listAll } from './listing.js';
@@ -29,7 +30,8 @@ export interface RegistryOptions {
   plainHttpHosts?: string[];
   /** Parallel blob transfers, default 4. */
   concurrency?: number;
-  onProgress?: (event: ProgressEvent) => void;
+  /** Receives a TransferEvent per blob and manifest moved. */
+  progress?: Progress;
   /** The docker config.json holding `auths`; default $DOCKER_CONFIG/config.json or ~/.docker/config.json. */
   authConfigPath?: string;
   /** Docker's certs.d root (HOST[:PORT]/ca.crt, client.cert, client.key); default $TCBUILD_CERTS_DIR or /etc/docker/certs.d. */
@@ -48,12 +50,12 @@ export class Registry {
   private readonly context: TransferContext;
 
   constructor(private readonly opts: RegistryOptions = {}) {
-    const onProgress = opts.onProgress;
+    const progress = opts.progress;
     this.context = {
       limit: pLimit(opts.concurrency ?? DEFAULT_CONCURRENCY),
       retry: { ...DEFAULT_RETRY, ...opts.retry },
       upload: { ...DEFAULT_UPLOAD, ...opts.upload },
-      progress: (event) => onProgress?.(event),
+      progress: (event) => progress?.emit(event),
     };
   }
 

@@ -51,22 +51,22 @@ describe('prune, usage and GC', { skip: needsRoot }, () => {
 
   test('prune removes what nothing refers to; --all removes all build cache; named images stay', async () => {
     const blobs = await populate(store);
-    const before = await usage(root);
+    const before = await usage({ root });
     assert.equal(before.buildCache.records, 1);
     assert.ok(before.images.bytes > 0 && before.buildCache.bytes > 0);
 
-    const pruned = await prune(root);
+    const pruned = await prune({ root });
     assert.deepEqual([pruned.cacheRecords, pruned.snapshots, pruned.blobs], [0, 1, 1]);
     assert.ok(!(await snapshotNames()).includes('step-orphan'));
     assert.ok(await store.layout.blobs.has(blobs.cachedBlob));
     assert.equal(await store.layout.blobs.has(blobs.orphanBlob), false);
 
-    const all = await prune(root, { all: true });
+    const all = await prune({ root, all: true });
     assert.equal(all.cacheRecords, 1);
     assert.deepEqual(await snapshotNames(), []);
     assert.equal(await store.layout.blobs.has(blobs.cachedBlob), false);
     for (const d of blobs.imageBlobs) assert.ok(await store.layout.blobs.has(d), `${d} of the named image stays`);
-    assert.equal((await usage(root)).buildCache.bytes, 0);
+    assert.equal((await usage({ root })).buildCache.bytes, 0);
   });
 
   test('what a live process holds survives prune --all until it dies', async () => {
@@ -81,7 +81,7 @@ describe('prune, usage and GC', { skip: needsRoot }, () => {
     `], { stdio: ['ignore', 'pipe', 'inherit'] });
     await new Promise<void>((resolve) => holder.stdout.once('data', () => resolve()));
     try {
-      await prune(root, { all: true });
+      await prune({ root, all: true });
       const kept = await snapshotNames();
       assert.equal(kept.length, 2, 'the held snapshot and its parent');
       assert.ok(kept.includes('step-cached'));
@@ -90,15 +90,15 @@ describe('prune, usage and GC', { skip: needsRoot }, () => {
       holder.kill('SIGKILL');
       await new Promise((resolve) => holder.once('exit', resolve));
     }
-    await prune(root, { all: true });
+    await prune({ root, all: true });
     assert.deepEqual(await snapshotNames(), []);
     assert.equal(await store.layout.blobs.has(blobs.cachedBlob), false);
   });
 
   test('GC drops the oldest cache records until the cache fits, then what only they used', async () => {
     const blobs = await populate(store);
-    assert.equal(await collectGarbage(root, { keepBytes: Number.MAX_SAFE_INTEGER }), undefined, 'under the limit: nothing to do');
-    const result = await collectGarbage(root, { keepBytes: 0 });
+    assert.equal(await collectGarbage({ root, keepBytes: Number.MAX_SAFE_INTEGER }), undefined, 'under the limit: nothing to do');
+    const result = await collectGarbage({ root, keepBytes: 0 });
     assert.equal(result?.cacheRecords, 1);
     assert.equal(await store.layout.blobs.has(blobs.cachedBlob), false);
     for (const d of blobs.imageBlobs) assert.ok(await store.layout.blobs.has(d));

@@ -83,15 +83,29 @@ describe('bad flag values: one line saying what is wrong, exit 1, never "interna
     [['run', '--network', 'bridge0', 'busybox', 'true'], /invalid --network "bridge0"/],
     [['run', '-u', 'nosuch', 'busybox', 'true'], /unable to find user "nosuch": no matching entries in \/etc\/passwd/],
     [['run', '-u', '5000000000', 'busybox', 'true'], /uid 5000000000 is out of range/],
+    [['run', '-w', 'relative', 'busybox', 'true'], /the working directory "relative" is invalid, it needs to be an absolute path/],
+    [['load', '-i', '/nonexistent/images.tar'], /cannot read \/nonexistent\/images.tar: no such file or directory/],
+    [['save', '-o', '/nonexistent/images.tar', 'busybox'], /cannot write \/nonexistent\/images.tar: no such file or directory/],
     [['build', '--memory', '12q'], /invalid memory size "12q"/],
     [['build', '--network', 'sideways'], /invalid --network "sideways"/],
     [['build', '--allow', 'network.host,everything'], /--allow everything: unknown entitlement/],
+    [['build', '--secret', 'id=token,src=/nonexistent/token'], /cannot read \/nonexistent\/token: no such file or directory/],
+    [['build', '--ssh', 'default=/nonexistent/agent.sock'], /cannot read \/nonexistent\/agent.sock: no such file or directory/],
+    [['build', '--compression-level', 'abc'], /--compression-level abc: expected a whole number/],
+    [['build', '--compression', 'zstd', '--compression-level', '0'], /zstd compression level must be 1-22, not 0/],
+    [['build', '--add-host', 'db:not-an-ip'], /invalid --add-host "db:not-an-ip"/],
+    [['run', '-e', '=x', 'busybox', 'true'], /invalid environment variable "=x"/],
+    [['run', '-v', 'data:/data', 'busybox', 'true'], /"data" would be a named volume/],
+    [['images', '--format', '{{.Nope}}'], /can't evaluate field Nope/],
+    [['inspect', '-f', '{{.Id', 'busybox'], /an unclosed action/],
+    [['build', '--iidfile', '/nonexistent/id'], /cannot write \/nonexistent\/id: no such file or directory/],
+    [['build', '-o', 'type=local,dest=/proc/nope'], /cannot write \/proc\/nope: no such file or directory/],
   ];
   for (const [args, message] of CASES) {
     it(`tcbuild ${args.join(' ')}`, async () => {
       const r = await tcbuild(args[0] === 'build' ? [...args, context] : args, env());
       assert.equal(r.code, 1, r.stderr);
-      assert.match(r.stderr, new RegExp(`^error: .*${message.source}`));
+      assert.match(r.stderr, new RegExp(`^error: .*${message.source}`, 'm'));
       assert.doesNotMatch(r.stderr, /internal error|this is a bug|\n\s+at /);
     });
   }

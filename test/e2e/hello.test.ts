@@ -35,6 +35,20 @@ describe('the first whole build: Dockerfile → sandboxed RUN → layers → reg
     await rm(work, { recursive: true, force: true });
   });
 
+  it("the build's progress names the base blobs it pulled and every blob it pushed", async () => {
+    assert.equal(built.code, 0, built.stderr);
+    const inspect = await run('skopeo', ['inspect', '--tls-verify=false', `docker://${demo()}`]);
+    const info = JSON.parse(inspect.stdout) as { Layers: string[] };
+    const repo = demo().replace(/:[^:/]+$/, '');
+    const pushed = [...built.stderr.matchAll(/^pushed (sha256:[0-9a-f]{64}) \(.+\) to (.+)$/gm)];
+    const mounted = [...built.stderr.matchAll(/^mounted (sha256:[0-9a-f]{64}) into (.+) from another repository$/gm)];
+    for (const layer of info.Layers) {
+      assert.ok([...pushed, ...mounted].some((m) => m[1] === layer && m[2] === repo), `${layer} in:\n${built.stderr}`);
+    }
+    assert.match(built.stderr, /^pulled sha256:[0-9a-f]{64} \(.+\) from .+\/busybox(:latest)?$/m);
+    assert.match(built.stderr, new RegExp(`^manifest sha256:[0-9a-f]{64} of ${repo.replace(/[.]/g, '\\.')}$`, 'm'));
+  });
+
   it('builds and pushes, and skopeo reads the pushed image back with the digest tcbuild reported', async () => {
     assert.equal(built.code, 0, built.stderr);
     const iid = (await readFile(join(work, 'iid'), 'utf8')).trim();

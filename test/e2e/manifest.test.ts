@@ -13,7 +13,7 @@ describe('tcbuild manifest: lists of images already in a registry, pushed withou
   let root: string;
   let context: string;
   const events: string[] = [];
-  const opts = () => ({ root, registry: { plainHttpHosts: [registry.host], onProgress: (e: { kind: string }) => events.push(e.kind) } });
+  const opts = () => ({ root, registry: { plainHttpHosts: [registry.host], progress: { emit: (e: { kind: string }) => events.push(e.kind) } } });
 
   before(async () => {
     registry = await startRegistry();

@@ -38,6 +38,13 @@ describe('tcbuild run, and RUN sandboxes through bin/tcbuild', { skip: NEEDS_ROO
     assert.equal(r.code, 7, r.stderr);
   });
 
+  it('-e NAME takes the value from here, and leaves out a variable that is not set here (as docker)', async () => {
+    const r = await tcbuild(['run', '-e', 'FROM_HERE', '-e', 'NOT_SET_HERE', 'busybox', 'env'], { ...env(), FROM_HERE: 'yes' });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^FROM_HERE=yes$/m);
+    assert.doesNotMatch(r.stdout, /NOT_SET_HERE/);
+  });
+
   it('-i forwards stdin to the command; its end is EOF', async () => {
     const r = await tcbuild(['run', '-i', 'busybox', 'sh', '-c', 'cat; echo done'], env(), 'hello\n');
     assert.equal(r.stdout, 'hello\ndone\n', r.stderr);

@@ -70,7 +70,7 @@ describe('interop with skopeo, and oci/docker archives', () => {
     const events: string[] = [];
     const moved = await copy(reg('interop/busybox:1'), reg('other/busybox:1'), {
       allPlatforms: true,
-      registry: { ...noConfig(), onProgress: (e) => events.push(e.kind) },
+      registry: { ...noConfig(), progress: { emit: (e) => events.push(e.kind) } },
     });
     assert.equal(moved.descriptor.digest, copied.descriptor.digest);
     assert.deepEqual(events.filter((k) => k === 'blob-upload'), []);
@@ -87,6 +87,6 @@ describe('interop with skopeo, and oci/docker archives', () => {
     await save(['busybox:saved'], saved, { root });
     const inspected = JSON.parse(await skopeo('inspect', `docker-archive:${saved}`)) as { Architecture: string; Layers: string[] };
     assert.equal(inspected.Architecture, 'amd64');
-    assert.equal((await inspect('busybox:saved', root)).descriptor.digest, loaded.digests[0]);
+    assert.equal((await inspect('busybox:saved', { root })).descriptor.digest, loaded.digests[0]);
   });
 });

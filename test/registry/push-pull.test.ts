@@ -9,7 +9,8 @@ import { ContentStore } from '../../src/content/store.js';
 import { NotFoundError } from '../../src/errors.js';
 import { MediaType } from '../../src/image/media-types.js';
 import type { Index, Manifest } from '../../src/image/types.js';
-import { Registry, pullToStore, parseReference, type ProgressEvent } from '../../src/registry/index.js';
+import { Registry, pullToStore, parseReference } from '../../src/registry/index.js';
+import type { TransferEvent } from '../../src/progress/progress.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { buildTestImage, buildTestIndex } from './image-fixture.js';
 
@@ -22,7 +23,7 @@ async function skopeo(...args: string[]): Promise<string> {
 describe('registry push and pull against docker-registry', () => {
   let registry: TestRegistry;
   let scratch: string;
-  let events: ProgressEvent[];
+  let events: TransferEvent[];
   let client: Registry;
 
   const newStore = async () => new ContentStore(await mkdtemp(join(scratch, 'store-')));
@@ -31,7 +32,7 @@ describe('registry push and pull against docker-registry', () => {
   before(async () => {
     registry = await startRegistry();
     scratch = await mkdtemp(join(tmpdir(), 'tcbuild-registry-test-'));
-    client = new Registry({ onProgress: (e) => events.push(e), authConfigPath: join(scratch, 'no-docker-config.json') });
+    client = new Registry({ progress: { emit: (e) => events.push(e as TransferEvent) }, authConfigPath: join(scratch, 'no-docker-config.json') });
   });
   after(async () => {
     await client?.close();
