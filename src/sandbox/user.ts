@@ -66,6 +66,32 @@ export function resolveUser(user: string, passwd: string | null, group: string |
   return { uid, gid, additionalGids, home };
 }
 
+/**
+ * The owner BuildKit's file operations give for a USER-style string (WORKDIR's directories,
+ * COPY --chown; its readUser): a name takes uid and gid from its passwd entry, a number is the uid
+ * and the gid both; a group name or number then replaces the gid. A user name without an entry is
+ * root, a group name without one changes nothing: neither is an error there.
+ */
+export function resolveFileOwner(user: string, passwd: string | null, group: string | null): { uid: number; gid: number } {
+  const colon = user.indexOf(':');
+  const userPart = colon < 0 ? user : user.slice(0, colon);
+  const groupPart = colon < 0 ? '' : user.slice(colon + 1);
+  let uid = 0;
+  let gid = 0;
+  const numericUid = parseId(userPart);
+  if (numericUid !== undefined) uid = gid = checkRange('uid', numericUid);
+  else if (userPart !== '') {
+    const entry = parsePasswd(passwd).find((e) => e.name === userPart);
+    if (entry) ({ uid, gid } = entry);
+  }
+  if (groupPart !== '') {
+    const numericGid = parseId(groupPart);
+    if (numericGid !== undefined) gid = checkRange('gid', numericGid);
+    else gid = parseGroup(group).find((e) => e.name === groupPart)?.gid ?? gid;
+  }
+  return { uid, gid };
+}
+
 function parseId(text: string): number | undefined {
   return /^-?\d+$/.test(text) ? Number(text) : undefined;
 }

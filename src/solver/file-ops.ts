@@ -3,7 +3,7 @@ import { join, posix } from 'node:path';
 import { chmodSync, copyFileSync, lchownSync, lutimesSync, mkdirSync, readlinkSync, symlinkSync, type Stats } from 'node:fs';
 import { DockerfileError } from '../frontend/errors.js';
 import type { CopyVertex } from '../graph/vertex.js';
-import { resolveUser } from '../sandbox/user.js';
+import { resolveFileOwner } from '../sandbox/user.js';
 import { copyFileCapabilities } from '../snapshot/xattrs.js';
 import { LayeredView } from '../snapshot/index.js';
 import { createdDirectoryMode, parseChmod, type ModeSpec } from './chmod.js';
@@ -288,12 +288,11 @@ function setMetadata(path: string, m: { mode: number; owner: Owner }): void {
   chmodSync(path, m.mode);
 }
 
-/** A USER-style spec resolved in the image's /etc/passwd and /etc/group; `fail` gets the reason. */
+/** A USER-style spec resolved in the image's /etc/passwd and /etc/group, as BuildKit's file operations do; `fail` gets the reason. */
 function resolveOwner(spec: string, base: LayeredView, fail: (m: string) => never): Owner {
   try {
     const text = (path: string) => base.readFile(path)?.toString('utf8') ?? null;
-    const { uid, gid } = resolveUser(spec, text('/etc/passwd'), text('/etc/group'));
-    return { uid, gid };
+    return resolveFileOwner(spec, text('/etc/passwd'), text('/etc/group'));
   } catch (err) {
     return fail(err instanceof Error ? err.message : String(err));
   }

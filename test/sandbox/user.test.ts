@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
 import { resolveUser } from '../../src/sandbox/index.js';
+import { resolveFileOwner } from '../../src/sandbox/user.js';
 
 const PASSWD = [
   'root:x:0:0:root:/root:/bin/sh',
@@ -63,5 +64,26 @@ describe('resolveUser', () => {
 
   test('without /etc/group there are no supplementary groups', () => {
     assert.deepEqual(resolveUser('app', PASSWD, null), { uid: 1000, gid: 1000, additionalGids: [], home: '/home/app' });
+  });
+});
+
+describe('resolveFileOwner (BuildKit file operations: WORKDIR, COPY --chown)', () => {
+  test('a name takes its entry; a number is uid and gid; a group replaces the gid', () => {
+    assert.deepEqual(resolveFileOwner('svc', PASSWD, GROUP), { uid: 1001, gid: 50 });
+    assert.deepEqual(resolveFileOwner('1000', PASSWD, GROUP), { uid: 1000, gid: 1000 });
+    assert.deepEqual(resolveFileOwner('1001', PASSWD, GROUP), { uid: 1001, gid: 1001 }, 'not the entry\'s gid');
+    assert.deepEqual(resolveFileOwner('app:audio', PASSWD, GROUP), { uid: 1000, gid: 29 });
+    assert.deepEqual(resolveFileOwner('4242:77', null, null), { uid: 4242, gid: 77 });
+  });
+
+  test('names without entries are no error: an unknown user is root, an unknown group keeps the gid', () => {
+    assert.deepEqual(resolveFileOwner('nosuch', PASSWD, GROUP), { uid: 0, gid: 0 });
+    assert.deepEqual(resolveFileOwner('nosuch', null, null), { uid: 0, gid: 0 });
+    assert.deepEqual(resolveFileOwner('4242:nogroup', PASSWD, GROUP), { uid: 4242, gid: 4242 });
+    assert.deepEqual(resolveFileOwner('svc:nogroup', PASSWD, GROUP), { uid: 1001, gid: 50 });
+  });
+
+  test('ids out of range are refused', () => {
+    assert.throws(() => resolveFileOwner('2147483648', PASSWD, GROUP), /uid 2147483648 is out of range/);
   });
 });
