@@ -27,6 +27,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { createGunzip } from 'node:zlib';
 import { extract } from 'tar-stream';
+import { fsOps } from '../src/snapshot/native.js';
 
 const execFileP = promisify(execFile);
 
@@ -52,6 +53,8 @@ export interface CaseMeta {
   modes?: Record<string, string>;
   /** Empty directories to create in the context. */
   dirs?: string[];
+  /** Extended attributes (name → hex value) of context files, which git cannot keep; needs root for security.*. */
+  xattrs?: Record<string, Record<string, string>>;
   /** --secret id=ID,src=FILE (FILE relative to the case folder). */
   secrets?: Record<string, string>;
   /** --build-context NAME=DIR (DIR relative to the case folder). */
@@ -81,6 +84,8 @@ export interface FileEntry {
   content?: string;
   sha256?: string;
   target?: string;
+  /** The entry's SCHILY.xattr.* PAX records: name → hex of the value. */
+  xattrs?: Record<string, string>;
 }
 
 export interface ConfigSummary {
@@ -132,6 +137,9 @@ export async function prepareCase(c: Case, workParent: string): Promise<{ work: 
   await mkdir(context, { recursive: true });
   for (const d of c.meta.dirs ?? []) await mkdir(join(context, d), { recursive: true });
   for (const [p, mode] of Object.entries(c.meta.modes ?? {})) await chmod(join(context, p), parseInt(mode, 8));
+  for (const [p, attrs] of Object.entries(c.meta.xattrs ?? {})) {
+    for (const [name, hex] of Object.entries(attrs)) fsOps().lsetxattr(join(context, p), name, Buffer.from(hex, 'hex'));
+  }
   return { work, dockerfile: join(work, c.meta.dockerfile ?? 'Dockerfile'), context };
 }
 
@@ -242,6 +250,8 @@ export async function applyLayer(tree: Tree, tar: Readable): Promise<void> {
               break;
           }
           if (entry) {
+            const xattrs = paxXattrs(header.pax as Record<string, string> | undefined);
+            if (xattrs) entry.xattrs = xattrs;
             const old = tree.get(path);
             if (old?.type === 'dir' && entry.type !== 'dir') removeUnder(tree, path);
             tree.set(path, entry);
@@ -257,6 +267,14 @@ export async function applyLayer(tree: Tree, tar: Readable): Promise<void> {
   tar.on('error', (e) => ex.destroy(e));
   tar.pipe(ex);
   await done;
+}
+
+/** tar-stream decodes PAX values as UTF-8: exact for the bytes below 0x80 that file capabilities use. */
+function paxXattrs(pax: Record<string, string> | undefined): Record<string, string> | undefined {
+  const prefix = 'SCHILY.xattr.';
+  const found = Object.entries(pax ?? {}).filter(([k]) => k.startsWith(prefix)).sort(([a], [b]) => (a < b ? -1 : 1));
+  if (!found.length) return undefined;
+  return Object.fromEntries(found.map(([k, v]) => [k.slice(prefix.length), Buffer.from(v, 'utf8').toString('hex')]));
 }
 
 /** The entries of `final` that are new or different from `base`, and base entries it lacks. */

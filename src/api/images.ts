@@ -13,6 +13,10 @@ export interface ImageSummary {
   mediaType: string;
   /** Compressed size of the manifest(s), configs and layers. */
   size: number;
+  /** The config's `created` (of an index: its first image's), when it has one. */
+  created?: string;
+  /** The config's labels (of an index: its first image's). */
+  labels: Record<string, string>;
 }
 
 /** Stored names, as `docker images` lists them. */
@@ -20,13 +24,26 @@ export async function images(opts: StoreOptions = {}): Promise<ImageSummary[]> {
   const { layout } = await openRoot(opts.root);
   const entries = await layout.list();
   return Promise.all(
-    entries.map(async ({ name, descriptor }) => ({
-      name,
-      digest: descriptor.digest,
-      mediaType: descriptor.mediaType,
-      size: [...(await layout.reachableBlobs([descriptor]))].reduce((sum, [, size]) => sum + size, 0),
-    })),
+    entries.map(async ({ name, descriptor }) => {
+      const config = await firstConfig(layout, descriptor);
+      return {
+        name,
+        digest: descriptor.digest,
+        mediaType: descriptor.mediaType,
+        size: [...(await layout.reachableBlobs([descriptor]))].reduce((sum, [, size]) => sum + size, 0),
+        ...(config?.created ? { created: config.created } : {}),
+        labels: config?.config?.Labels ?? {},
+      };
+    }),
   );
+}
+
+async function firstConfig(layout: OciLayout, descriptor: Descriptor): Promise<ImageConfig | undefined> {
+  const found = await storeImageOrIndex(layout.blobs, descriptor);
+  if (found.kind === 'image') return found.image.config();
+  if (found.kind !== 'index') return undefined;
+  const [first] = await found.index.manifests();
+  return first ? firstConfig(layout, first) : undefined;
 }
 
 /** A stored image by name (docker-style short names work) or digest. */

@@ -3,10 +3,11 @@ import { join, posix } from 'node:path';
 import { makeDirectories } from '../content/make-directories.js';
 import { cannotWrite } from '../errors.js';
 import type { LayeredView } from '../snapshot/index.js';
+import { copyFileCapabilities } from '../snapshot/xattrs.js';
 
 /**
  * `-o type=local,dest=DIR`: writes the image's final filesystem (the merged view of its
- * snapshot) into DIR — files, directories and symlinks with modes, owners and times.
+ * snapshot) into DIR — files, directories and symlinks with modes, owners, times and file capabilities.
  */
 export async function exportRootfs(view: LayeredView, dest: string): Promise<void> {
   await makeDirectories(dest).catch((err: unknown) => {
@@ -31,8 +32,18 @@ export async function exportRootfs(view: LayeredView, dest: string): Promise<voi
         continue;
       }
       await lchown(to, st.uid, st.gid).catch(() => undefined);
+      if (st.isFile()) keepCapabilities(view.hostPath(from)!, to);
       await lutimes(to, st.atime, st.mtime);
     }
   };
   await visit('/', dest);
+}
+
+/** After the owner, which clears them; an unprivileged export cannot set them and goes without. */
+function keepCapabilities(from: string, to: string): void {
+  try {
+    copyFileCapabilities(from, to);
+  } catch {
+    // EPERM: only a privileged process may set security.capability
+  }
 }

@@ -30,8 +30,14 @@ export interface StageState {
   baseDiffIds: string[];
   author: string | undefined;
   platform: Platform;
-  /** ARGs declared in this stage with their values. */
-  args: Map<string, string>;
+  /** ARGs declared in this stage, in order, with their values (undefined: declared without one). */
+  args: Map<string, string | undefined>;
+  /**
+   * The ARG values of the stage this one is built FROM (and its own base's): BuildKit carries them
+   * in the build state's environment, so RUN and word expansion see them; RUN history lists only
+   * this stage's ARGs.
+   */
+  inheritedArgs: Map<string, string>;
   shell: string[];
   cmdSet: boolean;
   checked: StageCheckState;
@@ -203,7 +209,15 @@ export class Conversion {
 
   private async startStage(stage: Stage, imageName: string, platform: Platform): Promise<StageState> {
     const checked = { declaredArgs: new Set<string>(), workdirSet: false, lastLine: new Map<string, number>() };
-    const base = { stage, args: new Map<string, string>(), cmdSet: false, platform, author: undefined, checked };
+    const base = {
+      stage,
+      args: new Map<string, string | undefined>(),
+      inheritedArgs: new Map<string, string>(),
+      cmdSet: false,
+      platform,
+      author: undefined,
+      checked,
+    };
     const empty = { history: [], baseDiffIds: [], shell: DEFAULT_SHELL };
     const named = this.opts.namedContexts?.get(imageName);
     if (named?.kind === 'image') imageName = named.ref;
@@ -220,6 +234,7 @@ export class Conversion {
       const p = await this.buildStage(parent);
       return {
         ...base,
+        inheritedArgs: argValues(p),
         vertex: p.vertex,
         config: structuredClone(p.config),
         history: [...p.history],
@@ -258,9 +273,16 @@ function scratchConfig(): ContainerConfig {
   return { Env: [`PATH=${DEFAULT_PATH}`], WorkingDir: '/' };
 }
 
-/** The words a stage's instructions expand against: its ARGs, overridden by its ENV. */
+/** The ARG values a stage's steps see: inherited from its base stage, then its own. */
+export function argValues(s: StageState): Map<string, string> {
+  const values = new Map(s.inheritedArgs);
+  for (const [k, v] of s.args) if (v !== undefined) values.set(k, v);
+  return values;
+}
+
+/** The words a stage's instructions expand against: its ARG values, overridden by its ENV. */
 function stageEnv(s: StageState): Env {
-  const env = new Map<string, string>(s.args);
+  const env = argValues(s);
   for (const e of s.config.Env ?? []) {
     const eq = e.indexOf('=');
     env.set(eq < 0 ? e : e.slice(0, eq), eq < 0 ? '' : e.slice(eq + 1));

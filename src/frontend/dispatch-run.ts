@@ -1,5 +1,5 @@
 import type { ExecMount } from '../graph/vertex.js';
-import type { Conversion, StageState } from './conversion.js';
+import { argValues, type Conversion, type StageState } from './conversion.js';
 import { DockerfileError } from './errors.js';
 import type { InstructionOf } from './instructions.js';
 import { runArgs, scriptMount, shebangScript } from './run-command.js';
@@ -23,7 +23,8 @@ export async function dispatchRun(c: Conversion, s: StageState, ins: Instruction
   }
   const step = c.step(s, ins);
   const mounts = [...(script ? [scriptMount(script, step)] : []), ...(await execMounts(c, s, ins))];
-  const buildArgEnv = [...s.args].filter(([k]) => !envHas(s.config.Env, k)).map(([k, v]) => `${k}=${v}`);
+  const values = argValues(s);
+  const buildArgEnv = [...values].filter(([k]) => !envHas(s.config.Env, k)).map(([k, v]) => `${k}=${v}`);
   s.vertex = {
     op: 'exec',
     input: s.vertex,
@@ -37,7 +38,7 @@ export async function dispatchRun(c: Conversion, s: StageState, ins: Instruction
     mounts,
     description: step,
   };
-  const shown = [...s.args].map(([k, v]) => `${k}=${envValue(s.config.Env, k) ?? v}`);
+  const shown = [...s.args.keys()].map((k) => `${k}=${envValue(s.config.Env, k) ?? values.get(k) ?? ''}`);
   const argPrefix = shown.length ? `|${shown.length} ${shown.join(' ')} ` : '';
   c.commit(s, `RUN ${argPrefix}${args.join(' ')} # buildkit`, false);
 }
@@ -50,7 +51,7 @@ async function execMounts(c: Conversion, s: StageState, ins: InstructionOf<'RUN'
   for (const flag of ins.mounts) {
     let spec: MountSpec;
     try {
-      spec = parseMount(flag, ex, sshIndex);
+      spec = parseMount(flag, ex, sshIndex, s.config.WorkingDir || '/');
     } catch (err) {
       if (!(err instanceof MountSyntaxError)) throw err;
       throw new DockerfileError(c.file, ins.line, `invalid --mount=${flag}: ${err.message}`);

@@ -50,8 +50,8 @@ function dispatchArg(c: Conversion, s: StageState, ins: InstructionOf<'ARG'>): v
     let value = buildArgs.get(name);
     if (value !== undefined) c.usedArgs.add(name);
     value ??= defaultValue !== undefined ? c.expanderAt(s, ins.line)(defaultValue) : c.globalArgs.get(name);
-    if (value !== undefined) s.args.set(name, value);
-    else s.args.delete(name);
+    // Declared without a value, an ARG keeps the value it already has (BuildKit adds values to the state's env only).
+    if (value !== undefined || !s.args.has(name)) s.args.set(name, value);
     s.checked.declaredArgs.add(name);
     // BuildKit records the value an ARG takes, except a predefined platform ARG's.
     const implicit = defaultValue === undefined && !buildArgs.has(name) && !c.declaredGlobals.has(name);

@@ -97,8 +97,17 @@ export function matchPathElement(pattern: string, name: string): boolean {
   return Glob.compile(pattern, false)?.test(name) ?? false;
 }
 
+/**
+ * Whether a path is a pattern: an unescaped `*`, `?` or `[` (BuildKit's containsWildcards). A path
+ * whose wildcard characters are all escaped is a plain path, backslashes and all.
+ */
 export function hasGlobMeta(pattern: string): boolean {
-  return /[*?[\\]/.test(pattern);
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === '\\') i++;
+    else if (c === '*' || c === '?' || c === '[') return true;
+  }
+  return false;
 }
 
 function classEnd(p: string[], start: number): number {

@@ -24,9 +24,10 @@ export class MountSyntaxError extends Error {}
 
 /**
  * Parses a --mount value: comma-separated `key=value` fields (CSV quoting), bare booleans such as
- * `ro`. `sshIndex` numbers the default targets of ssh mounts in one RUN.
+ * `ro`. `sshIndex` numbers the default targets of ssh mounts in one RUN; a relative target is in
+ * `workdir`, as in BuildKit.
  */
-export function parseMount(value: string, expand: (word: string) => string, sshIndex: number): MountSpec {
+export function parseMount(value: string, expand: (word: string) => string, sshIndex: number, workdir = '/'): MountSpec {
   const fields = new Map<string, string>();
   for (const field of splitCsv(value)) {
     const eq = field.indexOf('=');
@@ -55,7 +56,7 @@ export function parseMount(value: string, expand: (word: string) => string, sshI
   };
   const readonly = fields.has('readwrite') ? !flag('readwrite', false) : flag('readonly', type === 'bind');
   let target = fields.get('target');
-  if (target !== undefined && type !== 'secret' && type !== 'ssh' && !target.startsWith('/')) target = posix.join('/', target);
+  if (target !== undefined && type !== 'secret' && type !== 'ssh' && !target.startsWith('/')) target = posix.join('/', workdir, target);
   for (const key of ['from', 'source', 'sharing']) {
     if (fields.has(key) && (type === 'tmpfs' || type === 'secret' || type === 'ssh')) throw new MountSyntaxError(`${key} is not valid for mount type ${type}`);
   }

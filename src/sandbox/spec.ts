@@ -82,9 +82,9 @@ export function buildSpec(req: ContainerRequest, etc: EtcFiles, cgroup: CgroupPl
     hostname: req.hostname,
     process: {
       args: req.args,
-      env: req.env,
+      env: withHome(req.env, req.user.home ?? '/'),
       cwd: req.cwd,
-      user: { ...req.user, umask: 0o022 },
+      user: { uid: req.user.uid, gid: req.user.gid, additionalGids: req.user.additionalGids, umask: 0o022 },
       rlimits: rlimits(req.ulimits ?? []),
       capabilities: { bounding: capabilities, effective: capabilities, permitted: capabilities },
       noNewPrivileges: req.noNewPrivileges ?? false,
@@ -101,6 +101,12 @@ export function buildSpec(req: ContainerRequest, etc: EtcFiles, cgroup: CgroupPl
       cgroupProcs: cgroup.procs,
     },
   };
+}
+
+/** runc's rule: a HOME that is missing or empty becomes the user's home directory. */
+function withHome(env: string[], home: string): string[] {
+  if (env.some((e) => e.startsWith('HOME=') && e !== 'HOME=')) return env;
+  return [...env.filter((e) => !e.startsWith('HOME=')), `HOME=${home}`];
 }
 
 /**

@@ -25,6 +25,8 @@ export interface ContainerUser {
   uid: number;
   gid: number;
   additionalGids: number[];
+  /** The passwd entry's home directory: HOME when the environment sets none (as runc does); default `/`. */
+  home?: string;
 }
 
 export interface ContainerRequest {

@@ -9,7 +9,11 @@ interface PasswdEntry {
   name: string;
   uid: number;
   gid: number;
+  home: string;
 }
+
+/** GetExecUser's home for a user without a passwd entry (or with an empty home field). */
+const DEFAULT_HOME = '/';
 
 interface GroupEntry {
   name: string;
@@ -22,7 +26,8 @@ interface GroupEntry {
  * "name:group", "uid:gid", "" for root), given the image's /etc/passwd and
  * /etc/group contents (null if absent). Numeric ids need no entry; unknown
  * names throw. Supplementary groups come from /etc/group membership when no
- * group is given explicitly.
+ * group is given explicitly. The home is the entry's home directory, `/` without one: runc sets
+ * HOME to it when the environment has none.
  */
 export function resolveUser(user: string, passwd: string | null, group: string | null): ContainerUser {
   const colon = user.indexOf(':');
@@ -38,6 +43,7 @@ export function resolveUser(user: string, passwd: string | null, group: string |
       : passwdEntries.find((e) => (numericUid === undefined ? e.name === userPart : e.uid === numericUid));
   let uid = 0;
   let gid = 0;
+  const home = matched?.home || DEFAULT_HOME;
   if (matched) {
     uid = matched.uid;
     gid = matched.gid;
@@ -57,7 +63,33 @@ export function resolveUser(user: string, passwd: string | null, group: string |
       .filter((e) => e.members.includes(matched.name))
       .map((e) => e.gid);
   }
-  return { uid, gid, additionalGids };
+  return { uid, gid, additionalGids, home };
+}
+
+/**
+ * The owner BuildKit's file operations give for a USER-style string (WORKDIR's directories,
+ * COPY --chown; its readUser): a name takes uid and gid from its passwd entry, a number is the uid
+ * and the gid both; a group name or number then replaces the gid. A user name without an entry is
+ * root, a group name without one changes nothing: neither is an error there.
+ */
+export function resolveFileOwner(user: string, passwd: string | null, group: string | null): { uid: number; gid: number } {
+  const colon = user.indexOf(':');
+  const userPart = colon < 0 ? user : user.slice(0, colon);
+  const groupPart = colon < 0 ? '' : user.slice(colon + 1);
+  let uid = 0;
+  let gid = 0;
+  const numericUid = parseId(userPart);
+  if (numericUid !== undefined) uid = gid = checkRange('uid', numericUid);
+  else if (userPart !== '') {
+    const entry = parsePasswd(passwd).find((e) => e.name === userPart);
+    if (entry) ({ uid, gid } = entry);
+  }
+  if (groupPart !== '') {
+    const numericGid = parseId(groupPart);
+    if (numericGid !== undefined) gid = checkRange('gid', numericGid);
+    else gid = parseGroup(group).find((e) => e.name === groupPart)?.gid ?? gid;
+  }
+  return { uid, gid };
 }
 
 function parseId(text: string): number | undefined {
@@ -86,9 +118,9 @@ function records(content: string | null): string[][] {
 
 function parsePasswd(content: string | null): PasswdEntry[] {
   // name:password:uid:gid:gecos:home:shell
-  return records(content).flatMap(([name = '', , uid = '', gid = '']) => {
+  return records(content).flatMap(([name = '', , uid = '', gid = '', , home = '']) => {
     const [u, g] = [parseId(uid), parseId(gid)];
-    return u === undefined || g === undefined ? [] : [{ name, uid: u, gid: g }];
+    return u === undefined || g === undefined ? [] : [{ name, uid: u, gid: g, home }];
   });
 }
 

@@ -9,7 +9,8 @@ import { fsOps, pathAt } from './native.js';
 import { ScopedDir } from './scoped-dir.js';
 import type { TarEntry } from './tar-format.js';
 import { readTar } from './tar-reader.js';
-import { OPAQUE_WHITEOUT, OVERLAY_OPAQUE_XATTR, WHITEOUT_META_PREFIX, WHITEOUT_PREFIX, isOverlayXattr } from './whiteout.js';
+import { OPAQUE_WHITEOUT, OVERLAY_OPAQUE_XATTR, WHITEOUT_META_PREFIX, WHITEOUT_PREFIX } from './whiteout.js';
+import { setLayerXattrs } from './xattrs.js';
 
 const writeAsync = promisify(write);
 
@@ -28,13 +29,13 @@ export async function applyLayer(
   compressed: Readable,
   compression: StreamCompression,
   targetDir: string,
-  options: { whiteouts?: WhiteoutMode } = {},
-): Promise<{ diffId: Digest }> {
+  options: ApplyOptions = {},
+): Promise<{ diffId: Digest; paths: ReadonlySet<string> }> {
   const diffId = new DigestingStream();
   const root = ScopedDir.open(targetDir);
+  const extractor = new LayerExtractor(root, options);
   try {
     const extract = async (tar: AsyncIterable<Buffer>): Promise<void> => {
-      const extractor = new LayerExtractor(root, options.whiteouts ?? 'overlay');
       for await (const { entry, body } of readTar(tar)) await extractor.apply(entry, body);
       extractor.finish();
     };
@@ -44,19 +45,28 @@ export async function applyLayer(
   } finally {
     root.close();
   }
-  return { diffId: diffId.digest() };
+  return { diffId: diffId.digest(), paths: extractor.seen };
+}
+
+export interface ApplyOptions {
+  whiteouts?: WhiteoutMode;
+  /** Skip a root entry that is not a directory, as docker's Untar (ADD) does, instead of refusing the archive. */
+  skipNonDirectoryRoot?: boolean;
 }
 
 class LayerExtractor {
   /** Directory mtimes are set last: creating their children changes them. */
   private readonly dirTimes: Array<{ path: string[]; mtime: number }> = [];
-  /** Paths this layer has written ('a/b'), markers included. */
-  private readonly seen = new Set<string>();
+  /** Paths this layer has written ('a/b', '' for the root), markers included. */
+  readonly seen = new Set<string>();
+  private readonly whiteouts: WhiteoutMode;
 
   constructor(
     private readonly root: ScopedDir,
-    private readonly whiteouts: WhiteoutMode,
-  ) {}
+    private readonly options: ApplyOptions,
+  ) {
+    this.whiteouts = options.whiteouts ?? 'overlay';
+  }
 
   async apply(entry: TarEntry, body: AsyncIterable<Buffer>): Promise<void> {
     try {
@@ -78,6 +88,7 @@ class LayerExtractor {
     if (path.slice(0, -1).some((p) => p.startsWith(WHITEOUT_META_PREFIX))) return; // inside aufs bookkeeping
     this.claim(path.join('/'));
     if (name === undefined) {
+      if (entry.type !== 'dir' && this.options.skipNonDirectoryRoot) return;
       if (entry.type !== 'dir') throw new InvalidInputError('the archive root must be a directory');
       this.atParent(path, false, (dirfd) => this.applyDir(dirfd, '.', path, entry));
       return;
@@ -229,9 +240,7 @@ function setAttributes(dirfd: number, name: string, entry: TarEntry): void {
   const ops = fsOps();
   ops.fchownat(dirfd, name, entry.uid, entry.gid);
   if (entry.type !== 'symlink') ops.fchmodat(dirfd, name, entry.mode);
-  for (const [key, value] of entry.xattrs) {
-    if (!isOverlayXattr(key)) ops.lsetxattr(pathAt(dirfd, name), key, value);
-  }
+  setLayerXattrs(pathAt(dirfd, name), entry.xattrs);
 }
 
 function setTimes(dirfd: number, name: string, mtime: number): void {

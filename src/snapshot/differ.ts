@@ -8,10 +8,10 @@ import type { LayerCompression } from '../image/media-types.js';
 import type { Descriptor } from '../image/types.js';
 import type { ContentStore } from '../content/store.js';
 import { createCompressor, layerMediaType } from './compression.js';
-import { fsOps } from './native.js';
 import { END_OF_ARCHIVE, compareBytes, encodeEntryHeader, paddingFor, tarEntry, type TarEntry } from './tar-format.js';
 import { upperDirChanges, type Change, type ChangeSource } from './changes.js';
-import { OPAQUE_WHITEOUT, WHITEOUT_PREFIX, isOverlayXattr } from './whiteout.js';
+import { OPAQUE_WHITEOUT, WHITEOUT_PREFIX } from './whiteout.js';
+import { layerXattrsOf } from './xattrs.js';
 
 export interface WriteLayerOptions {
   compression: LayerCompression;
@@ -111,7 +111,7 @@ async function entryFor(ctx: WalkContext, path: string, absPath: string, stat: B
     uid: Number(stat.uid),
     gid: Number(stat.gid),
     mtime: mtimeOf(stat, ctx.clampTo),
-    xattrs: xattrsOf(absPath),
+    xattrs: layerXattrsOf(absPath),
   });
   if (stat.isDirectory()) return { ...entry, type: 'dir' };
   if (stat.isSocket()) return undefined; // tar cannot carry sockets; Docker and BuildKit drop them too
@@ -142,17 +142,6 @@ function major(rdev: bigint): bigint {
 }
 function minor(rdev: bigint): bigint {
   return (rdev & 0xffn) | ((rdev >> 12n) & ~0xffn);
-}
-
-function xattrsOf(absPath: string): Map<string, Buffer> {
-  const ops = fsOps();
-  const xattrs = new Map<string, Buffer>();
-  for (const name of ops.llistxattr(absPath)) {
-    if (isOverlayXattr(name)) continue;
-    const value = ops.lgetxattr(absPath, name);
-    if (value) xattrs.set(name, value);
-  }
-  return xattrs;
 }
 
 /** Files up to this size are read in one synchronous call: cheaper than a stream for small files. */

@@ -82,23 +82,26 @@ export class LayeredView {
 
   /**
    * The absolute path `path` leads to inside the root once symlinks are followed (the last one
-   * only with `followFinal`). Missing components are kept as they are.
+   * only with `followFinal`). Missing components are kept as they are. With `root` (a resolved
+   * directory that `path` is relative to), that directory is the root, as after a chroot into it:
+   * neither '..' nor an absolute symlink leads above it.
    */
-  resolve(path: string, options: { followFinal: boolean }): string {
+  resolve(path: string, options: { followFinal: boolean; root?: string }): string {
+    const base = components(options.root ?? '/');
     const pending = components(path);
-    const resolved: string[] = [];
+    const resolved: string[] = [...base];
     let followed = 0;
     while (pending.length > 0) {
       const name = pending.shift()!;
       if (name === '..') {
-        resolved.pop();
+        if (resolved.length > base.length) resolved.pop();
         continue;
       }
       const found = this.lookup([...resolved, name]);
       if (found?.stat.isSymbolicLink() && (pending.length > 0 || options.followFinal)) {
         if (++followed > MAX_SYMLINKS) throw new TcbuildError(`too many levels of symbolic links resolving ${path}`);
         const target = readlinkSync(found.hostPath);
-        if (target.startsWith('/')) resolved.length = 0;
+        if (target.startsWith('/')) resolved.length = base.length;
         pending.unshift(...components(target));
         continue;
       }
@@ -146,7 +149,8 @@ function child(parentLayers: readonly string[], name: string): Found | undefined
   return top;
 }
 
-function lstatOrUndefined(path: string): Stats | undefined {
+/** lstat(2), or undefined where nothing is: ENOENT, or a path that goes through a file (ENOTDIR). */
+export function lstatOrUndefined(path: string): Stats | undefined {
   try {
     return lstatSync(path);
   } catch (err) {

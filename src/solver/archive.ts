@@ -15,17 +15,18 @@ const TAR_HEADER = 512;
 
 /**
  * ADD of a local file: when its content (not its name) is a tar — plain, gzip, zstd, bzip2 or
- * xz — it is unpacked into `dir` by the snapshot module's safe applier, and true is returned;
- * any other file is left to be copied as it is.
+ * xz — it is unpacked into `dir` by the snapshot module's safe applier, and the paths its entries
+ * name ('a/b') are returned: the other directories in `dir` are only implied. Any other file is
+ * left to be copied as it is (undefined).
  */
-export async function unpackArchive(path: string, dir: string): Promise<boolean> {
+export async function unpackArchive(path: string, dir: string): Promise<ReadonlySet<string> | undefined> {
   const head = await readHead(path, 16);
   const compression = MAGIC.find((m) => m.bytes.every((b, i) => head[i] === b))?.compression ?? 'none';
-  if (!isTarHeader(await decompressedHead(path, compression))) return false;
-  await applyLayer(createReadStream(path), compression, dir).catch((err: unknown) => {
+  if (!isTarHeader(await decompressedHead(path, compression))) return undefined;
+  const { paths } = await applyLayer(createReadStream(path), compression, dir, { skipNonDirectoryRoot: true }).catch((err: unknown) => {
     throw err instanceof InvalidInputError ? new InvalidInputError(`cannot unpack ${path}: ${err.message}`, { cause: err, hint: err.hint }) : err;
   });
-  return true;
+  return paths;
 }
 
 async function readHead(path: string, length: number): Promise<Buffer> {

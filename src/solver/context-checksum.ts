@@ -6,6 +6,7 @@ import type { StepDescription } from '../graph/vertex.js';
 import type { SourceTree } from './context-view.js';
 import { excludeMatcher, selectSources, walkTree } from './copy-sources.js';
 import type { FileHashCache } from './file-hash-cache.js';
+import { fileCapabilitiesOf } from '../snapshot/xattrs.js';
 
 /** Files hashed at once when the cache does not know them. */
 const PARALLEL_READS = 32;
@@ -20,7 +21,7 @@ export interface ChecksumRequest {
 /**
  * A digest of exactly what a COPY (or a bind mount) reads from a local directory: each selected
  * path, its type and permission bits, and its content (symlink target, or file bytes by way of
- * the hash cache). Owners and times are left out: a COPY from the context resets owners, and an
+ * the hash cache, and file capabilities, which COPY keeps). Owners and times are left out: a COPY from the context resets owners, and an
  * mtime-only change must not invalidate the step.
  */
 export async function contextChecksum(tree: SourceTree, req: ChecksumRequest, hashes: FileHashCache): Promise<Digest> {
@@ -39,7 +40,10 @@ export async function contextChecksum(tree: SourceTree, req: ChecksumRequest, ha
       if (st.isSymbolicLink()) return readlinkSync(tree.hostPath(path)!);
       if (!st.isFile()) return '';
       const host = tree.hostPath(path)!;
-      return hashes.known(host, st) ?? limit(() => hashes.hash(host, st));
+      const capabilities = fileCapabilitiesOf(host);
+      const withCapabilities = (digest: string) => (capabilities ? `${digest}\0cap=${capabilities.toString('hex')}` : digest);
+      const known = hashes.known(host, st);
+      return known !== undefined ? withCapabilities(known) : limit(async () => withCapabilities(await hashes.hash(host, st)));
     }),
   );
   const hash = createHash('sha256');

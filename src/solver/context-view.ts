@@ -1,8 +1,9 @@
-import { lstatSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
+import { readdirSync, readlinkSync, type Stats } from 'node:fs';
 import { posix } from 'node:path';
 import { TcbuildError } from '../errors.js';
 import { PatternMatcher } from '../frontend/patterns.js';
 import type { Located } from '../snapshot/index.js';
+import { lstatOrUndefined } from '../snapshot/view.js';
 
 /** A filesystem a COPY reads from: paths are absolute inside it, and never lead out of it. */
 export interface SourceTree {
@@ -112,8 +113,9 @@ export class ContextView implements SourceTree {
     return this.realPath(target.startsWith('/') ? target : posix.join(parent, target), true, depth + 1);
   }
 
+  /** A path that goes through a file does not exist (as in the merged view of layers). */
   private lstatReal(real: string): Stats | undefined {
-    if (!this.stats.has(real)) this.stats.set(real, lstatSync(this.dir + real, { throwIfNoEntry: false }));
+    if (!this.stats.has(real)) this.stats.set(real, lstatOrUndefined(this.dir + real));
     return this.stats.get(real);
   }
 

@@ -45,12 +45,13 @@ function expand(tree: SourceTree, source: string, lenient: boolean, at: StepDesc
   if (!hasGlobMeta(clean)) {
     if (tree.lstat(clean)) return [clean];
     if (lenient) return [];
-    throw notFound(source, at, 'check the path (it is relative to the context directory) and that .dockerignore does not exclude it');
+    const escaped = clean.includes('\\') ? `; a backslash before a wildcard character stays in the path: name arr[0].txt as arr[[]0].txt` : '';
+    throw notFound(source, at, `check the path (it is relative to the context directory) and that .dockerignore does not exclude it${escaped}`);
   }
   let paths = ['/'];
   for (const part of clean.split('/').filter(Boolean)) {
     paths = paths.flatMap((dir) => {
-      if (!hasGlobMeta(part)) return tree.lstat(posix.join(dir, part)) ? [posix.join(dir, part)] : [];
+      if (!/[*?[\\]/.test(part)) return tree.lstat(posix.join(dir, part)) ? [posix.join(dir, part)] : [];
       if (!tree.lstat(dir)?.isDirectory()) return [];
       return tree
         .readdir(dir)

@@ -3,7 +3,8 @@ import { join, posix } from 'node:path';
 import { chmodSync, copyFileSync, lchownSync, lutimesSync, mkdirSync, readlinkSync, symlinkSync, type Stats } from 'node:fs';
 import { DockerfileError } from '../frontend/errors.js';
 import type { CopyVertex } from '../graph/vertex.js';
-import { resolveUser } from '../sandbox/user.js';
+import { resolveFileOwner } from '../sandbox/user.js';
+import { copyFileCapabilities } from '../snapshot/xattrs.js';
 import { LayeredView } from '../snapshot/index.js';
 import { createdDirectoryMode, parseChmod, type ModeSpec } from './chmod.js';
 import type { SourceTree } from './context-view.js';
@@ -15,11 +16,17 @@ export type CopySource =
       kind: 'tree';
       tree: SourceTree;
       keepOwners: boolean;
-      unpack?: (path: string, hostPath: string) => Promise<SourceTree | undefined>;
+      unpack?: (path: string, hostPath: string) => Promise<UnpackedArchive | undefined>;
       /** The paths to copy, where only fetching the source tells them (a download's file name); else the vertex's. */
       sources?: string[];
     }
   | { kind: 'inline'; files: { name: string; content: string }[] };
+
+/** A local archive ADD unpacked: its tree, and the paths ('a/b') its entries name (the other directories are implied). */
+export interface UnpackedArchive {
+  tree: SourceTree;
+  entries: ReadonlySet<string>;
+}
 
 interface Owner {
   uid: number;
@@ -133,7 +140,7 @@ export async function copyFiles(v: CopyVertex, upper: string, lowerDirs: readonl
       const st = from.tree.lstat(path)!;
       const unpacked = from.unpack && st.isFile() ? await from.unpack(path, from.tree.hostPath(path)!) : undefined;
       if (unpacked) {
-        await copyTree(unpacked, '/', await dest.directory(v.dest, newDirs), { ...options, keepOwners: true }, undefined, dest, dirTimes);
+        await mergeArchive(unpacked, await dest.directory(v.dest, newDirs), { ...options, keepOwners: true }, dest, dirTimes);
         continue;
       }
       if (st.isDirectory()) {
@@ -205,6 +212,44 @@ async function copyTree(
   }
 }
 
+/**
+ * ADD of a local archive into the directory `targetDir`, as BuildKit unpacks it (docker's
+ * chrootarchive.Untar into the destination): paths resolve with `targetDir` as their root, so a
+ * symlink on the way is followed but never above it; an entry replaces whatever of another type is
+ * at its path (a directory merges into a directory only); a directory the archive only implies
+ * takes what is there.
+ */
+async function mergeArchive(
+  archive: UnpackedArchive,
+  targetDir: string,
+  opts: EntryOptions,
+  dest: Destination,
+  dirTimes: { host: string; st: Stats }[],
+): Promise<void> {
+  /** Where each of the archive's directories landed ('' is the archive root), and whether this ADD made it. */
+  const landed = new Map<string, { path: string; fresh: boolean }>([['', { path: targetDir, fresh: false }]]);
+  for (const { path, rel } of walkTree(archive.tree, '/', undefined)) {
+    const st = archive.tree.lstat(path)!;
+    const parent = landed.get(posix.dirname(rel) === '.' ? '' : posix.dirname(rel))!;
+    const targetPath = posix.join(parent.path, posix.basename(rel));
+    const host = join(dest.upper, targetPath);
+    const existing = parent.fresh ? undefined : dest.merged.lstat(targetPath);
+    if (st.isDirectory() && existing && !archive.entries.has(rel)) {
+      const resolved = dest.merged.resolve(posix.relative(targetDir, targetPath), { followFinal: true, root: targetDir });
+      if (dest.merged.lstat(resolved)?.isDirectory() !== true) throw new Error(`cannot unpack ${rel}/ into ${resolved}: it is not a directory`);
+      landed.set(rel, { path: await dest.directory(resolved, ROOT_DIRECTORY), fresh: false });
+      continue;
+    }
+    if (existing && !(st.isDirectory() && existing.isDirectory())) await rm(host, { recursive: true, force: true });
+    if (existing?.isDirectory() && st.isDirectory()) await dest.directory(targetPath, ROOT_DIRECTORY);
+    await copyEntry(archive.tree, path, st, host, opts);
+    if (st.isDirectory()) {
+      landed.set(rel, { path: targetPath, fresh: !existing?.isDirectory() });
+      dirTimes.push({ host, st });
+    }
+  }
+}
+
 /** A file replaces whatever non-directory is at its target (in the upper directory: below, it is simply hidden). */
 async function replaceNonDirectory(dest: Destination, path: string, host: string): Promise<void> {
   const existing = dest.merged.lstat(path);
@@ -233,6 +278,7 @@ async function copyEntry(tree: SourceTree, src: string, st: Stats, target: strin
     return;
   }
   setMetadata(target, { mode: opts.mode?.(st.mode, st.isDirectory()) ?? st.mode & 0o7777, owner });
+  if (st.isFile()) copyFileCapabilities(host, target);
   lutimesSync(target, st.atime, st.mtime);
 }
 
@@ -242,12 +288,11 @@ function setMetadata(path: string, m: { mode: number; owner: Owner }): void {
   chmodSync(path, m.mode);
 }
 
-/** A USER-style spec resolved in the image's /etc/passwd and /etc/group; `fail` gets the reason. */
+/** A USER-style spec resolved in the image's /etc/passwd and /etc/group, as BuildKit's file operations do; `fail` gets the reason. */
 function resolveOwner(spec: string, base: LayeredView, fail: (m: string) => never): Owner {
   try {
     const text = (path: string) => base.readFile(path)?.toString('utf8') ?? null;
-    const { uid, gid } = resolveUser(spec, text('/etc/passwd'), text('/etc/group'));
-    return { uid, gid };
+    return resolveFileOwner(spec, text('/etc/passwd'), text('/etc/group'));
   } catch (err) {
     return fail(err instanceof Error ? err.message : String(err));
   }

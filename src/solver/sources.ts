@@ -52,7 +52,8 @@ export class StepSources {
     }
     const unpack = async (_path: string, host: string) => {
       const dir = await temp.make('unpack-');
-      return (await unpackArchive(host, dir)) ? new LayeredView([dir]) : undefined;
+      const entries = await unpackArchive(host, dir);
+      return entries ? { tree: new LayeredView([dir]), entries } : undefined;
     };
     const unpacking = v.unpack ? { unpack } : {};
     if (src.op === 'context') {

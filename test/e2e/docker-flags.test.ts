@@ -64,9 +64,30 @@ describe('docker CLI flags of push, pull, images and inspect', () => {
     assert.deepEqual(Object.keys(json).sort(), ['Digest', 'ID', 'Repository', 'Size', 'Tag']);
     const custom = (await cli(['images', '--format', 'table {{.Repository}}\\t{{.Tag}}', 'busybox'])).stdout;
     assert.match(custom, /^REPOSITORY\s+TAG\nbusybox\s+latest\n$/);
-    const bad = await cli(['images', '--filter', 'label=x']);
+    const bad = await cli(['images', '--filter', 'colour=red']);
     assert.equal(bad.code, 1);
-    assert.match(bad.stderr, /^error: --filter label=x: expected reference=PATTERN or dangling=true\|false/);
+    assert.match(bad.stderr, /^error: --filter colour=red: expected reference=PATTERN, dangling=true\|false, label=KEY\[=VALUE\]/);
+  });
+
+  it('images --filter takes label=KEY[=VALUE], before=IMAGE and since=IMAGE (by the configs\' created times)', async () => {
+    const build = async (tag: string, epoch: number, dockerfile: string) => {
+      const r = await tcbuild(['build', '-q', '-t', tag, '-'], { TCBUILD_ROOT: root, SOURCE_DATE_EPOCH: String(epoch) }, dockerfile);
+      assert.equal(r.code, 0, r.stderr);
+    };
+    await build('lab:old', 1_600_000_000, 'FROM busybox\nLABEL team=a tier=db\nRUN true\n');
+    await build('lab:mid', 1_650_000_000, 'FROM busybox\nLABEL team=b\nRUN true\n');
+    await build('lab:new', 1_700_000_000, 'FROM busybox\nLABEL team=a\nRUN true\n');
+    const list = async (...filter: string[]) =>
+      (await cli(['images', ...filter.flatMap((f) => ['--filter', f]), '--format', '{{.Repository}}:{{.Tag}}', 'lab'])).stdout.split('\n').filter(Boolean).sort();
+    assert.deepEqual(await list('label=team=a'), ['lab:new', 'lab:old']);
+    assert.deepEqual(await list('label=tier'), ['lab:old']);
+    assert.deepEqual(await list('label=team', 'label=team=b'), ['lab:mid']);
+    assert.deepEqual(await list('before=lab:mid'), ['lab:old']);
+    assert.deepEqual(await list('since=lab:mid'), ['lab:new']);
+    assert.deepEqual(await list('since=lab:old', 'label=team=a'), ['lab:new']);
+    const missing = await cli(['images', '--filter', 'before=nosuch:1']);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /^error: --filter before=nosuch:1: no image nosuch:1 in the store/);
   });
 
   it('inspect --format reads docker\'s fields and ours', async () => {

@@ -74,6 +74,11 @@ describe('RUN --mount parsing (BuildKit defaults and errors)', () => {
     assert.deepEqual(parse('type=bind,src=lib,dst=rel,rw'), { type: 'bind', target: '/rel', from: undefined, source: 'lib', readwrite: true });
   });
 
+  it('puts a relative target in the working directory', () => {
+    assert.equal(parseMount('type=bind,source=sub,target=rel', (w) => w, 0, '/work').target, '/work/rel');
+    assert.equal(parseMount('type=cache,target=../up', (w) => w, 0, '/work/dir').target, '/work/up');
+  });
+
   it('fills cache defaults: id = target, shared, 0755, root', () => {
     assert.deepEqual(parse('type=cache,target=$DIR'), {
       type: 'cache', target: '/expanded', from: undefined, source: '/', id: '/expanded', sharing: 'shared', readonly: false, mode: 0o755, uid: 0, gid: 0,
@@ -113,5 +118,16 @@ describe('COPY --chmod', () => {
     assert.equal(parseChmod('+X')!(0o644, true), 0o755);
     assert.equal(parseChmod('go-rwx,u+s')!(0o755, false), 0o4700);
   });
-  it('rejects anything else', () => assert.equal(parseChmod('rwxr-xr-x'), undefined));
+  it('copies a class, as chmod(1) and BuildKit >= 0.13 do (go=u, g=u, u=g, o+g), and takes several actions in a clause', () => {
+    assert.equal(parseChmod('go=u')!(0o750, false), 0o777);
+    assert.equal(parseChmod('g=u')!(0o4700, false), 0o4770, 'setuid is no permission to copy');
+    assert.equal(parseChmod('u=g')!(0o640, false), 0o440);
+    assert.equal(parseChmod('o+g')!(0o650, false), 0o655);
+    assert.equal(parseChmod('g=u-w')!(0o644, false), 0o644);
+    assert.equal(parseChmod('u=rwx,go=u-w')!(0o600, false), 0o755);
+    assert.equal(parseChmod('a=g')!(0o070, false), 0o777);
+  });
+  it('rejects anything else', () => {
+    for (const bad of ['rwxr-xr-x', 'g=ur', 'x=u', 'u=gg', 'g=u,']) assert.equal(parseChmod(bad), undefined, bad);
+  });
 });

@@ -118,15 +118,21 @@ describe('applyLayer on benign archives', { skip: needsRoot }, () => {
       assert.equal((await stat(join(dir, 'up'))).size, 8, 'a later entry replaces the symlink instead of writing through it');
     }));
 
-  test('overlay xattrs in an archive are ignored; missing parents are created', () =>
+  test('only file capabilities and user.* xattrs are restored (not overlay\'s, trusted.*, security.selinux); missing parents are created', () =>
     withTempDir(async (dir) => {
+      const capability = Buffer.from('0100000200200000000000000000000000000000', 'hex');
       const xattrs = new Map([
         ['trusted.overlay.redirect', Buffer.from('/etc')],
+        ['user.overlay.opaque', Buffer.from('y')],
+        ['trusted.other', Buffer.from('t')],
+        ['security.selinux', Buffer.from('system_u:object_r:shadow_t:s0')],
+        ['security.capability', capability],
         ['user.keep', Buffer.from('v')],
       ]);
-      await applyLayer(Readable.from([tarOf([{ name: 'a/b/c', type: 'file', data: 'x', xattrs }])]), 'none', dir);
+      await applyLayer(Readable.from([tarOf([{ name: 'a/b/c', type: 'file', data: 'x', uid: 1, gid: 1, xattrs }])]), 'none', dir);
       const path = join(dir, 'a/b/c');
-      assert.deepEqual(fsOps().llistxattr(path), ['user.keep']);
+      assert.deepEqual(fsOps().llistxattr(path).sort(), ['security.capability', 'user.keep']);
+      assert.deepEqual(fsOps().lgetxattr(path, 'security.capability'), capability, 'set after the owner, which clears it');
       assert.equal((await stat(join(dir, 'a/b'))).mode & 0o777, 0o755);
     }));
 
