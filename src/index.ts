@@ -36,7 +36,7 @@ export {
 } from './api/remote.js';
 export { login, logout, type LoginOptions } from './api/login.js';
 export { images, inspect, rmi, tag, type ImageSummary, type InspectResult } from './api/images.js';
-export { prune, usage, type PruneOptions, type PruneResult, type Usage } from './api/prune.js';
+export { prune, usage, type PruneFilters, type PruneOptions, type PruneResult, type Usage } from './api/prune.js';
 export { defaultRoot, type StoreOptions } from './root.js';
 export { Registry, type RegistryOptions, parseReference, formatReference, type Reference } from './registry/index.js';
 export type { Image, ImageIndex, Layer, ImageOrIndex } from './image/image.js';

@@ -14,6 +14,15 @@ import { baseSnapshotNames } from '../solver/unpack-image.js';
 export interface PruneOptions extends StoreOptions {
   /** All build cache, not only what nothing refers to (named images and their blobs stay). */
   all?: boolean;
+  /** As `docker builder prune --filter`: only the cache records that match every one go (and what only they used). */
+  filters?: PruneFilters;
+}
+
+export interface PruneFilters {
+  /** `until=`: records last used before this time (ms since the epoch). */
+  until?: number;
+  /** `label=KEY[=VALUE]`: records with these labels; tcbuild's cache records carry none, so none match. */
+  labels?: Record<string, string | undefined>;
 }
 
 export interface PruneResult {
@@ -31,7 +40,12 @@ export interface PruneResult {
  * Named images stay, and so does whatever a running tcbuild holds (see content/lease.ts).
  */
 export async function prune(opts: PruneOptions = {}): Promise<PruneResult> {
-  return pruneStore(await openRoot(opts.root), { all: opts.all ?? false });
+  const store = await openRoot(opts.root);
+  const { filters } = opts;
+  if (!filters) return pruneStore(store, { all: opts.all ?? false });
+  const matches = (entry: CacheRecordFile) =>
+    Object.keys(filters.labels ?? {}).length === 0 && (filters.until === undefined || entry.mtimeMs < filters.until);
+  return pruneStore(store, { all: false, drop: async (records) => new Set(records.filter(matches)) });
 }
 
 export interface Usage {

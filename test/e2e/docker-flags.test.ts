@@ -1,6 +1,7 @@
 // The flags docker's CLI gives push, pull, images and inspect, as CI scripts use them.
 import assert from 'node:assert/strict';
-import { rm } from 'node:fs/promises';
+import { readdir, rm, utimes } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadFixture } from '../../scripts/fixtures.js';
 import { tcbuild, tempRoot } from '../helpers/cli.js';
@@ -88,6 +89,25 @@ describe('docker CLI flags of push, pull, images and inspect', () => {
     const missing = await cli(['images', '--filter', 'before=nosuch:1']);
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /^error: --filter before=nosuch:1: no image nosuch:1 in the store/);
+  });
+
+  it('prune takes docker builder prune\'s --filter until=… and label=…, and -f', async () => {
+    const built = await tcbuild(['build', '-q', '-t', 'cached:1', '-'], { TCBUILD_ROOT: root }, 'FROM busybox\nRUN echo cached > /c\n');
+    assert.equal(built.code, 0, built.stderr);
+    const removed = async (...args: string[]) => {
+      const r = await cli(['prune', ...args]);
+      assert.equal(r.code, 0, r.stderr);
+      return Number(/^removed (\d+) cache records/.exec(r.stdout)?.[1]);
+    };
+    assert.equal(await removed('--filter', 'until=24h'), 0, 'the records are newer than a day');
+    assert.equal(await removed('-f', '--filter', 'label=team=a'), 0, 'cache records carry no labels');
+    const records = join(root, 'cache');
+    const old = new Date(Date.now() - 48 * 3600_000);
+    for (const name of await readdir(records)) await utimes(join(records, name), old, old);
+    assert.ok((await removed('-af', '--filter', 'until=1h30m')) > 0, 'records last used two days ago go');
+    const bad = await cli(['prune', '--filter', 'until=soon']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /^error: --filter until=soon: "soon" is neither a duration/);
   });
 
   it('inspect --format reads docker\'s fields and ours', async () => {
