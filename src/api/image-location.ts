@@ -5,7 +5,8 @@ import { readOciArchive, writeOciArchive } from '../export/oci-archive.js';
 import { readOciDir } from '../export/oci-dir.js';
 import type { ImageOrIndex } from '../image/image.js';
 import type { Descriptor } from '../image/types.js';
-import { copyToStore, familiarName, formatReference, parseReference, type Reference, type Registry } from '../registry/index.js';
+import { copyToStore } from '../content/copy-to-store.js';
+import { familiarName, formatReference, parseReference, type Reference, type Registry } from '../registry/index.js';
 
 /** Where an image is read from or written to, in skopeo's transport:detail syntax. */
 export type ImageLocation =

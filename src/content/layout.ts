@@ -2,11 +2,14 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isErrno } from '../errors.js';
 import type { Digest } from '../image/digest.js';
-import { MediaType, isIndexMediaType } from '../image/media-types.js';
-import { parseIndex, parseManifest } from '../image/parse.js';
+import { allBlobs, imageContents } from '../image/image-contents.js';
+import { MediaType, isIndexMediaType, isManifestMediaType } from '../image/media-types.js';
+import { parseIndex } from '../image/parse.js';
+import { openImageOrIndex } from '../image/source-image.js';
 import type { Descriptor, Index } from '../image/types.js';
 import { writeFileAtomic } from './atomic-file.js';
 import { withLock } from './lock.js';
+import { storeSource } from './store-image.js';
 import { ContentStore } from './store.js';
 
 /** containerd's annotation for the full image name; the OCI one holds just the tag. */
@@ -98,21 +101,15 @@ export class OciLayout {
   /** Every blob here reachable from the descriptors (indexes, manifests, configs, layers) with its size. */
   async reachableBlobs(roots: Descriptor[]): Promise<Map<Digest, number>> {
     const seen = new Map<Digest, number>();
-    const visit = async (d: Descriptor): Promise<void> => {
-      if (seen.has(d.digest) || !(await this.blobs.has(d.digest))) return;
-      seen.set(d.digest, d.size);
-      if (isIndexMediaType(d.mediaType)) {
-        const index = parseIndex(await this.blobs.readBuffer(d.digest), `the stored index ${d.digest}`);
-        for (const child of index.manifests) await visit(child);
-        return;
+    const present = (d: Descriptor): Promise<boolean> => this.blobs.has(d.digest);
+    for (const root of roots) {
+      if (!isIndexMediaType(root.mediaType) && !isManifestMediaType(root.mediaType)) {
+        if (await present(root)) seen.set(root.digest, root.size);
+        continue;
       }
-      if (d.mediaType.endsWith('manifest.v1+json') || d.mediaType.endsWith('manifest.v2+json')) {
-        const manifest = parseManifest(await this.blobs.readBuffer(d.digest), `the stored manifest ${d.digest}`);
-        await visit(manifest.config);
-        for (const layer of manifest.layers) await visit(layer);
-      }
-    };
-    for (const d of roots) await visit(d);
+      const contents = await imageContents(openImageOrIndex(storeSource(this.blobs), root), { present });
+      for (const { descriptor } of allBlobs(contents)) seen.set(descriptor.digest, descriptor.size);
+    }
     return seen;
   }
 

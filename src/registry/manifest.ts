@@ -6,7 +6,8 @@ import type { Descriptor } from '../image/types.js';
 import { UnauthorizedError } from './errors.js';
 import { isTag } from './reference.js';
 import { manifestName, type RemoteRepository } from './repository.js';
-import { displayUrl, header, readLimited, tooLarge, type Headers } from './transport.js';
+import { displayUrl, header, type Headers } from './transport.js';
+import { readLimited, tooLarge } from '../stream/read-limited.js';
 
 /** The manifest types we read, in the order we prefer them. */
 export const MANIFEST_ACCEPT = [MediaType.ociIndex, MediaType.ociManifest, MediaType.dockerManifestList, MediaType.dockerManifest].join(', ');
