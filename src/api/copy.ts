@@ -2,7 +2,7 @@ import { hostPlatform, parsePlatform } from '../image/platform.js';
 import type { Descriptor, Platform } from '../image/types.js';
 import { narrowToPlatform } from '../image/platform-select.js';
 import { Registry, type RegistryOptions } from '../registry/index.js';
-import { describeLocation, openLocation, parseLocation, writeLocation } from './image-location.js';
+import { describeLocation, openLocation, parseLocation, sinkRegistry, writeLocation } from './image-location.js';
 
 export interface CopyOptions {
   /** Copy every platform of an index (default: only `platform`'s image, as skopeo copy does). */
@@ -24,8 +24,8 @@ export async function copy(src: string, dst: string, opts: CopyOptions = {}): Pr
   const registry = new Registry(opts.registry ?? {});
   try {
     const source = await narrowToPlatform(await openLocation(from, registry), platform, describeLocation(from));
-    const descriptor = await writeLocation(to, source, registry);
-    return { source: describeLocation(from), destination: describeLocation(to), descriptor };
+    const [descriptor] = await writeLocation(to, [{ source, what: describeLocation(from) }], sinkRegistry(registry));
+    return { source: describeLocation(from), destination: describeLocation(to), descriptor: descriptor! };
   } finally {
     await registry.close();
   }

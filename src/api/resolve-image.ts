@@ -55,10 +55,10 @@ export async function localOrPulledImage(
     const image = local && (await storedImage(layout, local, platform, full).catch((err: unknown) => (err instanceof NotFoundError ? undefined : Promise.reject(err))));
     if (image) return { ref, image };
   }
-  const { pullToStore } = await import('../registry/pull.js');
-  const { top, image } = await pullToStore(await registry.get(), ref, layout.blobs, platform);
-  if (!ref.digest) await layout.tag(full, top, ref.tag);
-  return { ref, image: await storedImage(layout, image ?? top, platform, full) };
+  const { writeLocation } = await import('./image-location.js');
+  const pulled = { source: await (await registry.get()).get(ref), what: full, names: ref.digest ? [] : [ref] };
+  const [top] = await writeLocation({ kind: 'store', layout, platform }, [pulled], registry);
+  return { ref, image: await storedImage(layout, top!, platform, full) };
 }
 
 async function digestDescriptor(layout: OciLayout, ref: Reference): Promise<Descriptor | undefined> {
