@@ -3,7 +3,6 @@ import { OciLayout } from '../content/layout.js';
 import { InvalidInputError } from '../errors.js';
 import { readDockerArchive, writeDockerArchive } from '../export/docker-archive.js';
 import { readOciArchive, writeOciArchive } from '../export/oci-archive.js';
-import { readOciDir } from '../export/oci-dir.js';
 import { topDescriptor, type ImageOrIndex } from '../image/image.js';
 import type { Descriptor, Platform } from '../image/types.js';
 import { familiarName, formatReference, parseReference, type Reference } from '../registry/reference.js';
@@ -80,7 +79,7 @@ export async function openLocation(loc: ImageLocation, registry: Registry): Prom
     case 'store':
       throw new InvalidInputError('the local store is read by image name, not as a location');
     case 'oci':
-      return readOciDir(loc.path, loc.name);
+      return new OciLayout(loc.path).image(loc.name);
     case 'oci-archive':
       return readOciArchive(loc.path, loc.name);
     case 'docker-archive':

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { isErrno } from '../errors.js';
 import type { Digest } from '../image/digest.js';
 import { allBlobs, imageContents } from '../image/image-contents.js';
+import type { ImageOrIndex } from '../image/image.js';
 import { MediaType, isIndexMediaType, isManifestMediaType } from '../image/media-types.js';
 import { parseIndex } from '../image/parse.js';
 import { openImageOrIndex } from '../image/source-image.js';
@@ -22,8 +23,9 @@ export interface NamedDescriptor {
 }
 
 /**
- * An OCI image layout (oci-layout, index.json, blobs/sha256): the local image store. Each named
- * image is one entry of index.json carrying its full name; updates are locked and atomic.
+ * An OCI image layout (oci-layout, index.json, blobs/sha256), read and written: the local image
+ * store, and every oci:DIR. Each named image is one entry of index.json carrying its full name
+ * (and its tag as ref.name); updates are locked and atomic.
  */
 export class OciLayout {
   readonly blobs: ContentStore;
@@ -96,6 +98,15 @@ export class OciLayout {
       }),
     );
     return removed;
+  }
+
+  /**
+   * The image named `name` (its ref.name annotation), or the only one, of a layout another tool
+   * may have written: index.json and blobs are opened beneath the root, never through a symlink.
+   */
+  async image(name: string | undefined): Promise<ImageOrIndex> {
+    const { readOciDir } = await import('../export/oci-dir.js');
+    return readOciDir(this.root, name);
   }
 
   /** Every blob here reachable from the descriptors (indexes, manifests, configs, layers) with its size. */
