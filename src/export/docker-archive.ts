@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { InvalidInputError, NotFoundError } from '../errors.js';
 import { sha256, type Digest } from '../image/digest.js';
-import type { BlobSource } from '../image/blob-source.js';
+import type { ImageSource } from '../image/image-source.js';
 import { allBlobs, imageContents } from '../image/image-contents.js';
 import type { Image } from '../image/image.js';
 import { SourceImage } from '../image/source-image.js';
@@ -141,7 +141,7 @@ async function dockerArchiveImage(tar: TarIndex, entry: DockerManifestEntry, wha
   const rawManifest = Buffer.from(JSON.stringify(manifest));
   const descriptor: Descriptor = { mediaType: MediaType.ociManifest, digest: sha256(rawManifest), size: rawManifest.length };
   const inMemory = new Map<string, Buffer>([[config.digest, rawConfig], [descriptor.digest, rawManifest]]);
-  const blobs: BlobSource = {
+  const blobs: ImageSource = {
     what,
     open: async (d) => {
       const held = inMemory.get(d.digest);

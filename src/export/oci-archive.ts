@@ -1,4 +1,4 @@
-import type { BlobSource } from '../image/blob-source.js';
+import type { ImageSource } from '../image/image-source.js';
 import { allBlobs, imageContents, refuseNestedIndexes } from '../image/image-contents.js';
 import { topDescriptor, type ImageOrIndex } from '../image/image.js';
 import { MediaType } from '../image/media-types.js';
@@ -13,7 +13,7 @@ import { TarIndex } from './tar-index.js';
 export const OCI_LAYOUT_FILE = JSON.stringify({ imageLayoutVersion: '1.0.0' });
 
 /** The blobs/sha256/ entries of an OCI layout in a tar file. */
-function tarBlobSource(tar: TarIndex, what: string): BlobSource {
+function layoutTarSource(tar: TarIndex, what: string): ImageSource {
   return { what, open: async (d) => verified(tar.read(blobPath({ descriptor: d })), d, `${what} (${d.digest})`) };
 }
 
@@ -39,5 +39,5 @@ export async function readOciArchive(path: string, ref?: string): Promise<ImageO
   const what = `oci-archive:${path}`;
   const tar = await TarIndex.open(path, what);
   const index = parseIndexJson(await tar.readBuffer('index.json', MAX_MANIFEST_BYTES), what);
-  return openImageOrIndex(tarBlobSource(tar, what), pickManifest(index, ref, what));
+  return openImageOrIndex(layoutTarSource(tar, what), pickManifest(index, ref, what));
 }

@@ -2,7 +2,7 @@ import { closeSync, constants, createReadStream, fstatSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { InvalidInputError, NotFoundError, isErrno } from '../errors.js';
 import { digestHex } from '../image/digest.js';
-import type { BlobSource } from '../image/blob-source.js';
+import type { ImageSource } from '../image/image-source.js';
 import type { ImageOrIndex } from '../image/image.js';
 import { openImageOrIndex } from '../image/source-image.js';
 import { MAX_MANIFEST_BYTES } from '../image/parse.js';
@@ -54,7 +54,7 @@ function openStream(dir: string, relative: string, what: string): { stream: Read
   return { stream: createReadStream('', { fd }), size };
 }
 
-function dirBlobSource(dir: string, what: string): BlobSource {
+function layoutDirSource(dir: string, what: string): ImageSource {
   return {
     what,
     open: async (d) => verified(openStream(dir, `blobs/sha256/${digestHex(d.digest)}`, what).stream, d, `${what} (${d.digest})`),
@@ -70,5 +70,5 @@ export async function readOciDir(dir: string, name: string | undefined): Promise
     throw tooLarge(`index.json of ${what}`, MAX_MANIFEST_BYTES, size);
   }
   const index = parseIndexJson(await readLimited(stream, MAX_MANIFEST_BYTES, `index.json of ${what}`), what);
-  return openImageOrIndex(dirBlobSource(dir, what), pickManifest(index, name, what));
+  return openImageOrIndex(layoutDirSource(dir, what), pickManifest(index, name, what));
 }

@@ -1,13 +1,13 @@
 import { InvalidInputError } from '../errors.js';
 import { readLimited, tooLarge } from '../stream/read-limited.js';
-import type { BlobSource } from './blob-source.js';
+import type { ImageSource } from './image-source.js';
 import type { Image, ImageBlob, ImageIndex, ImageOrIndex, Layer } from './image.js';
 import { isIndexMediaType, isManifestMediaType } from './media-types.js';
 import { MAX_CONFIG_BYTES, MAX_MANIFEST_BYTES, parseConfig, parseIndex, parseManifest } from './parse.js';
 import type { Descriptor, ImageConfig, Index, Manifest } from './types.js';
 
 /**
- * The one implementation of Image and ImageIndex: every source is a BlobSource, and its
+ * The one implementation of Image and ImageIndex: every source is an ImageSource, and its
  * documents are read, bounded, parsed and checked here, once each (go-containerregistry's
  * `partial` package has this shape).
  */
@@ -21,7 +21,7 @@ type Kind = 'manifest' | 'index' | 'config';
 
 /** A document of the source, refused before it is read when its descriptor says it is too big to be one. */
 async function readDocument<T>(
-  source: BlobSource,
+  source: ImageSource,
   d: Descriptor,
   kind: Kind,
   parse: (raw: Buffer, what: string) => T,
@@ -44,12 +44,12 @@ export class SourceImage implements Image {
 
   /** `prefetched`: the manifest's bytes when the source has already read (and verified) them. */
   constructor(
-    private readonly source: BlobSource,
+    private readonly source: ImageSource,
     readonly descriptor: Descriptor,
     private readonly prefetched?: Buffer,
   ) {}
 
-  get origin(): BlobSource['origin'] {
+  get origin(): ImageSource['origin'] {
     return this.source.origin;
   }
 
@@ -103,7 +103,7 @@ export class SourceIndex implements ImageIndex {
   private indexP: Promise<Document<Index>> | undefined;
 
   constructor(
-    private readonly source: BlobSource,
+    private readonly source: ImageSource,
     readonly descriptor: Descriptor,
     private readonly prefetched?: Buffer,
   ) {}
@@ -134,7 +134,7 @@ export class SourceIndex implements ImageIndex {
 }
 
 /** The image or index a descriptor names, read from `source` when asked for; `raw`: its bytes, if already read. */
-export function openImageOrIndex(source: BlobSource, descriptor: Descriptor, raw?: Buffer): ImageOrIndex {
+export function openImageOrIndex(source: ImageSource, descriptor: Descriptor, raw?: Buffer): ImageOrIndex {
   if (isIndexMediaType(descriptor.mediaType)) return { kind: 'index', index: new SourceIndex(source, descriptor, raw) };
   if (isManifestMediaType(descriptor.mediaType)) {
     return { kind: 'image', image: new SourceImage(source, descriptor, raw) };

@@ -1,4 +1,4 @@
-import type { BlobSource } from '../image/blob-source.js';
+import type { ImageSource } from '../image/image-source.js';
 import { openBlob } from './blobs.js';
 import { fetchManifest } from './manifest.js';
 import type { RemoteRepository } from './repository.js';
@@ -7,7 +7,7 @@ import type { RemoteRepository } from './repository.js';
  * A repository as a source of images, read lazily: blobs stream verified (and resume where a
  * connection dropped); manifests are fetched by digest with the Accept types a registry needs.
  */
-export function remoteSource(repo: RemoteRepository): BlobSource {
+export function remoteSource(repo: RemoteRepository): ImageSource {
   return {
     what: repo.display,
     open: (descriptor) => openBlob(repo, descriptor),

@@ -6,7 +6,7 @@ import type { Descriptor } from './types.js';
  * All that a store, a registry, an OCI layout or an archive supplies to be read as images
  * (`source-image.ts` does the rest: parsing, limits, validation, caching, platforms).
  */
-export interface BlobSource {
+export interface ImageSource {
   /** Names the source in messages: "oci-archive:/tmp/app.tar", "localhost:5000/team/app". */
   readonly what: string;
   /**
