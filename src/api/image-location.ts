@@ -1,8 +1,6 @@
 import { copyToStore } from '../content/copy-to-store.js';
 import { OciLayout } from '../content/layout.js';
 import { InvalidInputError } from '../errors.js';
-import { readDockerArchive, writeDockerArchive } from '../export/docker-archive.js';
-import { readOciArchive, writeOciArchive } from '../export/oci-archive.js';
 import { topDescriptor, type ImageOrIndex } from '../image/image.js';
 import type { Descriptor, Platform } from '../image/types.js';
 import { familiarName, formatReference, parseReference, type Reference } from '../registry/reference.js';
@@ -15,6 +13,7 @@ type FileKind = (typeof FILE_KINDS)[number];
  * Where images are read from and written to: the table of sources and sinks that `copy`,
  * `build` (-o, --push), `save`, `load` and `pull` all go through. A new kind of location is a
  * case of `ImageLocation`, an entry of `SINKS` (and of `openLocation` if it can be read).
+ * Archive code loads only when an archive is read or written: a pull does not need it.
  */
 export type ImageLocation =
   | { kind: 'registry'; ref: Reference }
@@ -81,9 +80,11 @@ export async function openLocation(loc: ImageLocation, registry: Registry): Prom
     case 'oci':
       return new OciLayout(loc.path).image(loc.name);
     case 'oci-archive':
-      return readOciArchive(loc.path, loc.name);
-    case 'docker-archive':
+      return (await import('../export/oci-archive.js')).readOciArchive(loc.path, loc.name);
+    case 'docker-archive': {
+      const { readDockerArchive } = await import('../export/docker-archive.js');
       return { kind: 'image', image: (await readDockerArchive(loc.path, loc.name)).image };
+    }
   }
 }
 
@@ -123,6 +124,7 @@ const SINKS: { [K in ImageLocation['kind']]: Sink<K> } = {
   },
   'oci-archive': async (loc, images) => {
     const source = single(images, loc);
+    const { writeOciArchive } = await import('../export/oci-archive.js');
     await writeOciArchive(loc.path, source, loc.name);
     return [topDescriptor(source)];
   },
@@ -135,6 +137,7 @@ const SINKS: { [K in ImageLocation['kind']]: Sink<K> } = {
       const tags = [...(loc.name ? [parseReference(loc.name)] : []), ...(names ?? [])];
       return { image: source.image, tags: tags.map(familiarName) };
     });
+    const { writeDockerArchive } = await import('../export/docker-archive.js');
     await writeDockerArchive(loc.path, named);
     return named.map(({ image }) => image.descriptor);
   },
