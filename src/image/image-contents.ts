@@ -75,7 +75,10 @@ export async function imageContents(top: ImageOrIndex, opts: WalkOptions = {}): 
   const { index } = top;
   if (!(await present(index.descriptor))) return contents;
   const entries = platformEntries(await index.manifests(), opts.platform ?? 'all', opts.what ?? 'the index');
-  for (const entry of entries) await walkImage(await index.image(entry));
+  const images = await Promise.all(entries.map((entry) => index.image(entry)));
+  // Each image's documents are fetched at once (they are kept), then walked in order: the order is the output's.
+  if (!opts.present) await Promise.all(images.map((image) => image.layers()));
+  for (const image of images) await walkImage(image);
   contents.index = { index, blob: documentBlob(index.descriptor, await index.rawIndex(), 'index') };
   return contents;
 }
