@@ -12,7 +12,9 @@ import { promisify } from 'node:util';
 import { OciLayout } from '../src/content/layout.js';
 import { writeImage } from '../src/export/store.js';
 import type { ImageConfig } from '../src/image/types.js';
-import { StoreImage } from '../src/content/store-image.js';
+import { storeSource } from '../src/content/store-image.js';
+import type { Image } from '../src/image/image.js';
+import { SourceImage } from '../src/image/source-image.js';
 import { ContentStore } from '../src/content/store.js';
 import { Registry, parseReference, pullToStore } from '../src/registry/index.js';
 import { writeLayer } from '../src/snapshot/index.js';
@@ -33,7 +35,7 @@ async function makeTree(dir: string): Promise<void> {
 }
 
 /** The image in a temp OCI layout, tagged "bench" there: one gzip layer of the tree. */
-async function buildImage(scratch: string): Promise<{ layoutDir: string; image: StoreImage }> {
+async function buildImage(scratch: string): Promise<{ layoutDir: string; image: Image }> {
   const tree = join(scratch, 'tree');
   await makeTree(tree);
   const layoutDir = join(scratch, 'layout');
@@ -44,7 +46,7 @@ async function buildImage(scratch: string): Promise<{ layoutDir: string; image: 
   const descriptor = (await writeImage(layout, config, [{ descriptor: layer.descriptor, diffId: layer.diffId }])).manifest;
   await layout.tag('bench', descriptor, 'bench');
   await rm(tree, { recursive: true, force: true });
-  return { layoutDir, image: new StoreImage(layout.blobs, descriptor) };
+  return { layoutDir, image: new SourceImage(storeSource(layout.blobs), descriptor) };
 }
 
 async function skopeoAvailable(): Promise<boolean> {

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OciLayout } from '../src/content/layout.js';
-import { StoreIndex } from '../src/content/store-image.js';
+import { storeImageOrIndex } from '../src/content/store-image.js';
 import { copyBlobs } from '../src/api/copy-blobs.js';
 import { writeImage, writeIndex } from '../src/export/store.js';
 import type { Descriptor, ImageConfig } from '../src/image/types.js';
@@ -129,7 +129,7 @@ export async function pushFixture(reference: string, insecure = true): Promise<s
   const ref = parseReference(reference);
   const registry = new Registry({ insecure, plainHttpHosts: [ref.registry] });
   try {
-    await registry.push(ref, { kind: 'index', index: new StoreIndex(layout.blobs, index) });
+    await registry.push(ref, await storeImageOrIndex(layout.blobs, index));
   } finally {
     await registry.close();
   }

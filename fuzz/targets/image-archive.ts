@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { ContentStore } from '../../src/content/store.js';
-import { StoreImage } from '../../src/content/store-image.js';
+import { storeSource } from '../../src/content/store-image.js';
+import { SourceImage } from '../../src/image/source-image.js';
 import { readDockerArchiveImages, writeDockerArchive } from '../../src/export/docker-archive.js';
 import { readOciArchive, writeOciArchive } from '../../src/export/oci-archive.js';
 import { sha256 } from '../../src/image/digest.js';
@@ -33,7 +34,7 @@ async function savedImages(): Promise<Buffer[]> {
   const tar = Buffer.concat([encodeEntryHeader(tarEntry({ name: 'a', type: 'file', size: 2 })), Buffer.from('a\n'), Buffer.alloc(510), END_OF_ARCHIVE]);
   const layer = { mediaType: MediaType.ociLayerGzip, ...(await store.writeBuffer(gzipSync(tar))) };
   const config = await put(MediaType.ociConfig, { architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [sha256(tar)] } });
-  const image = new StoreImage(store, await put(MediaType.ociManifest, { schemaVersion: 2, mediaType: MediaType.ociManifest, config, layers: [layer] }));
+  const image = new SourceImage(storeSource(store), await put(MediaType.ociManifest, { schemaVersion: 2, mediaType: MediaType.ociManifest, config, layers: [layer] }));
   const docker = join(scratch, 'docker.tar');
   const oci = join(scratch, 'oci.tar');
   await writeDockerArchive(docker, [{ image, tags: ['app:1'] }]);

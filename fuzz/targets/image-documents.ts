@@ -5,7 +5,7 @@ import { digestHex, sha256 } from '../../src/image/digest.js';
 import { withCreatedTimes } from '../../src/image/history-times.js';
 import { MediaType, layerCompressionOf } from '../../src/image/media-types.js';
 import { parseConfig, parseIndex, parseManifest } from '../../src/image/parse.js';
-import { selectPlatform } from '../../src/registry/platform-select.js';
+import { selectPlatform } from '../../src/image/platform-select.js';
 import type { Descriptor, ImageConfig } from '../../src/image/types.js';
 import type { FuzzTarget } from '../target.js';
 

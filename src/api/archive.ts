@@ -4,11 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { readDockerArchiveImages, writeDockerArchive, type NamedImage } from '../export/docker-archive.js';
+import { readDockerArchiveImages } from '../export/docker-archive.js';
 import { hostPlatform, parsePlatform } from '../image/platform.js';
-import { copyToStore, familiarName, formatReference, parseReference, Registry } from '../registry/index.js';
+import { familiarName, parseReference } from '../registry/reference.js';
 import { openRoot, type StoreOptions } from '../root.js';
 import { findImage } from './images.js';
+import { sinkRegistry, writeLocation, type ImageToWrite } from './image-location.js';
+import { withRegistry } from './remote.js';
 import { storedImage } from './resolve-image.js';
 
 export interface ArchiveOptions extends StoreOptions {
@@ -20,14 +22,16 @@ export interface ArchiveOptions extends StoreOptions {
 export async function save(names: string[], output: string, opts: ArchiveOptions = {}): Promise<void> {
   const { layout } = await openRoot(opts.root);
   const platform = opts.platform ? parsePlatform(opts.platform) : hostPlatform();
-  const images: NamedImage[] = [];
+  const images: ImageToWrite[] = [];
   for (const name of names) {
     const found = await findImage(layout, name);
     const image = await storedImage(layout, found.descriptor, platform, found.name);
     const isDigest = found.descriptor.digest === name || found.descriptor.digest === `sha256:${name}`;
-    images.push({ image, tags: isDigest ? [] : [familiarName(parseReference(found.name))] });
+    const tags = isDigest ? [] : [parseReference(found.name)];
+    images.push({ source: { kind: 'image', image }, what: found.name, names: tags });
   }
-  await writeDockerArchive(output, images);
+  const to = { kind: 'docker-archive', path: output, name: undefined } as const;
+  await withRegistry({}, (registry) => writeLocation(to, images, sinkRegistry(registry)));
 }
 
 /** Copies a stream (docker load's stdin) to a temp file: archives are read by offset. */
@@ -46,21 +50,12 @@ async function spooled<T>(input: Readable, use: (path: string) => Promise<T>): P
 export async function load(input: string | Readable, opts: ArchiveOptions = {}): Promise<{ names: string[]; digests: string[] }> {
   if (typeof input !== 'string') return spooled(input, (path) => load(path, opts));
   const { layout } = await openRoot(opts.root);
-  const registry = new Registry();
-  const names: string[] = [];
-  const digests: string[] = [];
-  try {
-    for (const { image, tags } of await readDockerArchiveImages(input)) {
-      await copyToStore({ kind: 'image', image }, layout.blobs, 'all', `docker-archive:${input}`, registry.transferContext());
-      digests.push(image.descriptor.digest);
-      for (const tag of tags) {
-        const ref = parseReference(tag);
-        await layout.tag(formatReference(ref), image.descriptor, ref.tag);
-        names.push(familiarName(ref));
-      }
-    }
-  } finally {
-    await registry.close();
-  }
-  return { names, digests };
+  const images: ImageToWrite[] = (await readDockerArchiveImages(input)).map(({ image, tags }) => ({
+    source: { kind: 'image', image },
+    what: `docker-archive:${input}`,
+    names: tags.map((tag) => parseReference(tag)),
+  }));
+  const to = { kind: 'store', layout, platform: 'all' } as const;
+  const digests = await withRegistry({}, (registry) => writeLocation(to, images, sinkRegistry(registry)));
+  return { names: images.flatMap((i) => i.names!.map(familiarName)), digests: digests.map((d) => d.digest) };
 }

@@ -20,7 +20,7 @@ import type { SnapshotterName } from '../snapshot/index.js';
 import type { Descriptor, ImageConfig, Platform } from '../image/types.js';
 import { silentProgress, type Progress } from '../progress/progress.js';
 import type { RegistryOptions } from '../registry/index.js';
-import { familiarName, formatReference, parseReference } from '../registry/reference.js';
+import { formatReference, parseReference } from '../registry/reference.js';
 import { openRoot, type StoreRoot, type StoreOptions } from '../root.js';
 import { resolveGitSource } from '../solver/git-source.js';
 import type { BuildSession, SecretSource } from '../solver/run-mounts.js';
@@ -289,29 +289,27 @@ async function buildInContexts(
     const descriptor = images.length === 1 ? images[0]!.descriptor : await writeIndex(store.layout, images.map((i) => i.descriptor));
     for (const ref of tags) await store.layout.tag(formatReference(ref), descriptor, ref.tag);
     const source = await storeImageOrIndex(store.layout.blobs, descriptor);
+    const built = { source, what: 'the built image', names: tags };
+    // Sinks load only when asked for: most builds have no -o and no --push.
+    const needsSinks = opts.push || opts.outputs?.some((o) => o.type !== 'local');
+    const sinks = needsSinks ? await import('./image-location.js') : undefined;
     for (const output of opts.outputs ?? []) {
       progress.emit({ kind: 'message', text: `exporting ${output.type} output to ${output.dest}` });
-      // Exporters load only when asked for: most builds have no -o.
-      if (output.type === 'oci') {
-        const { writeOciArchive } = await import('../export/oci-archive.js');
-        await writeOciArchive(output.dest, source, tags[0]?.tag);
-      } else if (output.type === 'docker') {
-        if (source.kind !== 'image') throw new TcbuildError('-o type=docker holds one platform\'s image; use -o type=oci for several platforms');
-        const { writeDockerArchive } = await import('../export/docker-archive.js');
-        await writeDockerArchive(output.dest, [{ image: source.image, tags: tags.map(familiarName) }]);
-      } else {
+      if (output.type === 'local') {
         const { exportRootfs } = await import('../export/local.js');
         for (const [i, { solved }] of solvedPlans.entries()) {
           const dest = platforms.length === 1 ? output.dest : join(output.dest, formatPlatform(platforms[i]!).replaceAll('/', '_'));
           await exportRootfs(new LayeredView(solved.snapshot ? store.snapshotter.layerDirs(solved.snapshot) : []), dest);
         }
+        continue;
       }
+      const kind = output.type === 'oci' ? 'oci-archive' : 'docker-archive';
+      const name = kind === 'oci-archive' ? tags[0]?.tag : undefined;
+      await sinks!.writeLocation({ kind, path: output.dest, name }, [built], registry);
     }
-    if (opts.push) {
-      for (const ref of tags) {
-        progress.emit({ kind: 'message', text: `pushing ${formatReference(ref)}` });
-        await (await registry.get()).push(ref, source);
-      }
+    for (const ref of opts.push ? tags : []) {
+      progress.emit({ kind: 'message', text: `pushing ${formatReference(ref)}` });
+      await sinks!.writeLocation({ kind: 'registry', ref }, [built], registry);
     }
     await collectGarbage({ root: store.root, keepSince: started }).catch((err: unknown) => progress.emit({ kind: 'warning', text: `build cache GC: ${messageOf(err)}` }));
     const names = tags.map(formatReference);

@@ -1,8 +1,8 @@
-import type { ImageOrIndex } from '../image/image.js';
 import { hostPlatform, parsePlatform } from '../image/platform.js';
 import type { Descriptor, Platform } from '../image/types.js';
-import { Registry, selectPlatform, type RegistryOptions } from '../registry/index.js';
-import { describeLocation, openLocation, parseLocation, writeLocation } from './image-location.js';
+import { narrowToPlatform } from '../image/platform-select.js';
+import { Registry, type RegistryOptions } from '../registry/index.js';
+import { describeLocation, openLocation, parseLocation, sinkRegistry, writeLocation } from './image-location.js';
 
 export interface CopyOptions {
   /** Copy every platform of an index (default: only `platform`'s image, as skopeo copy does). */
@@ -10,13 +10,6 @@ export interface CopyOptions {
   /** os/arch[/variant]; default this host's. */
   platform?: string;
   registry?: RegistryOptions;
-}
-
-/** An index narrowed to one platform's image; an image as it is. */
-export async function narrow(source: ImageOrIndex, platform: Platform | 'all', what: string): Promise<ImageOrIndex> {
-  if (source.kind === 'image' || platform === 'all') return source;
-  const chosen = selectPlatform(await source.index.manifests(), platform, what);
-  return { kind: 'image', image: await source.index.image(chosen) };
 }
 
 /**
@@ -30,9 +23,9 @@ export async function copy(src: string, dst: string, opts: CopyOptions = {}): Pr
   const platform: Platform | 'all' = opts.allPlatforms ? 'all' : opts.platform ? parsePlatform(opts.platform) : hostPlatform();
   const registry = new Registry(opts.registry ?? {});
   try {
-    const source = await narrow(await openLocation(from, registry), platform, describeLocation(from));
-    const descriptor = await writeLocation(to, source, registry);
-    return { source: describeLocation(from), destination: describeLocation(to), descriptor };
+    const source = await narrowToPlatform(await openLocation(from, registry), platform, describeLocation(from));
+    const [descriptor] = await writeLocation(to, [{ source, what: describeLocation(from) }], sinkRegistry(registry));
+    return { source: describeLocation(from), destination: describeLocation(to), descriptor: descriptor! };
   } finally {
     await registry.close();
   }

@@ -4,7 +4,7 @@ import { NotFoundError } from '../errors.js';
 import type { Image } from '../image/image.js';
 import { formatPlatform } from '../image/platform.js';
 import type { Descriptor, Platform } from '../image/types.js';
-import { selectPlatform } from '../registry/platform-select.js';
+import { imageForPlatform } from '../image/platform-select.js';
 import { formatReference, parseReference, type Reference } from '../registry/reference.js';
 import type { Registry, RegistryOptions } from '../registry/registry.js';
 
@@ -26,15 +26,14 @@ export class LazyRegistry {
 
 /** The image of one platform behind a stored name or descriptor (an index is narrowed to `platform`). */
 export async function storedImage(layout: OciLayout, descriptor: Descriptor, platform: Platform, what: string): Promise<Image> {
-  const found = await storeImageOrIndex(layout.blobs, descriptor);
-  if (found.kind === 'image') return found.image;
-  const chosen = selectPlatform(await found.index.manifests(), platform, what);
-  if (!(await layout.blobs.has(chosen.digest))) {
+  const stored = await storeImageOrIndex(layout.blobs, descriptor);
+  const image = await imageForPlatform(stored, platform, what);
+  if (stored.kind === 'index' && !(await layout.blobs.has(image.descriptor.digest))) {
     throw new NotFoundError(`${what} has no ${formatPlatform(platform)} image in the local store`, {
       hint: `pull it with: tcbuild pull --platform ${formatPlatform(platform)} ${what}`,
     });
   }
-  return found.index.image(chosen);
+  return image;
 }
 
 /**
@@ -56,10 +55,10 @@ export async function localOrPulledImage(
     const image = local && (await storedImage(layout, local, platform, full).catch((err: unknown) => (err instanceof NotFoundError ? undefined : Promise.reject(err))));
     if (image) return { ref, image };
   }
-  const { pullToStore } = await import('../registry/pull.js');
-  const { top, image } = await pullToStore(await registry.get(), ref, layout.blobs, platform);
-  if (!ref.digest) await layout.tag(full, top, ref.tag);
-  return { ref, image: await storedImage(layout, image ?? top, platform, full) };
+  const { writeLocation } = await import('./image-location.js');
+  const pulled = { source: await (await registry.get()).get(ref), what: full, names: ref.digest ? [] : [ref] };
+  const [top] = await writeLocation({ kind: 'store', layout, platform }, [pulled], registry);
+  return { ref, image: await storedImage(layout, top!, platform, full) };
 }
 
 async function digestDescriptor(layout: OciLayout, ref: Reference): Promise<Descriptor | undefined> {

@@ -2,12 +2,16 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cannotWrite, isErrno } from '../errors.js';
 import type { Digest } from '../image/digest.js';
-import { MediaType, isIndexMediaType } from '../image/media-types.js';
-import { parseIndex, parseManifest } from '../image/parse.js';
+import { allBlobs, imageContents } from '../image/image-contents.js';
+import type { ImageOrIndex } from '../image/image.js';
+import { MediaType, isIndexMediaType, isManifestMediaType } from '../image/media-types.js';
+import { parseIndex } from '../image/parse.js';
+import { openImageOrIndex } from '../image/source-image.js';
 import type { Descriptor, Index } from '../image/types.js';
 import { writeFileAtomic } from './atomic-file.js';
 import { withLock } from './lock.js';
 import { makeDirectories } from './make-directories.js';
+import { storeSource } from './store-image.js';
 import { ContentStore } from './store.js';
 
 /** containerd's annotation for the full image name; the OCI one holds just the tag. */
@@ -20,8 +24,9 @@ export interface NamedDescriptor {
 }
 
 /**
- * An OCI image layout (oci-layout, index.json, blobs/sha256): the local image store. Each named
- * image is one entry of index.json carrying its full name; updates are locked and atomic.
+ * An OCI image layout (oci-layout, index.json, blobs/sha256), read and written: the local image
+ * store, and every oci:DIR. Each named image is one entry of index.json carrying its full name
+ * (and its tag as ref.name); updates are locked and atomic.
  */
 export class OciLayout {
   readonly blobs: ContentStore;
@@ -98,24 +103,27 @@ export class OciLayout {
     return removed;
   }
 
+  /**
+   * The image named `name` (its ref.name annotation), or the only one, of a layout another tool
+   * may have written: index.json and blobs are opened beneath the root, never through a symlink.
+   */
+  async image(name: string | undefined): Promise<ImageOrIndex> {
+    const { readOciDir } = await import('../export/oci-dir.js');
+    return readOciDir(this.root, name);
+  }
+
   /** Every blob here reachable from the descriptors (indexes, manifests, configs, layers) with its size. */
   async reachableBlobs(roots: Descriptor[]): Promise<Map<Digest, number>> {
     const seen = new Map<Digest, number>();
-    const visit = async (d: Descriptor): Promise<void> => {
-      if (seen.has(d.digest) || !(await this.blobs.has(d.digest))) return;
-      seen.set(d.digest, d.size);
-      if (isIndexMediaType(d.mediaType)) {
-        const index = parseIndex(await this.blobs.readBuffer(d.digest), `the stored index ${d.digest}`);
-        for (const child of index.manifests) await visit(child);
-        return;
+    const present = (d: Descriptor): Promise<boolean> => this.blobs.has(d.digest);
+    for (const root of roots) {
+      if (!isIndexMediaType(root.mediaType) && !isManifestMediaType(root.mediaType)) {
+        if (await present(root)) seen.set(root.digest, root.size);
+        continue;
       }
-      if (d.mediaType.endsWith('manifest.v1+json') || d.mediaType.endsWith('manifest.v2+json')) {
-        const manifest = parseManifest(await this.blobs.readBuffer(d.digest), `the stored manifest ${d.digest}`);
-        await visit(manifest.config);
-        for (const layer of manifest.layers) await visit(layer);
-      }
-    };
-    for (const d of roots) await visit(d);
+      const contents = await imageContents(openImageOrIndex(storeSource(this.blobs), root), { present });
+      for (const { descriptor } of allBlobs(contents)) seen.set(descriptor.digest, descriptor.size);
+    }
     return seen;
   }
 

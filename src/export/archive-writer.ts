@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { pack, type Pack } from 'tar-stream';
 import { cannotWrite } from '../errors.js';
 import { digestHex } from '../image/digest.js';
-import type { BlobEntry } from './image-blobs.js';
+import type { ImageBlob } from '../image/image.js';
 
 const EPOCH = new Date(0);
 
@@ -18,7 +18,7 @@ export async function addFile(archive: Pack, name: string, data: string | Buffer
 }
 
 /** Streams a blob into the archive; its bytes are checked by the source (verified streams). */
-export async function addBlob(archive: Pack, blob: BlobEntry): Promise<void> {
+export async function addBlob(archive: Pack, blob: ImageBlob): Promise<void> {
   const sink = archive.entry({ name: blobPath(blob), size: blob.descriptor.size, mode: 0o644, mtime: EPOCH });
   await pipeline(await blob.open(), sink);
 }

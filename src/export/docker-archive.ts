@@ -2,14 +2,15 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { InvalidInputError, NotFoundError } from '../errors.js';
 import { sha256, type Digest } from '../image/digest.js';
+import type { ImageSource } from '../image/image-source.js';
+import { allBlobs, imageContents } from '../image/image-contents.js';
 import type { Image } from '../image/image.js';
+import { SourceImage } from '../image/source-image.js';
 import { MediaType } from '../image/media-types.js';
 import { MAX_CONFIG_BYTES, MAX_DESCRIPTORS } from '../image/parse.js';
 import type { Descriptor, Index, Manifest } from '../image/types.js';
-import { verified } from '../registry/verify-stream.js';
+import { verified } from '../stream/verified.js';
 import { addBlob, addFile, blobPath, writeTar } from './archive-writer.js';
-import { BlobImage, type BlobReader } from './blob-image.js';
-import { imageBlobs } from './image-blobs.js';
 import { OCI_LAYOUT_FILE } from './oci-archive.js';
 import { REF_NAME } from './oci-index.js';
 import { TarIndex } from './tar-index.js';
@@ -39,7 +40,7 @@ export async function writeDockerArchive(path: string, images: NamedImage[]): Pr
   await writeTar(path, async (archive) => {
     await addFile(archive, 'oci-layout', OCI_LAYOUT_FILE);
     for (const { image, tags } of images) {
-      for (const blob of await imageBlobs({ kind: 'image', image })) {
+      for (const blob of allBlobs(await imageContents({ kind: 'image', image }))) {
         if (written.has(blob.descriptor.digest)) continue;
         written.add(blob.descriptor.digest);
         await addBlob(archive, blob);
@@ -140,7 +141,7 @@ async function dockerArchiveImage(tar: TarIndex, entry: DockerManifestEntry, wha
   const rawManifest = Buffer.from(JSON.stringify(manifest));
   const descriptor: Descriptor = { mediaType: MediaType.ociManifest, digest: sha256(rawManifest), size: rawManifest.length };
   const inMemory = new Map<string, Buffer>([[config.digest, rawConfig], [descriptor.digest, rawManifest]]);
-  const blobs: BlobReader = {
+  const blobs: ImageSource = {
     what,
     open: async (d) => {
       const held = inMemory.get(d.digest);
@@ -149,5 +150,5 @@ async function dockerArchiveImage(tar: TarIndex, entry: DockerManifestEntry, wha
       return verified(held ? Readable.from([held]) : tar.read(path!), d, `${what} (${d.digest})`);
     },
   };
-  return { image: new BlobImage(blobs, descriptor), tags: entry.RepoTags ?? [] };
+  return { image: new SourceImage(blobs, descriptor), tags: entry.RepoTags ?? [] };
 }

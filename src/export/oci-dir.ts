@@ -2,12 +2,13 @@ import { closeSync, constants, createReadStream, fstatSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { InvalidInputError, NotFoundError, isErrno } from '../errors.js';
 import { digestHex } from '../image/digest.js';
+import type { ImageSource } from '../image/image-source.js';
 import type { ImageOrIndex } from '../image/image.js';
+import { openImageOrIndex } from '../image/source-image.js';
 import { MAX_MANIFEST_BYTES } from '../image/parse.js';
-import { readLimited, tooLarge } from '../registry/transport.js';
-import { verified } from '../registry/verify-stream.js';
+import { readLimited, tooLarge } from '../stream/read-limited.js';
+import { verified } from '../stream/verified.js';
 import { fsOps } from '../snapshot/native.js';
-import { blobImageOrIndex, type BlobReader } from './blob-image.js';
 import { parseIndexJson, pickManifest } from './oci-index.js';
 
 /**
@@ -53,7 +54,7 @@ function openStream(dir: string, relative: string, what: string): { stream: Read
   return { stream: createReadStream('', { fd }), size };
 }
 
-function dirBlobReader(dir: string, what: string): BlobReader {
+function layoutDirSource(dir: string, what: string): ImageSource {
   return {
     what,
     open: async (d) => verified(openStream(dir, `blobs/sha256/${digestHex(d.digest)}`, what).stream, d, `${what} (${d.digest})`),
@@ -69,5 +70,5 @@ export async function readOciDir(dir: string, name: string | undefined): Promise
     throw tooLarge(`index.json of ${what}`, MAX_MANIFEST_BYTES, size);
   }
   const index = parseIndexJson(await readLimited(stream, MAX_MANIFEST_BYTES, `index.json of ${what}`), what);
-  return blobImageOrIndex(dirBlobReader(dir, what), pickManifest(index, name, what));
+  return openImageOrIndex(layoutDirSource(dir, what), pickManifest(index, name, what));
 }

@@ -3,7 +3,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { Readable } from 'node:stream';
 import { cannotRead, InvalidInputError, NotFoundError } from '../errors.js';
-import { tooLarge } from '../registry/transport.js';
+import { tooLarge } from '../stream/read-limited.js';
 import { BLOCK_SIZE, MetaRecordBudget, decodeHeaderBlock, isZeroBlock, parsePaxRecords, type RawHeader } from '../snapshot/tar-format.js';
 
 /** Entries indexed (each held in memory): an image archive has a few per blob, at most some thousands. */

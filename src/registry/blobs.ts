@@ -3,8 +3,8 @@ import { parseDigest, type Digest } from '../image/digest.js';
 import type { Descriptor } from '../image/types.js';
 import { resumingStream } from './resume.js';
 import type { RemoteRepository } from './repository.js';
-import { displayUrl, header, readLimited, tooLarge } from './transport.js';
-import { verified } from './verify-stream.js';
+import { header } from './transport.js';
+import { verified } from '../stream/verified.js';
 
 export function blobPath(repo: RemoteRepository, digest: Digest): string {
   return `/v2/${repo.name}/blobs/${parseDigest(digest, `a blob of ${repo.display}`)}`;
@@ -26,8 +26,12 @@ export async function blobExists(repo: RemoteRepository, digest: Digest): Promis
   return res.status === 200;
 }
 
-/** A GET of the blob from `offset` on; says where the bytes it sends start (a registry may ignore Range), and where they came from. */
-async function getBlobFrom(repo: RemoteRepository, digest: Digest, offset: number): Promise<{ body: Readable; start: number; url: URL }> {
+/** A GET of the blob from `offset` on; says where the bytes it sends start (a registry may ignore Range). */
+async function getBlobFrom(
+  repo: RemoteRepository,
+  digest: Digest,
+  offset: number,
+): Promise<{ body: Readable; start: number }> {
   const res = await repo.transport.request({
     method: 'GET',
     path: blobPath(repo, digest),
@@ -37,7 +41,7 @@ async function getBlobFrom(repo: RemoteRepository, digest: Digest, offset: numbe
     expect: [200, 206],
   });
   const range = /^bytes (\d+)-/.exec(header(res.headers, 'content-range') ?? '');
-  return { body: res.body, start: res.status === 206 && range ? Number(range[1]) : 0, url: res.url };
+  return { body: res.body, start: res.status === 206 && range ? Number(range[1]) : 0 };
 }
 
 /**
@@ -45,20 +49,8 @@ async function getBlobFrom(repo: RemoteRepository, digest: Digest, offset: numbe
  * `descriptor`. A connection cut mid-body is picked up where it stopped, with Range.
  */
 export async function openBlob(repo: RemoteRepository, descriptor: Descriptor): Promise<Readable> {
-  return (await openBlobAt(repo, descriptor)).body;
-}
-
-async function openBlobAt(repo: RemoteRepository, descriptor: Descriptor): Promise<{ body: Readable; url: URL }> {
   const what = blobName(repo, descriptor.digest);
   const first = await getBlobFrom(repo, descriptor.digest, 0);
   const body = resumingStream(first.body, (offset) => getBlobFrom(repo, descriptor.digest, offset), repo.transport.retryPolicy);
-  return { body: verified(body, descriptor, `the registry (${what})`), url: first.url };
-}
-
-/** A small blob (a config: `kind`) read whole, verified; refused unread when its descriptor says it is bigger than `limit`. */
-export async function readBlob(repo: RemoteRepository, descriptor: Descriptor, limit: number, kind: string): Promise<Buffer> {
-  const what = `the ${kind} ${blobName(repo, descriptor.digest)}`;
-  if (descriptor.size > limit) throw tooLarge(what, limit, descriptor.size);
-  const { body, url } = await openBlobAt(repo, descriptor);
-  return readLimited(body, limit, `${what} at ${displayUrl(url)}`);
+  return verified(body, descriptor, `the registry (${what})`);
 }

@@ -1,4 +1,4 @@
-import { InvalidInputError, DigestMismatchError, TcbuildError } from '../errors.js';
+import { InvalidInputError, DigestMismatchError } from '../errors.js';
 import { isDigest, parseDigest, sha256, type Digest } from '../image/digest.js';
 import { MediaType, isIndexMediaType, isManifestMediaType } from '../image/media-types.js';
 import { MAX_MANIFEST_BYTES, parseIndex, parseManifest } from '../image/parse.js';
@@ -6,7 +6,8 @@ import type { Descriptor } from '../image/types.js';
 import { UnauthorizedError } from './errors.js';
 import { isTag } from './reference.js';
 import { manifestName, type RemoteRepository } from './repository.js';
-import { displayUrl, header, readLimited, tooLarge, type Headers } from './transport.js';
+import { displayUrl, header, type Headers } from './transport.js';
+import { readLimited, tooLarge } from '../stream/read-limited.js';
 
 /** The manifest types we read, in the order we prefer them. */
 export const MANIFEST_ACCEPT = [MediaType.ociIndex, MediaType.ociManifest, MediaType.dockerManifestList, MediaType.dockerManifest].join(', ');
@@ -41,14 +42,14 @@ export function manifestMediaType(raw: Buffer, contentType: string | undefined, 
   }
   const headerType = mediaTypeOfContentType(contentType);
   if (body.schemaVersion === 1 || SCHEMA1_TYPES.includes(headerType ?? '')) {
-    throw new TcbuildError(`${what} is a Docker schema 1 manifest, which tcbuild does not read`, {
+    throw new InvalidInputError(`${what} is a Docker schema 1 manifest, which tcbuild does not read`, {
       hint: 'schema 1 has been deprecated since 2017: rebuild and push the image with a current tool (docker, buildah, tcbuild)',
     });
   }
   const known = (mt: string | undefined) => isManifestMediaType(mt) || isIndexMediaType(mt);
   const mediaType =
     typeof body.mediaType === 'string' ? body.mediaType : known(headerType) ? headerType! : Array.isArray(body.manifests) ? MediaType.ociIndex : MediaType.ociManifest;
-  if (!known(mediaType)) throw new TcbuildError(`${what} has the media type "${mediaType}", which is not an image manifest or index`);
+  if (!known(mediaType)) throw new InvalidInputError(`${what} has the media type "${mediaType}", which is not an image manifest or index`);
   return mediaType;
 }
 

@@ -5,7 +5,8 @@ import { MAX_MANIFEST_BYTES, parseIndex } from '../image/parse.js';
 import type { Descriptor, Index } from '../image/types.js';
 import { fetchManifest, putManifest } from './manifest.js';
 import { manifestName, type RemoteRepository } from './repository.js';
-import { displayUrl, header, readLimited } from './transport.js';
+import { displayUrl, header } from './transport.js';
+import { readLimited } from '../stream/read-limited.js';
 
 /** A referrer: a manifest whose `subject` is another manifest (a signature, an SBOM). */
 export interface Referrer extends Descriptor {

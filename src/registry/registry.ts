@@ -2,8 +2,8 @@ import pLimit from 'p-limit';
 import type { Dispatcher } from 'undici';
 import { DigestMismatchError } from '../errors.js';
 import type { Digest } from '../image/digest.js';
-import type { ImageOrIndex } from '../image/image.js';
-import { isIndexMediaType } from '../image/media-types.js';
+import { topDescriptor, type ImageOrIndex } from '../image/image.js';
+import { openImageOrIndex } from '../image/source-image.js';
 import type { Descriptor } from '../image/types.js';
 import { pullScope, pushScope } from './auth.js';
 import type { Progress } from '../progress/progress.js';
@@ -16,7 +16,7 @@ import { pushImageOrIndex } from './push.js';
 import type { Reference } from './reference.js';
 import { formatReference } from './reference.js';
 import { listReferrers, type Referrer } from './referrers.js';
-import { RemoteImage, RemoteIndex } from './remote-image.js';
+import { remoteSource } from './remote-source.js';
 import type { RemoteRepository } from './repository.js';
 import { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
 import { certsDir, hostTls } from './tls.js';
@@ -79,9 +79,7 @@ export class Registry {
   async get(ref: Reference): Promise<ImageOrIndex> {
     const repo = await this.repository(ref, 'pull');
     const { descriptor, raw } = await this.rawManifest(ref);
-    return isIndexMediaType(descriptor.mediaType)
-      ? { kind: 'index', index: new RemoteIndex(repo, descriptor, raw) }
-      : { kind: 'image', image: new RemoteImage(repo, descriptor, raw) };
+    return openImageOrIndex(remoteSource(repo), descriptor, raw);
   }
 
   /**
@@ -90,8 +88,7 @@ export class Registry {
    * digest). Returns the pushed top-level descriptor.
    */
   async push(ref: Reference, source: ImageOrIndex): Promise<Descriptor> {
-    const top = source.kind === 'image' ? source.image.descriptor : source.index.descriptor;
-    checkPinnedDigest(ref, top);
+    checkPinnedDigest(ref, topDescriptor(source));
     return pushImageOrIndex(await this.repository(ref, 'push'), ref.tag, source, this.context);
   }
 

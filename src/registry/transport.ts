@@ -1,10 +1,11 @@
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import { InvalidInputError, TcbuildError, messageOf } from '../errors.js';
+import { TcbuildError, messageOf } from '../errors.js';
 import { Authenticator, basicHeader, type Token, type TokenRequest } from './auth.js';
 import type { Credentials } from './docker-config.js';
 import { RegistryError, UnauthorizedError, responseError } from './errors.js';
+import { readLimited } from '../stream/read-limited.js';
 import { certsDir } from './tls.js';
 import { DEFAULT_RETRY, isRetryableError, isRetryableStatus, parseRetryAfter, withRetry, type RetryPolicy } from './retry.js';
 
@@ -283,27 +284,4 @@ export function serverUrl(text: string, base: string | URL | undefined, what: st
 /** Reads a response body as text, refusing more than `limit` bytes. */
 export async function readText(body: Readable, limit: number): Promise<string> {
   return (await readLimited(body, limit, 'response')).toString('utf8');
-}
-
-/** A body read whole into memory, but never more than `limit` bytes of it: reading stops at the first byte too many. */
-export async function readLimited(body: Readable, limit: number, what: string): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) {
-      body.destroy();
-      throw tooLarge(what, limit);
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
-}
-
-/** `what` (a manifest, a config, a response) is bigger than tcbuild reads into memory for one. */
-export function tooLarge(what: string, limit: number, size?: number): InvalidInputError {
-  const limitText = limit % (1024 * 1024) === 0 ? `${limit / (1024 * 1024)} MiB` : `${limit} bytes`;
-  return new InvalidInputError(`${what} is ${size === undefined ? 'larger than' : `${size} bytes, more than`} ${limitText}, the most tcbuild accepts for it`, {
-    hint: 'no image manifest, index or config is that big: the source is broken or hostile',
-  });
 }

@@ -9,7 +9,7 @@ import { RegistryError } from './errors.js';
 import type { RemoteRepository } from './repository.js';
 import { backoffDelay, isRetryableError, withRetry } from './retry.js';
 import { header, serverUrl } from './transport.js';
-import { verified } from './verify-stream.js';
+import { verified } from '../stream/verified.js';
 
 export interface UploadOptions {
   /** Send blobs in PATCH chunks of this many bytes; undefined: one PUT, except above `chunkedAbove`. */

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
-import type { StoreImage } from '../../src/content/store-image.js';
+import type { Image } from '../../src/image/image.js';
 import { ContentStore } from '../../src/content/store.js';
 import { sha256 } from '../../src/image/digest.js';
 import { MediaType } from '../../src/image/media-types.js';
@@ -90,7 +90,7 @@ function json(res: ServerResponse, value: unknown, headers: Record<string, strin
 
 describe('registry credentials go only to the registry’s own origin', () => {
   let scratch: string;
-  let image: StoreImage;
+  let image: Image;
   let blobs: Map<string, Buffer>;
   let rawManifest: Buffer;
   let authConfigPath: string;

@@ -4,7 +4,7 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { StoreImage } from '../../src/content/store-image.js';
+import type { Image } from '../../src/image/image.js';
 import { ContentStore } from '../../src/content/store.js';
 import { DigestMismatchError, NotFoundError } from '../../src/errors.js';
 import { Registry, parseReference, pullToStore } from '../../src/registry/index.js';
@@ -15,7 +15,7 @@ import { buildTestImage } from './image-fixture.js';
 describe('push and pull through a fault-injecting proxy in front of docker-registry', () => {
   let registry: TestRegistry;
   let scratch: string;
-  let image: StoreImage;
+  let image: Image;
   let sourceStore: ContentStore;
   let layerDigest: string;
   const stops: (() => Promise<void>)[] = [];

@@ -3,7 +3,7 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { StoreImage } from '../../src/content/store-image.js';
+import type { Image } from '../../src/image/image.js';
 import { ContentStore } from '../../src/content/store.js';
 import { DigestMismatchError, TcbuildError } from '../../src/errors.js';
 import { sha256 } from '../../src/image/digest.js';
@@ -15,7 +15,7 @@ import { buildTestImage } from './image-fixture.js';
 
 describe('registry client against misbehaving servers', () => {
   let scratch: string;
-  let image: StoreImage;
+  let image: Image;
   let content: FakeContent;
   const servers: { stop(): Promise<void> }[] = [];
   const clients: Registry[] = [];

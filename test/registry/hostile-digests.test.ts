@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { copy } from '../../src/api/copy.js';
 import { load } from '../../src/api/archive.js';
 import { OciLayout } from '../../src/content/layout.js';
-import type { StoreImage } from '../../src/content/store-image.js';
+import type { Image } from '../../src/image/image.js';
 import { ContentStore } from '../../src/content/store.js';
 import { InvalidInputError, NotFoundError, TcbuildError } from '../../src/errors.js';
 import { isDigest, parseDigest, sha256 } from '../../src/image/digest.js';
@@ -27,7 +27,7 @@ describe('digests from registries, archives, layouts and the store never become 
   let scratch: string;
   let canary: Canary;
   let attacks: string[];
-  let image: StoreImage;
+  let image: Image;
   let manifest: Manifest;
   let blobs: Map<string, Buffer>;
   let realRegistry: TestRegistry;

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { copy } from '../../src/api/copy.js';
 import { load } from '../../src/api/archive.js';
-import type { StoreImage } from '../../src/content/store-image.js';
+import type { Image } from '../../src/image/image.js';
 import { ContentStore } from '../../src/content/store.js';
 import { DigestMismatchError, InvalidInputError } from '../../src/errors.js';
 import { sha256 } from '../../src/image/digest.js';
@@ -52,7 +52,7 @@ function streamHugeIndex(res: ServerResponse, total: number): Promise<number> {
 
 describe('manifest, index and config sizes from hostile registries and archives are bounded', () => {
   let scratch: string;
-  let image: StoreImage;
+  let image: Image;
   let manifest: Manifest;
   let blobs: Map<string, Buffer>;
   const servers: FakeRegistry[] = [];

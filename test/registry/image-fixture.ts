@@ -1,7 +1,9 @@
 import { gzipSync } from 'node:zlib';
 import { pack } from 'tar-stream';
 import type { ContentStore } from '../../src/content/store.js';
-import { StoreImage, StoreIndex } from '../../src/content/store-image.js';
+import { storeSource } from '../../src/content/store-image.js';
+import type { Image, ImageIndex } from '../../src/image/image.js';
+import { SourceImage, SourceIndex } from '../../src/image/source-image.js';
 import { sha256 } from '../../src/image/digest.js';
 import { MediaType } from '../../src/image/media-types.js';
 import type { Descriptor, ImageConfig, Index, Manifest, Platform } from '../../src/image/types.js';
@@ -28,7 +30,7 @@ export async function buildTestImage(
   store: ContentStore,
   files: Record<string, string>,
   platform: Platform = { os: 'linux', architecture: 'amd64' },
-): Promise<StoreImage> {
+): Promise<Image> {
   const tar = await tarOf(files);
   const gz = gzipSync(tar);
   const layer = await store.writeBuffer(gz);
@@ -45,15 +47,15 @@ export async function buildTestImage(
     config: await putJson(store, MediaType.ociConfig, config),
     layers: [{ mediaType: MediaType.ociLayerGzip, ...layer }],
   };
-  return new StoreImage(store, await putJson(store, MediaType.ociManifest, manifest));
+  return new SourceImage(storeSource(store), await putJson(store, MediaType.ociManifest, manifest));
 }
 
 /** An OCI index over images already in `store`, each entry carrying its platform. */
-export async function buildTestIndex(store: ContentStore, images: { image: StoreImage; platform: Platform }[]): Promise<StoreIndex> {
+export async function buildTestIndex(store: ContentStore, images: { image: Image; platform: Platform }[]): Promise<ImageIndex> {
   const index: Index = {
     schemaVersion: 2,
     mediaType: MediaType.ociIndex,
     manifests: images.map(({ image, platform }) => ({ ...image.descriptor, platform })),
   };
-  return new StoreIndex(store, await putJson(store, MediaType.ociIndex, index));
+  return new SourceIndex(storeSource(store), await putJson(store, MediaType.ociIndex, index));
 }

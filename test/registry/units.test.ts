@@ -9,7 +9,7 @@ import type { Descriptor } from '../../src/image/types.js';
 import { parseChallenges } from '../../src/registry/auth.js';
 import { loadCredentials, normalizeAuthKey } from '../../src/registry/docker-config.js';
 import { manifestMediaType } from '../../src/registry/manifest.js';
-import { selectPlatform } from '../../src/registry/platform-select.js';
+import { selectPlatform } from '../../src/image/platform-select.js';
 import { backoffDelay, parseRetryAfter } from '../../src/registry/retry.js';
 import { isLoopbackHost } from '../../src/registry/transport.js';
 
