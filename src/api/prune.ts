@@ -2,7 +2,7 @@ import { readFile, readdir, rm, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import { heldExcept, otherLeases, removeLeases, withoutNewLeases, type Held } from '../content/lease.js';
 import { withLock } from '../content/lock.js';
-import type { OciLayout } from '../content/layout.js';
+import { OciLayout } from '../content/layout.js';
 import { storeImageOrIndex } from '../content/store-image.js';
 import { InvalidInputError, isErrno } from '../errors.js';
 import type { Digest } from '../image/digest.js';
@@ -160,10 +160,21 @@ async function pruneStore(store: StoreRoot, collection: Collection): Promise<Pru
         result.cacheRecords++;
       } else kept.push(record);
     }
-    const referencedSnapshots = [...kept.map((r) => r.snapshot), ...(collection.all ? [] : await namedImageSnapshots(store.layout))];
-    const referencedBlobs = [...(await namedImageBlobs(store.layout)).keys(), ...kept.map((r) => r.layer.descriptor.digest)];
+    const seen = new Set(records.map((r) => r.path));
 
     return withoutNewLeases(store.root, async () => {
+      // Names and records are read again now that no lease can be noted: a process that named an
+      // image or wrote a record since the first read may have exited, and its lease file with it.
+      // They are read without noting leases of this process's own: a note would wait for this lock.
+      const unleased = new OciLayout(store.root);
+      const written = (await cacheRecords(store.root)).filter((r) => !seen.has(r.path)).map((r) => r.record);
+      const keptRecords = [...kept, ...written];
+      const named = collection.all ? [] : await namedImageSnapshots(unleased);
+      const referencedSnapshots = [...keptRecords.map((r) => r.snapshot), ...named];
+      const referencedBlobs = [
+        ...(await namedImageBlobs(unleased)).keys(),
+        ...keptRecords.map((r) => r.layer.descriptor.digest),
+      ];
       const held = heldExcept(store.root, deadBefore);
       const keepSnapshots = new Set([...referencedSnapshots, ...held.snapshots]);
       const snapshotFiles: Array<() => Promise<void>> = [];
