@@ -79,8 +79,8 @@ export interface BuildOptions {
   /** `--allow`: what RUN steps may ask for beyond the sandbox (RUN --network=host, --security=insecure). */
   allow?: Entitlement[];
   /**
-   * `--check` (`--call check`): run the build checks on every stage and return their warnings
-   * instead of building. Base images are still resolved (pulled when not stored), as BuildKit does.
+   * `--check` (`--call check`): run the build checks on every stage (those `target` needs, when
+   * given) and return their warnings instead of building. Base images are still resolved (pulled when not stored), as BuildKit does.
    */
   check?: boolean;
 }
@@ -172,7 +172,8 @@ async function buildInContexts(
           sourceDateEpoch: opts.sourceDateEpoch,
           network: opts.network ?? 'private',
           checks,
-          allStages: opts.check ?? false,
+          // As BuildKit's lint: every stage, unless a target names which.
+          allStages: (opts.check ?? false) && opts.target === undefined,
           warn: platform === platforms[0] ? (text) => progress.emit({ kind: 'warning', text }) : () => undefined,
           resolveImage: async (name, p, at) => {
             try {
