@@ -80,7 +80,8 @@ export interface BuildOptions {
   allow?: Entitlement[];
   /**
    * `--check` (`--call check`): run the build checks on every stage (those `target` needs, when
-   * given) and return their warnings instead of building. Base images are still resolved (pulled when not stored), as BuildKit does.
+   * given) and return their warnings instead of building. Base images are still resolved (pulled
+   * when not stored), as BuildKit does.
    */
   check?: boolean;
 }
