@@ -94,8 +94,9 @@ export interface BuildOptions extends StoreOptions {
   /** Aborting it stops the build: no further step starts, a running RUN is killed; build() rejects (CancelledError). */
   signal?: AbortSignal;
   /**
-   * `--check` (`--call check`): run the build checks on every stage and return their warnings
-   * instead of building. Base images are still resolved (pulled when not stored), as BuildKit does.
+   * `--check` (`--call check`): run the build checks on every stage (those `target` needs, when
+   * given) and return their warnings instead of building. Base images are still resolved (pulled
+   * when not stored), as BuildKit does.
    */
   check?: boolean;
 }
@@ -215,7 +216,8 @@ async function buildInContexts(
           sourceDateEpoch: opts.sourceDateEpoch,
           network: opts.network ?? 'private',
           checks,
-          allStages: opts.check ?? false,
+          // As BuildKit's lint: every stage, unless a target names which.
+          allStages: (opts.check ?? false) && opts.target === undefined,
           warn: platform === platforms[0] ? (text) => progress.emit({ kind: 'warning', text }) : () => undefined,
           resolveGit: async (url, keepGitDir, at) => {
             try {

@@ -180,15 +180,15 @@ function setEnv(env: string[], key: string, value: string): string[] {
 function exposedPort(c: Conversion, word: string, line: number): string {
   const parts = word.split(':');
   const containerPort = parts.at(-1)!;
+  const hostAddress = parts.slice(0, -1).join(':');
   const m = /^(\d+)(?:-(\d+))?(?:\/(tcp|udp|sctp))?$/i.exec(containerPort);
-  const hostPart = parts.slice(0, -1);
-  if (!m || hostPart.some((p, i) => p === '' && i === hostPart.length - 1)) {
+  if (!m) {
     const expected = 'expected PORT[/PROTOCOL], e.g. 8080/tcp';
     throw new DockerfileError(c.file, line, `invalid port "${word}" in EXPOSE: ${expected}`);
   }
   const proto = m[3] ?? 'tcp';
   if (proto !== proto.toLowerCase()) c.checks.report(RULES.ExposeProtoCasing, line, word);
-  if (hostPart.length > 0) c.checks.report(RULES.ExposeInvalidFormat, line, word);
+  if (hostAddress.replaceAll(':', '') !== '') c.checks.report(RULES.ExposeInvalidFormat, line, word);
   return `${m[1]}${m[2] ? `-${m[2]}` : ''}/${proto.toLowerCase()}`;
 }
 

@@ -60,6 +60,10 @@ describe('build checks through bin/tcbuild: --check, directives, warnings in a b
     assert.equal(r.code, 1);
     assert.match(r.stdout, /WARNING: UndefinedVar .*\nUsage of undefined variable '\$nothing'\n.*Dockerfile:2\n/);
     assert.match(r.stderr, /Dockerfile:4: COPY --from=missing-stage-or-image/);
+    const target = await tcbuild(['build', '--check', '--target', 'unused', context], env());
+    assert.equal(target.code, 1);
+    assert.match(target.stdout, /Check complete, 1 warning has been found!\n\nWARNING: UndefinedVar /);
+    assert.equal(target.stderr, '', 'with a target, only the stages it needs are converted');
   });
 
   it('--check --progress json: one JSON object a warning on stdout', async () => {

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { InvalidInputError } from '../../src/errors.js';
 import { BuildChecks, parseCheckConfig, type BuildCheckWarning } from '../../src/frontend/checks/build-checks.js';
 import { RULE_NAMES, type RuleName } from '../../src/frontend/checks/rules.js';
-import { convert, type ConvertOptions } from '../../src/frontend/convert.js';
+import { convert, type BuildPlan, type ConvertOptions } from '../../src/frontend/convert.js';
 import { toStages } from '../../src/frontend/instructions.js';
 import { parseDockerfile } from '../../src/frontend/parse.js';
 import { sha256 } from '../../src/image/digest.js';
@@ -28,7 +28,7 @@ interface CheckRun {
   allStages?: boolean;
 }
 
-async function warningsOf(dockerfile: string, run: CheckRun = {}): Promise<BuildCheckWarning[]> {
+async function converted(dockerfile: string, run: CheckRun = {}): Promise<{ warnings: BuildCheckWarning[]; plan: BuildPlan }> {
   const parsed = parseDockerfile(dockerfile, 'Dockerfile');
   const checks = new BuildChecks('Dockerfile', parseCheckConfig(parsed.check, 'Dockerfile'));
   const options: ConvertOptions = {
@@ -47,8 +47,12 @@ async function warningsOf(dockerfile: string, run: CheckRun = {}): Promise<Build
     checks,
     allStages: run.allStages ?? false,
   };
-  await convert(toStages(parsed), options);
-  return checks.sorted();
+  const plan = await convert(toStages(parsed), options);
+  return { warnings: checks.sorted(), plan };
+}
+
+async function warningsOf(dockerfile: string, run: CheckRun = {}): Promise<BuildCheckWarning[]> {
+  return (await converted(dockerfile, run)).warnings;
 }
 
 interface RuleCase {
@@ -198,7 +202,7 @@ const CASES: RuleCase[] = [
       [2, "EXPOSE instruction should not define an IP address or host-port mapping, found '127.0.0.1:80:80'"],
       [3, "EXPOSE instruction should not define an IP address or host-port mapping, found '5000:5000'"],
     ],
-    clean: 'FROM scratch\nEXPOSE 80 5000/udp\n',
+    clean: 'FROM scratch\nEXPOSE 80 5000/udp :8080\n',
   },
   {
     rule: 'MaintainerDeprecated',
@@ -281,6 +285,12 @@ describe('build checks: scope and configuration', () => {
       err instanceof InvalidInputError && err.message === 'Dockerfile:1: invalid check option "skip"');
     assert.throws(() => parseCheckConfig('error=maybe', 'x'), /error= takes true or false/);
     assert.throws(() => parseCheckConfig('level=high', 'x'), /invalid check option "level"/);
+  });
+
+  it('EXPOSE with an IP or host port exposes the container port, as BuildKit, with the warning', async () => {
+    const { warnings, plan } = await converted('FROM scratch\nEXPOSE 127.0.0.1:8080:80/UDP 5000:5000 :9000\n');
+    assert.deepEqual(Object.keys(plan.config.config.ExposedPorts ?? {}).sort(), ['5000/tcp', '80/udp', '9000/tcp']);
+    assert.deepEqual(warnings.map((w) => w.rule), ['ExposeProtoCasing', 'ExposeInvalidFormat', 'ExposeInvalidFormat']);
   });
 
   it('reports a warning once when the Dockerfile is converted for several platforms', async () => {
