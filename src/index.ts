@@ -1,5 +1,6 @@
 /** tcbuild as a library: the same verbs the CLI offers. */
 export { build, type BuildOptions, type BuildResult } from './api/build.js';
+export { parseGitUrl, type GitUrl } from './frontend/git-url.js';
 export { push, pull, type TransferOptions } from './api/transfer.js';
 export { copy, type CopyOptions } from './api/copy.js';
 export { save, load } from './api/archive.js';
