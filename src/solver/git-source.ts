@@ -129,7 +129,8 @@ async function fetchCommit(git: GitRunner, v: GitVertex, shown: string): Promise
       const everything = [`+refs/heads/*:${fetched}/heads/*`, `+refs/tags/*:${fetched}/tags/*`];
       await git(['fetch', '-q', '--no-tags', '--', v.remote, ...everything], 'fetch');
     } else {
-      await git(['fetch', '-q', '--depth=1', '--no-tags', '--', v.remote, `+${v.ref}:${fetched}`], 'fetch').catch(() => {
+      const refspec = `+${v.ref}:${fetched}`;
+      await git(['fetch', '-q', '--depth=1', '--no-tags', '--', v.remote, refspec], 'fetch').catch(() => {
         throw err;
       });
     }
