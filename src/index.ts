@@ -9,6 +9,7 @@ export {
 } from './api/build.js';
 export type { BuildCheckWarning } from './frontend/checks/build-checks.js';
 export type { RuleName } from './frontend/checks/rules.js';
+export { parseGitUrl, type GitUrl } from './frontend/git-url.js';
 export { run, type RunOptions, type RunResult } from './api/run.js';
 export { push, pull, type TransferOptions } from './api/transfer.js';
 export { copy, type CopyOptions } from './api/copy.js';

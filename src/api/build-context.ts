@@ -45,7 +45,8 @@ export async function openBuildContexts(opts: {
   ): Promise<{ dir: string; excludes: string[] }> => {
     const git = parseGitUrl(path);
     if (git) {
-      const vertex = await resolveGitSource(git, git.keepGitDir ?? opts.git.keepGitDir, opts.git);
+      // Kept when either the URL or the build arg asks, as BuildKit's DetectGitContext reads them.
+      const vertex = await resolveGitSource(git, git.keepGitDir === true || opts.git.keepGitDir, opts.git);
       const dir = await temporaryDirectory(opts.tmpDir, unpacked);
       await checkoutGit(vertex, dir, opts.git);
       gitContexts.add(dir);

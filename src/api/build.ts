@@ -11,7 +11,8 @@ import { BuildChecks, parseCheckConfig, type BuildCheckWarning } from '../fronte
 import { convert } from '../frontend/convert.js';
 import { DockerfileError } from '../frontend/errors.js';
 import { toStages } from '../frontend/instructions.js';
-import { KEEP_GIT_DIR_ARG } from '../frontend/git-url.js';
+import { KEEP_GIT_DIR_ARG, type GitUrl } from '../frontend/git-url.js';
+import type { GitVertex } from '../graph/vertex.js';
 import { parseDockerfile } from '../frontend/parse.js';
 import type { Digest } from '../image/digest.js';
 import { formatPlatform, hostPlatform, parsePlatform } from '../image/platform.js';
@@ -202,6 +203,14 @@ async function buildInContexts(
   }
 
   const platforms = targetPlatforms(opts.platform);
+  // Once per build: every platform's ADD of a ref takes the same commit.
+  const gitCommits = new Map<string, Promise<GitVertex>>();
+  const resolvedGit = (url: GitUrl, keepGitDir: boolean): Promise<GitVertex> => {
+    const key = JSON.stringify([url, keepGitDir]);
+    let found = gitCommits.get(key);
+    if (!found) gitCommits.set(key, (found = resolveGitSource(url, keepGitDir, { root: store.root, session })));
+    return found;
+  };
   const registry = new LazyRegistry({ progress, ...opts.registry });
   try {
     const converting = Promise.all(
@@ -221,7 +230,7 @@ async function buildInContexts(
           warn: platform === platforms[0] ? (text) => progress.emit({ kind: 'warning', text }) : () => undefined,
           resolveGit: async (url, keepGitDir, at) => {
             try {
-              return await resolveGitSource(url, keepGitDir, { root: store.root, session });
+              return await resolvedGit(url, keepGitDir);
             } catch (err) {
               if (!(err instanceof TcbuildError)) throw err;
               const hint = err.hint ? { hint: err.hint } : {};

@@ -122,14 +122,15 @@ export async function checkoutGit(v: GitVertex, dest: string, ctx: GitContext): 
 async function fetchCommit(git: GitRunner, v: GitVertex, shown: string): Promise<void> {
   const fetched = 'refs/tcbuild/fetched';
   try {
-    await git(['fetch', '-q', '--depth=1', '--no-tags', v.remote, v.commit], 'fetch');
+    await git(['fetch', '-q', '--depth=1', '--no-tags', '--', v.remote, v.commit], 'fetch');
     return;
   } catch (err) {
     if (v.ref === v.commit) {
       const everything = [`+refs/heads/*:${fetched}/heads/*`, `+refs/tags/*:${fetched}/tags/*`];
-      await git(['fetch', '-q', '--no-tags', v.remote, ...everything], 'fetch');
+      await git(['fetch', '-q', '--no-tags', '--', v.remote, ...everything], 'fetch');
     } else {
-      await git(['fetch', '-q', '--depth=1', '--no-tags', v.remote, `+${v.ref}:${fetched}`], 'fetch').catch(() => {
+      const refspec = `+${v.ref}:${fetched}`;
+      await git(['fetch', '-q', '--depth=1', '--no-tags', '--', v.remote, refspec], 'fetch').catch(() => {
         throw err;
       });
     }
@@ -147,7 +148,7 @@ async function tidyKeptRepository(git: GitRunner, v: GitVertex): Promise<void> {
   if (v.ref.startsWith('refs/') && !v.ref.startsWith('refs/tcbuild/')) {
     await git(['update-ref', v.ref, v.commit], 'name the ref');
   }
-  await git(['remote', 'add', 'origin', redactGitUrl(v.remote)], 'name the remote');
+  await git(['remote', 'add', '--', 'origin', redactGitUrl(v.remote)], 'name the remote');
   const temporary = await git(['for-each-ref', '--format=%(refname)', 'refs/tcbuild/'], 'list refs');
   const leftovers = temporary.split('\n').filter(Boolean);
   for (const ref of leftovers) await git(['update-ref', '-d', ref], 'remove a temporary ref');

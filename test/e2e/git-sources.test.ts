@@ -6,7 +6,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { NEEDS_ROOT, tcbuild, type RunResult } from '../helpers/cli.js';
+import { loadFixture } from '../../scripts/fixtures.js';
+import { NEEDS_ROOT, tcbuild, tempRoot, type RunResult } from '../helpers/cli.js';
 import { buildWorkspace, ranLines } from '../helpers/context.js';
 import { startGitServer, type GitServer } from '../helpers/git-server.js';
 
@@ -202,6 +203,21 @@ describe('git sources from a loopback git daemon and git http-backend', { skip: 
     } finally {
       server.requireAuthorization(undefined);
     }
+  });
+
+  it('from a server that only gives what it advertises (protocol v0), takes a commit by its ref, or fetches everything', async () => {
+    const root = await tempRoot();
+    workspace.remove(root);
+    await loadFixture('busybox:latest', root);
+    const home = await mkdtemp(join(tmpdir(), 'tcbuild-git-home-'));
+    workspace.remove(home);
+    await writeFile(join(home, '.gitconfig'), '[protocol]\n\tversion = 0\n');
+    const ctx = await workspace.context({ Dockerfile: `FROM busybox\nADD ${server.gitUrl}#v1 /by-tag\nADD ${server.httpUrl}#${first} /by-commit\n` });
+    const out = join(home, 'out');
+    const r = await tcbuild(['build', '-o', `type=local,dest=${out}`, ctx], { TCBUILD_ROOT: root, HOME: home });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(await readFile(join(out, 'by-tag/app/hello.txt'), 'utf8'), 'hello from v1\n');
+    assert.equal(await readFile(join(out, 'by-commit/app/hello.txt'), 'utf8'), 'hello from v1\n');
   });
 
   it('a ref the repository lacks, a missing subdir and a wrong --checksum are errors naming the URL', async () => {
