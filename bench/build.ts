@@ -108,7 +108,22 @@ async function tcbuildBuilder(root: string, network: string[] = []): Promise<Bui
   return {
     name: ['tcbuild', ...network].join(' '),
     build: (dir, tag, noCache) =>
-      timed(TCBUILD, ['build', '--progress', 'quiet', ...network, '-t', tag, '--build-arg', 'BASE=busybox:latest', ...(noCache ? ['--no-cache'] : []), dir], env),
+      timed(
+        TCBUILD,
+        [
+          'build',
+          '--progress',
+          'quiet',
+          ...network,
+          '-t',
+          tag,
+          '--build-arg',
+          'BASE=busybox:latest',
+          ...(noCache ? ['--no-cache'] : []),
+          dir,
+        ],
+        env,
+      ),
   };
 }
 
@@ -116,7 +131,22 @@ function dockerBuilder(env: NodeJS.ProcessEnv, base: string): Builder {
   return {
     name: 'docker build',
     build: (dir, tag, noCache) =>
-      timed('/usr/bin/docker', ['build', '--network', 'host', '-q', '-t', tag, '--build-arg', `BASE=${base}`, ...(noCache ? ['--no-cache'] : []), dir], env),
+      timed(
+        '/usr/bin/docker',
+        [
+          'build',
+          '--network',
+          'host',
+          '-q',
+          '-t',
+          tag,
+          '--build-arg',
+          `BASE=${base}`,
+          ...(noCache ? ['--no-cache'] : []),
+          dir,
+        ],
+        env,
+      ),
   };
 }
 
@@ -127,8 +157,25 @@ function buildahBuilder(base: string, root: string): Builder {
     build: (dir, tag, noCache) =>
       timed(
         'buildah',
-        [...common, 'bud', '--runtime', '/usr/sbin/runc', '--network', 'host', '--isolation', 'chroot', '--tls-verify=false', '--layers', '-q', '-t', tag,
-          '--build-arg', `BASE=${base}`, ...(noCache ? ['--no-cache'] : []), dir],
+        [
+          ...common,
+          'bud',
+          '--runtime',
+          '/usr/sbin/runc',
+          '--network',
+          'host',
+          '--isolation',
+          'chroot',
+          '--tls-verify=false',
+          '--layers',
+          '-q',
+          '-t',
+          tag,
+          '--build-arg',
+          `BASE=${base}`,
+          ...(noCache ? ['--no-cache'] : []),
+          dir,
+        ],
         { ...process.env },
       ),
   };
@@ -149,7 +196,10 @@ export async function run(args: string[]): Promise<void> {
   const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
   const withPeers = !args.includes('--no-peers');
   const scratch = await mkdtemp(join(tmpdir(), 'tcbuild-bench-build-'));
-  const builders: Builder[] = [await tcbuildBuilder(join(scratch, 'tcbuild-root')), await tcbuildBuilder(join(scratch, 'tcbuild-root'), ['--network', 'host'])];
+  const builders: Builder[] = [
+    await tcbuildBuilder(join(scratch, 'tcbuild-root')),
+    await tcbuildBuilder(join(scratch, 'tcbuild-root'), ['--network', 'host']),
+  ];
   let registry: { host: string; stop(): Promise<void> } | undefined;
   const notes: string[] = [];
   try {
@@ -202,7 +252,9 @@ export async function run(args: string[]): Promise<void> {
           }
           figures.set(b.name, { cold, noop: median(noops), change: median(changes) });
         } catch (err) {
-          process.stdout.write(`  ${b.name} failed on "${w.name}": ${(err as Error).message.split('\n').slice(-3).join(' ')}\n`);
+          process.stdout.write(
+            `  ${b.name} failed on "${w.name}": ${(err as Error).message.split('\n').slice(-3).join(' ')}\n`,
+          );
         }
         await rm(dir, { recursive: true, force: true });
       }
@@ -215,7 +267,12 @@ export async function run(args: string[]): Promise<void> {
       printRow('  no-op rebuild       ', ours.noop, 'ms', peers('noop'));
       printRow('  one file changed    ', ours.change, 'ms', peers('change'));
       if (w.name.startsWith('20 small')) {
-        process.stdout.write(`  per RUN step (cold / 20): tcbuild ${(ours.cold / 20).toFixed(1)} ms${[...figures].filter(([n]) => n !== 'tcbuild').map(([n, f]) => `  |  ${n} ${(f.cold / 20).toFixed(1)} ms`).join('')}\n`);
+        process.stdout.write(
+          `  per RUN step (cold / 20): tcbuild ${(ours.cold / 20).toFixed(1)} ms${[...figures]
+            .filter(([n]) => n !== 'tcbuild')
+            .map(([n, f]) => `  |  ${n} ${(f.cold / 20).toFixed(1)} ms`)
+            .join('')}\n`,
+        );
       }
     }
   } finally {

@@ -17,10 +17,17 @@ const differ = fileURLToPath(new URL('../src/snapshot/index.js', import.meta.url
 const contentStore = fileURLToPath(new URL('../src/content/store.js', import.meta.url));
 
 async function makeTree(dir: string): Promise<void> {
-  execFileSync('sh', ['-c', `head -c ${128 * MiB} /dev/urandom > ${dir}/random.bin && head -c ${128 * MiB} /dev/zero > ${dir}/zeros.bin`]);
+  execFileSync('sh', [
+    '-c',
+    `head -c ${128 * MiB} /dev/urandom > ${dir}/random.bin && head -c ${128 * MiB} /dev/zero > ${dir}/zeros.bin`,
+  ]);
   for (let d = 0; d < 100; d++) {
     await mkdir(join(dir, 'small', String(d)), { recursive: true });
-    await Promise.all(Array.from({ length: 100 }, (_, f) => writeFile(join(dir, 'small', String(d), `file${f}.txt`), `file ${d}/${f}\n`.repeat(1 + ((d * f) % 40)))));
+    await Promise.all(
+      Array.from({ length: 100 }, (_, f) =>
+        writeFile(join(dir, 'small', String(d), `file${f}.txt`), `file ${d}/${f}\n`.repeat(1 + ((d * f) % 40))),
+      ),
+    );
   }
 }
 
@@ -49,7 +56,10 @@ function ensureTools(): void {
   const missing = ['pigz', 'zstd'].filter((t) => !hasCommand(t));
   if (missing.length === 0 || process.getuid?.() !== 0) return;
   process.stdout.write(`installing ${missing.join(', ')} with apt-get\n`);
-  spawnSync('sh', ['-c', `apt-get install -y ${missing.join(' ')} >/dev/null 2>&1 || (apt-get update >/dev/null && apt-get install -y ${missing.join(' ')} >/dev/null)`]);
+  spawnSync('sh', [
+    '-c',
+    `apt-get install -y ${missing.join(' ')} >/dev/null 2>&1 || (apt-get update >/dev/null && apt-get install -y ${missing.join(' ')} >/dev/null)`,
+  ]);
 }
 
 async function peerMs(dir: string, out: string, compressor: string): Promise<number | undefined> {
@@ -69,12 +79,17 @@ export async function run(_args: string[]): Promise<void> {
     await mkdir(tree);
     await makeTree(tree);
     const tarBytes = exportInChild(tree, join(work, 'store-none'), 'none').tarBytes;
-    const mbps = (ms: number | undefined): number | undefined => (ms === undefined ? undefined : tarBytes / 1e6 / (ms / 1000));
-    process.stdout.write(`tree: ${(tarBytes / MiB).toFixed(0)} MiB of tar (256 MiB half random, half zeros + 10 000 small files), median of ${RUNS}\n`);
+    const mbps = (ms: number | undefined): number | undefined =>
+      ms === undefined ? undefined : tarBytes / 1e6 / (ms / 1000);
+    process.stdout.write(
+      `tree: ${(tarBytes / MiB).toFixed(0)} MiB of tar (256 MiB half random, half zeros + 10 000 small files), median of ${RUNS}\n`,
+    );
 
     const ours: Record<string, { mbps: number; rss: number }> = {};
     for (const compression of ['gzip', 'zstd']) {
-      const runs = Array.from({ length: RUNS }, (_, i) => exportInChild(tree, join(work, `store-${compression}-${i}`), compression));
+      const runs = Array.from({ length: RUNS }, (_, i) =>
+        exportInChild(tree, join(work, `store-${compression}-${i}`), compression),
+      );
       ours[compression] = { mbps: mbps(median(runs.map((r) => r.ms)))!, rss: Math.max(...runs.map((r) => r.rss)) };
     }
     const out = join(work, 'peer.out');
@@ -82,8 +97,12 @@ export async function run(_args: string[]): Promise<void> {
       'tar|gzip -6': mbps(await peerMs(tree, out, 'gzip -6')),
       'tar|pigz': mbps(await peerMs(tree, out, 'pigz -6')),
     });
-    printRow('zstd export (MB/s)', ours['zstd']!.mbps, 'MB/s', { 'tar|zstd': mbps(await peerMs(tree, out, 'zstd -3 -T0 -q')), 'tcbuild gzip': ours['gzip']!.mbps });
-    for (const [compression, { rss }] of Object.entries(ours)) process.stdout.write(`peak RSS, ${compression} export: ${(rss / MiB).toFixed(0)} MiB\n`);
+    printRow('zstd export (MB/s)', ours['zstd']!.mbps, 'MB/s', {
+      'tar|zstd': mbps(await peerMs(tree, out, 'zstd -3 -T0 -q')),
+      'tcbuild gzip': ours['gzip']!.mbps,
+    });
+    for (const [compression, { rss }] of Object.entries(ours))
+      process.stdout.write(`peak RSS, ${compression} export: ${(rss / MiB).toFixed(0)} MiB\n`);
   } finally {
     await rm(work, { recursive: true, force: true });
   }

@@ -30,7 +30,9 @@ async function makeTree(dir: string): Promise<void> {
   await writeFile(join(dir, 'big', 'zeros.bin'), Buffer.alloc(128 * MiB));
   for (let d = 0; d < 100; d++) {
     await mkdir(join(dir, 'small', String(d)), { recursive: true });
-    await Promise.all(Array.from({ length: 100 }, (_, f) => writeFile(join(dir, 'small', String(d), `f${f}.txt`), `file ${d}/${f}\n`)));
+    await Promise.all(
+      Array.from({ length: 100 }, (_, f) => writeFile(join(dir, 'small', String(d), `f${f}.txt`), `file ${d}/${f}\n`)),
+    );
   }
 }
 
@@ -42,15 +44,24 @@ async function buildImage(scratch: string): Promise<{ layoutDir: string; image: 
   const layout = new OciLayout(layoutDir);
   await layout.init();
   const layer = await writeLayer(tree, layout.blobs, { compression: 'gzip', level: 1, sourceDateEpoch: 0 });
-  const config: ImageConfig = { architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [layer.diffId] } };
-  const descriptor = (await writeImage(layout, config, [{ descriptor: layer.descriptor, diffId: layer.diffId }])).manifest;
+  const config: ImageConfig = {
+    architecture: 'amd64',
+    os: 'linux',
+    config: {},
+    rootfs: { type: 'layers', diff_ids: [layer.diffId] },
+  };
+  const descriptor = (await writeImage(layout, config, [{ descriptor: layer.descriptor, diffId: layer.diffId }]))
+    .manifest;
   await layout.tag('bench', descriptor, 'bench');
   await rm(tree, { recursive: true, force: true });
   return { layoutDir, image: new SourceImage(storeSource(layout.blobs), descriptor) };
 }
 
 async function skopeoAvailable(): Promise<boolean> {
-  return exec('skopeo', ['--version']).then(() => true, () => false);
+  return exec('skopeo', ['--version']).then(
+    () => true,
+    () => false,
+  );
 }
 
 async function measure(scratch: string): Promise<void> {
@@ -61,24 +72,54 @@ async function measure(scratch: string): Promise<void> {
   const peerRegistry = await startRegistry(); // skopeo gets its own fresh registry
   const client = new Registry({ authConfigPath: join(scratch, 'none.json') });
   const rePushed: string[] = [];
-  const counting = new Registry({ authConfigPath: join(scratch, 'none.json'), progress: { emit: (e) => rePushed.push(e.kind) } });
+  const counting = new Registry({
+    authConfigPath: join(scratch, 'none.json'),
+    progress: { emit: (e) => rePushed.push(e.kind) },
+  });
   try {
-    const fresh = await timeMs(() => client.push(parseReference(`${registry.host}/bench/tcbuild:1`), { kind: 'image', image }));
+    const fresh = await timeMs(() =>
+      client.push(parseReference(`${registry.host}/bench/tcbuild:1`), { kind: 'image', image }),
+    );
     const skopeoFresh = skopeo
-      ? await timeMs(() => exec('skopeo', ['copy', '--dest-tls-verify=false', `oci:${layoutDir}:bench`, `docker://${peerRegistry.host}/bench/skopeo:1`]))
+      ? await timeMs(() =>
+          exec('skopeo', [
+            'copy',
+            '--dest-tls-verify=false',
+            `oci:${layoutDir}:bench`,
+            `docker://${peerRegistry.host}/bench/skopeo:1`,
+          ]),
+        )
       : undefined;
     printRow('fresh push', fresh, 'ms', { skopeo: skopeoFresh });
     await counting.push(parseReference(`${registry.host}/bench/tcbuild:warm`), { kind: 'image', image }); // opens the connection
-    const again = await timeMs(() => counting.push(parseReference(`${registry.host}/bench/tcbuild:2`), { kind: 'image', image }));
+    const again = await timeMs(() =>
+      counting.push(parseReference(`${registry.host}/bench/tcbuild:2`), { kind: 'image', image }),
+    );
     const skopeoAgain = skopeo
-      ? await timeMs(() => exec('skopeo', ['copy', '--dest-tls-verify=false', `oci:${layoutDir}:bench`, `docker://${peerRegistry.host}/bench/skopeo:2`]))
+      ? await timeMs(() =>
+          exec('skopeo', [
+            'copy',
+            '--dest-tls-verify=false',
+            `oci:${layoutDir}:bench`,
+            `docker://${peerRegistry.host}/bench/skopeo:2`,
+          ]),
+        )
       : undefined;
     printRow('unchanged re-push', again, 'ms', { skopeo: skopeoAgain });
     process.stdout.write(`  re-push did: ${rePushed.slice(rePushed.length / 2).join(', ')}\n`);
     const store = new ContentStore(join(scratch, 'pulled'));
-    const pulled = await timeMs(() => pullToStore(client, parseReference(`${registry.host}/bench/tcbuild:1`), store, 'all'));
+    const pulled = await timeMs(() =>
+      pullToStore(client, parseReference(`${registry.host}/bench/tcbuild:1`), store, 'all'),
+    );
     const skopeoPull = skopeo
-      ? await timeMs(() => exec('skopeo', ['copy', '--src-tls-verify=false', `docker://${registry.host}/bench/tcbuild:1`, `oci:${join(scratch, 'skopeo-pulled')}:x`]))
+      ? await timeMs(() =>
+          exec('skopeo', [
+            'copy',
+            '--src-tls-verify=false',
+            `docker://${registry.host}/bench/tcbuild:1`,
+            `oci:${join(scratch, 'skopeo-pulled')}:x`,
+          ]),
+        )
       : undefined;
     printRow('pull into an empty store', pulled, 'ms', { skopeo: skopeoPull });
     process.stdout.write(`layer: ${((await image.manifest()).layers[0]!.size / MiB).toFixed(1)} MiB gzip\n`);

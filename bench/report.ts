@@ -13,10 +13,17 @@ export async function timeMs(fn: () => Promise<unknown>): Promise<number> {
 }
 
 /** One result line: our figure, and each peer's with the ratio ours/peer (below 1 means we are faster). */
-export function printRow(label: string, ours: number, unit: string, peers: Record<string, number | undefined> = {}): void {
+export function printRow(
+  label: string,
+  ours: number,
+  unit: string,
+  peers: Record<string, number | undefined> = {},
+): void {
   const parts = [`${label}: tcbuild ${ours.toFixed(2)} ${unit}`];
   for (const [peer, value] of Object.entries(peers)) {
-    parts.push(value === undefined ? `${peer} n/a` : `${peer} ${value.toFixed(2)} ${unit} (ratio ${(ours / value).toFixed(2)})`);
+    parts.push(
+      value === undefined ? `${peer} n/a` : `${peer} ${value.toFixed(2)} ${unit} (ratio ${(ours / value).toFixed(2)})`,
+    );
   }
   process.stdout.write(`${parts.join('  |  ')}\n`);
 }

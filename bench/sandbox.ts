@@ -30,9 +30,14 @@ export async function run(args: string[]): Promise<void> {
     });
     // What a network namespace of its own costs, and the private network (+ slirp4netns) on top: RUN's default.
     for (const network of ['none', 'private'] as const) {
-      printRow(`median of ${runs} sequential \`true\` runs, network ${network}`, median(await tcbuildLatencies(overlay, runs, network)), 'ms', {
-        'tcbuild, host network': median(ours),
-      });
+      printRow(
+        `median of ${runs} sequential \`true\` runs, network ${network}`,
+        median(await tcbuildLatencies(overlay, runs, network)),
+        'ms',
+        {
+          'tcbuild, host network': median(ours),
+        },
+      );
     }
   } finally {
     await overlay.remove();
@@ -41,7 +46,11 @@ export async function run(args: string[]): Promise<void> {
   }
 }
 
-async function tcbuildLatencies(overlay: Awaited<ReturnType<typeof makeOverlay>>, runs: number, network: NetworkMode): Promise<number[]> {
+async function tcbuildLatencies(
+  overlay: Awaited<ReturnType<typeof makeOverlay>>,
+  runs: number,
+  network: NetworkMode,
+): Promise<number[]> {
   const once = () =>
     runContainer({
       rootfs: overlay.rootfs,
@@ -60,7 +69,12 @@ async function tcbuildLatencies(overlay: Awaited<ReturnType<typeof makeOverlay>>
 }
 
 /** Per-run milliseconds, measured by a shell loop around the peer's `run`; undefined when not installed. */
-async function peerLatencies(peer: 'crun' | 'runc', rootfs: string, bundles: string, runs: number): Promise<number[] | undefined> {
+async function peerLatencies(
+  peer: 'crun' | 'runc',
+  rootfs: string,
+  bundles: string,
+  runs: number,
+): Promise<number[] | undefined> {
   if (spawnSync('which', [peer]).status !== 0) return undefined;
   const bundle = join(bundles, peer);
   execFileSync('mkdir', ['-p', bundle]);
@@ -77,11 +91,16 @@ async function peerLatencies(peer: 'crun' | 'runc', rootfs: string, bundles: str
   const command = peer === 'crun' ? 'crun --cgroup-manager=disabled' : 'runc';
   const loop = `for i in $(seq ${runs + 1}); do s=$(date +%s%N); ${command} run --bundle ${bundle} bench-$$-$i >/dev/null || exit 1; e=$(date +%s%N); echo $((e-s)); done`;
   const script = peer === 'crun' ? `umount /sys/fs/cgroup/unified 2>/dev/null; ${loop}` : loop;
-  const argv = peer === 'crun' ? ['unshare', '-m', '--propagation', 'private', 'sh', '-c', script] : ['sh', '-c', script];
+  const argv =
+    peer === 'crun' ? ['unshare', '-m', '--propagation', 'private', 'sh', '-c', script] : ['sh', '-c', script];
   const result = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8' });
   if (result.status !== 0) {
     process.stderr.write(`${peer} failed: ${result.stderr.trim()}\n`);
     return undefined;
   }
-  return result.stdout.trim().split('\n').slice(1).map((ns) => Number(ns) / 1e6);
+  return result.stdout
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((ns) => Number(ns) / 1e6);
 }

@@ -25,14 +25,21 @@ async function fuzzOne(request: ChildRequest): Promise<void> {
   const engine = new Engine(request);
   const send = (message: ChildMessage) => new Promise<void>((resolve) => process.send!(message, () => resolve()));
   const finish = async (finding: Finding | undefined) => {
-    await send({ kind: 'done', stats: engine.stats, ...(finding ? { finding: { input: finding.input.toString('base64'), error: finding.error } } : {}) });
+    await send({
+      kind: 'done',
+      stats: engine.stats,
+      ...(finding ? { finding: { input: finding.input.toString('base64'), error: finding.error } } : {}),
+    });
     process.disconnect();
     process.exit(0);
   };
   // A failure outside the awaited call (a stray stream error, a late rejection) is still a finding.
   const stray = (err: unknown) => {
     const input = existsSync(request.currentFile) ? readFileSync(request.currentFile) : Buffer.alloc(0);
-    void finish({ input, error: `${engine.stats.runs === 0 ? 'before the first input' : 'outside the fuzz call'}: ${describe(err)}` });
+    void finish({
+      input,
+      error: `${engine.stats.runs === 0 ? 'before the first input' : 'outside the fuzz call'}: ${describe(err)}`,
+    });
   };
   process.on('uncaughtException', stray);
   process.on('unhandledRejection', stray);

@@ -10,7 +10,7 @@ import { REPO } from './target.js';
  */
 export class BlockCoverage {
   private readonly session = new Session();
-  private readonly covered = pathToFileURL(REPO).href + '/';
+  private readonly covered = `${pathToFileURL(REPO).href}/`;
   private readonly excluded = pathToFileURL(`${REPO}/dist/fuzz/`).href;
   private readonly included = new Map<string, boolean>();
   private readonly blocks = new Map<string, Range[]>();
@@ -94,7 +94,11 @@ interface ScriptCoverage {
 function innermost(ranges: Range[], block: Range): Range {
   let best = ranges[0]!;
   for (const range of ranges) {
-    if (range.startOffset <= block.startOffset && block.endOffset <= range.endOffset && range.endOffset - range.startOffset <= best.endOffset - best.startOffset) {
+    if (
+      range.startOffset <= block.startOffset &&
+      block.endOffset <= range.endOffset &&
+      range.endOffset - range.startOffset <= best.endOffset - best.startOffset
+    ) {
       best = range;
     }
   }

@@ -114,7 +114,9 @@ export class Engine {
     const dir = this.options.corpusDir;
     if (dir === undefined) return [];
     mkdirSync(dir, { recursive: true });
-    return readdirSync(dir).sort().map((name) => readFileSync(join(dir, name)));
+    return readdirSync(dir)
+      .sort()
+      .map((name) => readFileSync(join(dir, name)));
   }
 
   private save(input: Buffer): void {

@@ -54,7 +54,8 @@ function targetNames(): string[] {
 function moduleOf(target: string): string {
   if (target.endsWith('.js')) return resolve(target);
   const module = join(TARGETS_DIR, `${target}.js`);
-  if (!existsSync(module)) throw new UsageError(`no fuzz target "${target}": the targets are ${targetNames().join(', ')}`);
+  if (!existsSync(module))
+    throw new UsageError(`no fuzz target "${target}": the targets are ${targetNames().join(', ')}`);
   return module;
 }
 
@@ -74,7 +75,10 @@ function runTarget(name: string, module: string, options: RunnerOptions): Promis
     ...(options.keepCorpus ? { corpusDir: join(dir, 'corpus') } : {}),
   };
   const started = Date.now();
-  const child = fork(CHILD, [], { execArgv: ['--max-old-space-size=4096'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(CHILD, [], {
+    execArgv: ['--max-old-space-size=4096'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   let stats: EngineStats = { runs: 0, corpus: 0, features: 0 };
   let finding: TargetResult['finding'];
   let lastHeard = Date.now();
@@ -105,12 +109,14 @@ function runTarget(name: string, module: string, options: RunnerOptions): Promis
     child.on('message', (message: ChildMessage) => {
       lastHeard = Date.now();
       stats = message.stats;
-      if (message.kind === 'done' && message.finding) record('crash', message.finding.error, Buffer.from(message.finding.input, 'base64'));
+      if (message.kind === 'done' && message.finding)
+        record('crash', message.finding.error, Buffer.from(message.finding.input, 'base64'));
     });
     child.on('error', reject);
     child.on('exit', (code, signal) => {
       clearInterval(watch);
-      if (code !== 0 && !finding) record('crash', `the target process died (${signal ?? `exit code ${code}`})`, current());
+      if (code !== 0 && !finding)
+        record('crash', `the target process died (${signal ?? `exit code ${code}`})`, current());
       rmSync(scratch, { recursive: true, force: true });
       resolvePromise({ stats, seconds: (Date.now() - started) / 1000, ...(finding ? { finding } : {}) });
     });
@@ -180,7 +186,8 @@ async function main(argv: string[]): Promise<number> {
     if (names.length !== 1) throw new UsageError('--replay takes exactly one TARGET');
     return (await replay(values.replay, moduleOf(names[0]!))) ? 0 : 1;
   }
-  if (values.smoke && values.time !== undefined) throw new UsageError('--smoke runs a fixed number of inputs: it takes no --time');
+  if (values.smoke && values.time !== undefined)
+    throw new UsageError('--smoke runs a fixed number of inputs: it takes no --time');
   const runs = integer(values.runs, '--runs') ?? (values.smoke ? SMOKE_RUNS : undefined);
   const options: RunnerOptions = {
     ...(runs !== undefined ? { runs } : {}),
@@ -192,7 +199,9 @@ async function main(argv: string[]): Promise<number> {
     keepCorpus: !values.smoke,
   };
   const modules = names.map((name) => [name, basename(name, '.js'), moduleOf(name)] as const);
-  console.log(`fuzzing ${modules.length} target(s), seed ${options.seed}, ${values.smoke ? `${runs} runs each` : `${options.seconds} s each`}`);
+  console.log(
+    `fuzzing ${modules.length} target(s), seed ${options.seed}, ${values.smoke ? `${runs} runs each` : `${options.seconds} s each`}`,
+  );
   let failed = 0;
   for (const [given, name, module] of modules) {
     const { stats, seconds, finding } = await runTarget(name, module, options);
@@ -202,20 +211,30 @@ async function main(argv: string[]): Promise<number> {
       continue;
     }
     failed++;
-    console.log(`${line}  FINDING (${finding.kind})\n${indent(finding.error)}\n  input: ${finding.file}\n  replay: npm run fuzz -- --replay ${finding.file} ${given}`);
+    console.log(
+      `${line}  FINDING (${finding.kind})\n${indent(finding.error)}\n  input: ${finding.file}\n  replay: npm run fuzz -- --replay ${finding.file} ${given}`,
+    );
   }
   console.log(failed === 0 ? 'no findings' : `${failed} target(s) with findings`);
   return failed === 0 ? 0 : 1;
 }
 
 function indent(text: string): string {
-  return text.split('\n').slice(0, 12).map((l) => `  ${l}`).join('\n');
+  return text
+    .split('\n')
+    .slice(0, 12)
+    .map((l) => `  ${l}`)
+    .join('\n');
 }
 
 main(process.argv.slice(2)).then(
   (code) => (process.exitCode = code),
   (err: unknown) => {
-    console.error(err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') ? `${(err as Error).message}\n\n${USAGE}` : describe(err));
+    console.error(
+      err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+        ? `${(err as Error).message}\n\n${USAGE}`
+        : describe(err),
+    );
     process.exitCode = 2;
   },
 );

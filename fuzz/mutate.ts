@@ -68,29 +68,37 @@ export class Mutator {
         return this.nudgeDigit(data);
       case 4: // insert random bytes
         return insert(data, at(1), Buffer.from(Array.from({ length: 1 + r.below(8) }, () => r.below(256))));
-      case 5: { // delete a range
+      case 5: {
+        // delete a range
         const start = at();
-        return Buffer.concat([data.subarray(0, start), data.subarray(start + 1 + r.below(Math.min(64, data.length - start)))]);
+        return Buffer.concat([
+          data.subarray(0, start),
+          data.subarray(start + 1 + r.below(Math.min(64, data.length - start))),
+        ]);
       }
-      case 6: { // duplicate a range
+      case 6: {
+        // duplicate a range
         const start = at();
         const chunk = data.subarray(start, start + 1 + r.below(64));
         return insert(data, at(1), Buffer.from(chunk));
       }
-      case 7: { // splice with another input
+      case 7: {
+        // splice with another input
         const donor = other();
         if (donor.length === 0) return data;
         const from = r.below(donor.length);
         return Buffer.concat([data.subarray(0, at(1)), donor.subarray(from, from + 1 + r.below(donor.length - from))]);
       }
-      case 8: { // insert a piece of another input
+      case 8: {
+        // insert a piece of another input
         const donor = other();
         const from = r.below(donor.length + 1);
         return insert(data, at(1), donor.subarray(from, from + r.below(256)));
       }
       case 9: // insert a token
         return insert(data, at(1), r.pick(this.tokens));
-      default: { // overwrite with a token
+      default: {
+        // overwrite with a token
         const token = r.pick(this.tokens);
         const start = at();
         return Buffer.concat([data.subarray(0, start), token, data.subarray(start + token.length)]);

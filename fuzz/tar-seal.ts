@@ -1,4 +1,11 @@
-import { BLOCK_SIZE, META_TYPEFLAGS, decodeHeaderBlock, isZeroBlock, paddingFor, writeChecksum } from '../src/snapshot/tar-format.js';
+import {
+  BLOCK_SIZE,
+  META_TYPEFLAGS,
+  decodeHeaderBlock,
+  isZeroBlock,
+  paddingFor,
+  writeChecksum,
+} from '../src/snapshot/tar-format.js';
 
 /**
  * A copy of `data` with every tar header's checksum made right, walking the archive as the

@@ -120,7 +120,9 @@ export async function listCases(filter: string[] = []): Promise<Case[]> {
     const dir = join(CASES_DIR, name);
     const meta = JSON.parse(await readFile(join(dir, 'meta.json'), 'utf8')) as CaseMeta;
     const expectedPath = join(dir, 'expected.json');
-    const expected = existsSync(expectedPath) ? (JSON.parse(await readFile(expectedPath, 'utf8')) as Expected) : undefined;
+    const expected = existsSync(expectedPath)
+      ? (JSON.parse(await readFile(expectedPath, 'utf8')) as Expected)
+      : undefined;
     cases.push({ name, dir, meta, ...(expected ? { expected } : {}) });
   }
   return cases;
@@ -130,7 +132,10 @@ export async function listCases(filter: string[] = []): Promise<Case[]> {
  * Copies a case into a fresh work dir (git keeps neither modes other than 644/755 nor empty dirs):
  * WORK/Dockerfile (+ its .dockerignore), WORK/context/, secrets and named contexts.
  */
-export async function prepareCase(c: Case, workParent: string): Promise<{ work: string; dockerfile: string; context: string }> {
+export async function prepareCase(
+  c: Case,
+  workParent: string,
+): Promise<{ work: string; dockerfile: string; context: string }> {
   const work = await mkdtemp(join(workParent, `${c.name}-`));
   await cp(c.dir, work, { recursive: true, verbatimSymlinks: true });
   const context = join(work, 'context');
@@ -148,8 +153,10 @@ export function buildFlags(c: Case, work: string, base: string): string[] {
   const flags = ['--build-arg', `BASE=${base}`];
   for (const [k, v] of Object.entries(c.meta.buildArgs ?? {})) flags.push('--build-arg', `${k}=${v}`);
   if (c.meta.target) flags.push('--target', c.meta.target);
-  for (const [id, src] of Object.entries(c.meta.secrets ?? {})) flags.push('--secret', `id=${id},src=${join(work, src)}`);
-  for (const [name, dir] of Object.entries(c.meta.buildContexts ?? {})) flags.push('--build-context', `${name}=${join(work, dir)}`);
+  for (const [id, src] of Object.entries(c.meta.secrets ?? {}))
+    flags.push('--secret', `id=${id},src=${join(work, src)}`);
+  for (const [name, dir] of Object.entries(c.meta.buildContexts ?? {}))
+    flags.push('--build-context', `${name}=${join(work, dir)}`);
   return flags;
 }
 
@@ -187,7 +194,12 @@ function isText(buf: Buffer): boolean {
   return Buffer.from(s, 'utf8').equals(buf);
 }
 
-function fileEntry(mode: number, uid: number, gid: number, h: { sha256: string; size: number; text?: string }): FileEntry {
+function fileEntry(
+  mode: number,
+  uid: number,
+  gid: number,
+  h: { sha256: string; size: number; text?: string },
+): FileEntry {
   return {
     type: 'file',
     mode: octal(mode),
@@ -238,13 +250,20 @@ export async function applyLayer(tree: Tree, tar: Readable): Promise<void> {
               break;
             case 'link': {
               const target = tree.get(normPath(header.linkname ?? ''));
-              entry = target ? { ...target } : { type: 'file', mode: octal(mode), uid, gid, target: `hardlink to missing ${header.linkname}` };
+              entry = target
+                ? { ...target }
+                : { type: 'file', mode: octal(mode), uid, gid, target: `hardlink to missing ${header.linkname}` };
               break;
             }
             case 'character-device':
             case 'block-device':
             case 'fifo':
-              entry = { type: header.type === 'fifo' ? 'fifo' : header.type === 'character-device' ? 'char' : 'block', mode: octal(mode), uid, gid };
+              entry = {
+                type: header.type === 'fifo' ? 'fifo' : header.type === 'character-device' ? 'char' : 'block',
+                mode: octal(mode),
+                uid,
+                gid,
+              };
               break;
             default:
               break;
@@ -272,7 +291,9 @@ export async function applyLayer(tree: Tree, tar: Readable): Promise<void> {
 /** tar-stream decodes PAX values as UTF-8: exact for the bytes below 0x80 that file capabilities use. */
 function paxXattrs(pax: Record<string, string> | undefined): Record<string, string> | undefined {
   const prefix = 'SCHILY.xattr.';
-  const found = Object.entries(pax ?? {}).filter(([k]) => k.startsWith(prefix)).sort(([a], [b]) => (a < b ? -1 : 1));
+  const found = Object.entries(pax ?? {})
+    .filter(([k]) => k.startsWith(prefix))
+    .sort(([a], [b]) => (a < b ? -1 : 1));
   if (!found.length) return undefined;
   return Object.fromEntries(found.map(([k, v]) => [k.slice(prefix.length), Buffer.from(v, 'utf8').toString('hex')]));
 }
@@ -300,8 +321,19 @@ interface RawConfig {
 
 /** The config fields BuildKit writes; null, "" and absent are the same thing. */
 const CONFIG_FIELDS = [
-  'User', 'ExposedPorts', 'Env', 'Entrypoint', 'Cmd', 'Volumes', 'WorkingDir', 'Labels', 'StopSignal',
-  'Healthcheck', 'Shell', 'OnBuild', 'ArgsEscaped',
+  'User',
+  'ExposedPorts',
+  'Env',
+  'Entrypoint',
+  'Cmd',
+  'Volumes',
+  'WorkingDir',
+  'Labels',
+  'StopSignal',
+  'Healthcheck',
+  'Shell',
+  'OnBuild',
+  'ArgsEscaped',
 ];
 
 export function summarizeConfig(raw: RawConfig): ConfigSummary {
@@ -315,7 +347,10 @@ export function summarizeConfig(raw: RawConfig): ConfigSummary {
     architecture: raw.architecture,
     os: raw.os,
     config,
-    history: (raw.history ?? []).map((h) => ({ created_by: h.created_by ?? '', ...(h.empty_layer ? { empty_layer: true as const } : {}) })),
+    history: (raw.history ?? []).map((h) => ({
+      created_by: h.created_by ?? '',
+      ...(h.empty_layer ? { empty_layer: true as const } : {}),
+    })),
     layers: raw.rootfs?.diff_ids?.length ?? 0,
   };
 }
@@ -339,8 +374,14 @@ async function resultFrom(raw: RawConfig, layers: (() => Promise<Readable>)[]): 
 
 /** The result of a tcbuild build: read from the store root's OCI layout. */
 export async function tcbuildResult(root: string, image: string): Promise<Expected> {
-  const { stdout } = await execFileP(TCBUILD, ['inspect', image], { env: { ...process.env, TCBUILD_ROOT: root }, maxBuffer: 64 << 20 });
-  const info = JSON.parse(stdout) as { manifest: { layers: { digest: string; mediaType: string }[] }; config: RawConfig };
+  const { stdout } = await execFileP(TCBUILD, ['inspect', image], {
+    env: { ...process.env, TCBUILD_ROOT: root },
+    maxBuffer: 64 << 20,
+  });
+  const info = JSON.parse(stdout) as {
+    manifest: { layers: { digest: string; mediaType: string }[] };
+    config: RawConfig;
+  };
   const layers = info.manifest.layers.map((l) => async () => {
     const file = join(root, 'blobs', 'sha256', l.digest.slice('sha256:'.length));
     const raw = createReadStream(file);
@@ -357,9 +398,15 @@ export async function dockerResult(docker: Docker, image: string, scratch: strin
   try {
     await execFileP(docker.bin, ['save', '-o', join(dir, 'image.tar'), image], { env: docker.env });
     await execFileP('tar', ['-xf', join(dir, 'image.tar'), '-C', dir]);
-    const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as { Config: string; Layers: string[] }[];
+    const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as {
+      Config: string;
+      Layers: string[];
+    }[];
     const raw = JSON.parse(await readFile(join(dir, manifest[0]!.Config), 'utf8')) as RawConfig;
-    return await resultFrom(raw, manifest[0]!.Layers.map((l) => async () => createReadStream(join(dir, l))));
+    return await resultFrom(
+      raw,
+      manifest[0]!.Layers.map((l) => async () => createReadStream(join(dir, l))),
+    );
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -384,7 +431,11 @@ export function expectedForTcbuild(c: Case, expected: Expected): Expected {
 /** JSON with object keys sorted: key order carries no meaning in a config. */
 function canon(v: unknown): string {
   return JSON.stringify(v, (_k, x: unknown) =>
-    x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : x,
+    x && typeof x === 'object' && !Array.isArray(x)
+      ? Object.fromEntries(
+          Object.entries(x as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+        )
+      : x,
   );
 }
 
@@ -394,7 +445,8 @@ export function compareResults(expected: Expected, actual: Expected): string[] {
   const e = expected.config;
   const a = actual.config;
   for (const k of ['architecture', 'os', 'layers'] as const) {
-    if (JSON.stringify(e[k]) !== JSON.stringify(a[k])) diffs.push(`config ${k}: expected ${JSON.stringify(e[k])}, got ${JSON.stringify(a[k])}`);
+    if (JSON.stringify(e[k]) !== JSON.stringify(a[k]))
+      diffs.push(`config ${k}: expected ${JSON.stringify(e[k])}, got ${JSON.stringify(a[k])}`);
   }
   for (const k of new Set([...Object.keys(e.config), ...Object.keys(a.config)])) {
     if (canon(e.config[k]) !== canon(a.config[k])) {
@@ -410,7 +462,10 @@ export function compareResults(expected: Expected, actual: Expected): string[] {
   for (const p of [...new Set([...Object.keys(expected.files), ...Object.keys(actual.files)])].sort()) {
     const x = expected.files[p];
     const y = actual.files[p];
-    if (JSON.stringify(x) !== JSON.stringify(y)) diffs.push(`/${p}: expected ${JSON.stringify(x) ?? 'unchanged from base'}, got ${JSON.stringify(y) ?? 'unchanged from base'}`);
+    if (JSON.stringify(x) !== JSON.stringify(y))
+      diffs.push(
+        `/${p}: expected ${JSON.stringify(x) ?? 'unchanged from base'}, got ${JSON.stringify(y) ?? 'unchanged from base'}`,
+      );
   }
   return diffs;
 }
@@ -425,7 +480,12 @@ export interface BuildRun {
   ms: number;
 }
 
-export function runCommand(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env, cwd?: string): Promise<BuildRun> {
+export function runCommand(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+  cwd?: string,
+): Promise<BuildRun> {
   const start = Date.now();
   return new Promise((resolvePromise, reject) => {
     const child = spawn(cmd, args, { env, cwd: cwd ?? REPO, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -439,7 +499,13 @@ export function runCommand(cmd: string, args: string[], env: NodeJS.ProcessEnv =
 }
 
 /** Builds a case with bin/tcbuild into `root`, as `image`. */
-export async function tcbuildBuild(c: Case, root: string, image: string, base: string, workParent: string): Promise<{ run: BuildRun; result?: Expected }> {
+export async function tcbuildBuild(
+  c: Case,
+  root: string,
+  image: string,
+  base: string,
+  workParent: string,
+): Promise<{ run: BuildRun; result?: Expected }> {
   const { work, dockerfile, context } = await prepareCase(c, workParent);
   try {
     const args = ['build', '--progress', 'plain', '-f', dockerfile, '-t', image, ...buildFlags(c, work, base), context];
@@ -459,10 +525,28 @@ export interface Docker {
 }
 
 /** Builds a case with `docker build` (BuildKit) as `image`. */
-export async function dockerBuild(docker: Docker, c: Case, image: string, base: string, workParent: string): Promise<{ run: BuildRun; result?: Expected }> {
+export async function dockerBuild(
+  docker: Docker,
+  c: Case,
+  image: string,
+  base: string,
+  workParent: string,
+): Promise<{ run: BuildRun; result?: Expected }> {
   const { work, dockerfile, context } = await prepareCase(c, workParent);
   try {
-    const args = ['build', '--network', 'host', '--progress', 'plain', '-f', dockerfile, '-t', image, ...buildFlags(c, work, base), context];
+    const args = [
+      'build',
+      '--network',
+      'host',
+      '--progress',
+      'plain',
+      '-f',
+      dockerfile,
+      '-t',
+      image,
+      ...buildFlags(c, work, base),
+      context,
+    ];
     let run = await runCommand(docker.bin, args, docker.env);
     if (run.code === 0 && c.meta.buildTwice) run = await runCommand(docker.bin, args, docker.env);
     if (run.code !== 0) return { run };
@@ -492,8 +576,19 @@ export async function startDocker(): Promise<Docker> {
     const log = await import('node:fs').then((fs) => fs.openSync(join(PEERS_WORK, 'dockerd.log'), 'a'));
     const child = spawn(
       '/usr/sbin/dockerd',
-      ['--iptables=false', '--ip6tables=false', '--bridge=none', '--data-root', join(PEERS_WORK, 'data'), '--exec-root', join(PEERS_WORK, 'exec'),
-        '--pidfile', join(PEERS_WORK, 'dockerd.pid'), '-H', host],
+      [
+        '--iptables=false',
+        '--ip6tables=false',
+        '--bridge=none',
+        '--data-root',
+        join(PEERS_WORK, 'data'),
+        '--exec-root',
+        join(PEERS_WORK, 'exec'),
+        '--pidfile',
+        join(PEERS_WORK, 'dockerd.pid'),
+        '-H',
+        host,
+      ],
       { detached: true, stdio: ['ignore', log, log] },
     );
     child.unref();
@@ -501,7 +596,8 @@ export async function startDocker(): Promise<Docker> {
       if ((await runCommand(bin, ['version'], env)).code === 0) break;
       await new Promise((r) => setTimeout(r, 200));
     }
-    if ((await runCommand(bin, ['version'], env)).code !== 0) throw new Error(`dockerd did not start; see ${join(PEERS_WORK, 'dockerd.log')}`);
+    if ((await runCommand(bin, ['version'], env)).code !== 0)
+      throw new Error(`dockerd did not start; see ${join(PEERS_WORK, 'dockerd.log')}`);
   }
   return { bin, env };
 }
@@ -527,7 +623,10 @@ async function main(argv: string[]): Promise<number> {
   try {
     const dockerBase = await pushFixture(`${registry.host}/busybox:latest`);
     if (withTcbuild) await loadFixture('busybox:latest', root);
-    if (docker) process.stdout.write(`docker: ${(await runCommand(docker.bin, ['version', '--format', '{{.Server.Version}}'], docker.env)).stdout.trim()}; base ${dockerBase}\n`);
+    if (docker)
+      process.stdout.write(
+        `docker: ${(await runCommand(docker.bin, ['version', '--format', '{{.Server.Version}}'], docker.env)).stdout.trim()}; base ${dockerBase}\n`,
+      );
     for (const c of cases) {
       const lines: string[] = [];
       let status = 'ok';
@@ -557,7 +656,11 @@ async function main(argv: string[]): Promise<number> {
       }
       if (withTcbuild) {
         const t = await tcbuildBuild(c, root, `tcbuild-conformance/${c.name}:latest`, 'busybox:latest', scratch);
-        const reference = dockerRes ? expectedForTcbuild(c, dockerRes) : c.expected ? expectedForTcbuild(c, c.expected) : undefined;
+        const reference = dockerRes
+          ? expectedForTcbuild(c, dockerRes)
+          : c.expected
+            ? expectedForTcbuild(c, c.expected)
+            : undefined;
         if (t.result && !reference && draftDocs && c.meta.source === 'buildkit-docs') {
           await writeFile(join(c.dir, 'expected.json'), `${JSON.stringify(t.result, null, 2)}\n`);
           lines.push('DRAFT expected.json written from tcbuild: check it against the BuildKit documentation');
@@ -572,14 +675,19 @@ async function main(argv: string[]): Promise<number> {
           const diffs = compareResults(reference, t.result);
           if (diffs.length) {
             status = status === 'FAIL' ? status : c.meta.todo ? 'todo' : 'FAIL';
-            lines.push(`tcbuild differs from ${dockerRes ? 'docker build' : 'expected.json (BuildKit docs)'}:`, ...diffs.map((d) => `  ${d}`));
+            lines.push(
+              `tcbuild differs from ${dockerRes ? 'docker build' : 'expected.json (BuildKit docs)'}:`,
+              ...diffs.map((d) => `  ${d}`),
+            );
           } else if (c.meta.todo) {
             lines.push('tcbuild now agrees: drop "todo" from meta.json');
           }
         }
       }
       if (status === 'FAIL') failures++;
-      process.stdout.write(`${status.padEnd(4)} ${c.name} [${c.meta.source}]\n${lines.map((l) => `     ${l}\n`).join('')}`);
+      process.stdout.write(
+        `${status.padEnd(4)} ${c.name} [${c.meta.source}]\n${lines.map((l) => `     ${l}\n`).join('')}`,
+      );
     }
   } finally {
     await registry.stop();

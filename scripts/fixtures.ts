@@ -41,11 +41,16 @@ nogroup:x:65534:
 `;
 
 function debFor(arch: string): string {
-  const existing = existsSync(DEB_DIR) ? readdirSync(DEB_DIR).find((f) => f.startsWith('busybox-static_') && f.endsWith(`_${arch}.deb`)) : undefined;
+  const existing = existsSync(DEB_DIR)
+    ? readdirSync(DEB_DIR).find((f) => f.startsWith('busybox-static_') && f.endsWith(`_${arch}.deb`))
+    : undefined;
   if (existing) return join(DEB_DIR, existing);
   mkdirSync(DEB_DIR, { recursive: true });
   try {
-    execFileSync('apt-get', ['download', `busybox-static:${arch}`], { cwd: DEB_DIR, stdio: ['ignore', 'ignore', 'pipe'] });
+    execFileSync('apt-get', ['download', `busybox-static:${arch}`], {
+      cwd: DEB_DIR,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
   } catch (err) {
     throw new Error(
       `could not download busybox-static:${arch} with apt-get (${(err as { stderr?: Buffer }).stderr?.toString().trim() ?? err}); run scripts/install-system-deps.sh first (it adds the arm64 architecture and runs apt-get update)`,
@@ -106,7 +111,9 @@ export async function buildFixtureLayout(): Promise<{ layout: OciLayout; index: 
       rootfs: { type: 'layers', diff_ids: [layer.diffId] },
       history: [{ created, created_by: `tcbuild fixtures: busybox-static ${version} (Debian)` }],
     };
-    manifests.push((await writeImage(layout, config, [{ descriptor: layer.descriptor, diffId: layer.diffId }])).manifest);
+    manifests.push(
+      (await writeImage(layout, config, [{ descriptor: layer.descriptor, diffId: layer.diffId }])).manifest,
+    );
   }
   const descriptor = await writeIndex(layout, manifests);
   await layout.tag('busybox', descriptor, 'latest');

@@ -27,7 +27,9 @@ export function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** "cannot write PATH: no such file or directory" — an fs error named by the file the user asked for, not a temp file. */
+/**
+ * "cannot write PATH: no such file or directory" — an fs error named by the file the user asked for, not a temp file.
+ */
 export function cannotWrite(path: string, err: unknown): TcbuildError {
   return err instanceof TcbuildError ? err : new TcbuildError(`cannot write ${path}: ${reasonOf(err)}`, { cause: err });
 }

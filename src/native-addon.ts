@@ -11,9 +11,12 @@ export function nativeAddon<T>(): T {
   try {
     loaded ??= createRequire(import.meta.url)('../../build/Release/tcbuild_native.node');
   } catch (err) {
-    throw new TcbuildError(`the native addon is missing or broken (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`, {
-      hint: 'build it with `npm ci` or `npm run build` (needs g++, make and python3)',
-    });
+    throw new TcbuildError(
+      `the native addon is missing or broken (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`,
+      {
+        hint: 'build it with `npm ci` or `npm run build` (needs g++, make and python3)',
+      },
+    );
   }
   return loaded as T;
 }

@@ -66,12 +66,18 @@ async function makePrivate(root: string): Promise<void> {
       if (!isErrno(err, 'EEXIST')) throw err;
     });
     const st = await stat(dir);
-    if (!st.isDirectory()) throw new TcbuildError(`the tcbuild store ${root} holds ${dir}, which is not a directory`, { hint: 'remove it, or set TCBUILD_ROOT to another store' });
+    if (!st.isDirectory())
+      throw new TcbuildError(`the tcbuild store ${root} holds ${dir}, which is not a directory`, {
+        hint: 'remove it, or set TCBUILD_ROOT to another store',
+      });
     if ((st.mode & 0o777) === PRIVATE) continue;
     await chmod(dir, PRIVATE).catch((err: unknown) => {
-      throw new TcbuildError(`cannot make ${dir} of the tcbuild store private (mode ${(st.mode & 0o777).toString(8)}): ${messageOf(err)}`, {
-        hint: `it belongs to uid ${st.uid}: run tcbuild as that user, or set TCBUILD_ROOT to a store of your own`,
-      });
+      throw new TcbuildError(
+        `cannot make ${dir} of the tcbuild store private (mode ${(st.mode & 0o777).toString(8)}): ${messageOf(err)}`,
+        {
+          hint: `it belongs to uid ${st.uid}: run tcbuild as that user, or set TCBUILD_ROOT to a store of your own`,
+        },
+      );
     });
   }
 }

@@ -26,7 +26,7 @@ async function through(transform: NodeJS.ReadWriteStream, input: Buffer[]): Prom
     new Writable({
       write(chunk: Buffer, _encoding, done) {
         size += chunk.length;
-        if (size > OUTPUT_CAP) return done(new InvalidInputError('decompressed past the fuzzer\'s cap'));
+        if (size > OUTPUT_CAP) return done(new InvalidInputError("decompressed past the fuzzer's cap"));
         output.push(chunk);
         done();
       },
@@ -46,7 +46,8 @@ async function compress(format: 'gzip' | 'zstd', data: Buffer): Promise<Buffer> 
  * give it back unchanged. The first byte picks the format.
  */
 export const target: FuzzTarget = {
-  description: 'decompressors gzip/zstd/bzip2/xz (src/snapshot/compression.ts, native codecs) in any chunking; gzip/zstd round trips',
+  description:
+    'decompressors gzip/zstd/bzip2/xz (src/snapshot/compression.ts, native codecs) in any chunking; gzip/zstd round trips',
   async fuzz(data) {
     const mode = data[0] ?? 0;
     const format = FORMATS[mode % FORMATS.length]!;
@@ -54,14 +55,18 @@ export const target: FuzzTarget = {
     const payload = data.subarray(2);
     if (mode & ROUND_TRIP && (format === 'gzip' || format === 'zstd')) {
       const back = await through(createDecompressor(format)!, chunks(await compress(format, payload), chunkSize));
-      if (!back.equals(payload)) throw new PropertyViolation(`${format} gave back ${back.length} bytes for ${payload.length}, not the same`);
+      if (!back.equals(payload))
+        throw new PropertyViolation(`${format} gave back ${back.length} bytes for ${payload.length}, not the same`);
       return;
     }
     await through(createDecompressor(format)!, chunks(payload, chunkSize));
   },
   seeds: async () => {
     const tar = filesUnder('test/conformance/dockerfiles/add-tar-compressions', (name) => name === 't.tar')[0]!;
-    const packed = filesUnder('test/conformance/dockerfiles/add-tar-compressions', (name) => name === 't.tar.bz2' || name === 't.tar.xz');
+    const packed = filesUnder(
+      'test/conformance/dockerfiles/add-tar-compressions',
+      (name) => name === 't.tar.bz2' || name === 't.tar.xz',
+    );
     const text = Buffer.from('hello hello hello, tcbuild\n'.repeat(20));
     const seed = (mode: number, chunk: number, body: Buffer) => Buffer.concat([Buffer.from([mode, chunk]), body]);
     return [
@@ -80,5 +85,6 @@ export const target: FuzzTarget = {
   dictionary: ['\x1f\x8b\x08', '\x28\xb5\x2f\xfd', 'BZh9', '1AY&SY', '\xfd7zXZ\x00', 'YZ', '\0\0\0\0'],
   maxLength: 16384,
   // Node's zlib refuses a bad gzip stream with its own error codes.
-  expected: (err) => typeof (err as { code?: unknown }).code === 'string' && (err as { code: string }).code.startsWith('Z_'),
+  expected: (err) =>
+    typeof (err as { code?: unknown }).code === 'string' && (err as { code: string }).code.startsWith('Z_'),
 };

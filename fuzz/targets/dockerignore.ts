@@ -23,7 +23,8 @@ function literalOf(pattern: string): string | undefined {
  * wildcards must match its own literal text (as moby/patternmatcher does).
  */
 export const target: FuzzTarget = {
-  description: '.dockerignore and COPY patterns (src/frontend/dockerignore.ts, patterns.ts, glob.ts): parse, compile, match',
+  description:
+    '.dockerignore and COPY patterns (src/frontend/dockerignore.ts, patterns.ts, glob.ts): parse, compile, match',
   fuzz(data) {
     const text = data.toString('utf8');
     const split = text.indexOf('\0');
@@ -40,13 +41,23 @@ export const target: FuzzTarget = {
     for (const pattern of patterns) {
       // The matcher trims each pattern again, as moby/patternmatcher does (so `/ a` ignores `a`).
       const literal = pattern.startsWith('!') ? undefined : literalOf(posix.normalize(pattern.trim()));
-      if (literal === undefined || literal === '' || literal === '.' || literal.startsWith('../') || literal === '..') continue;
-      if (!new PatternMatcher([pattern]).matches(literal)) throw new PropertyViolation(`pattern ${JSON.stringify(pattern)} does not match its literal text ${JSON.stringify(literal)}`);
+      if (literal === undefined || literal === '' || literal === '.' || literal.startsWith('../') || literal === '..')
+        continue;
+      if (!new PatternMatcher([pattern]).matches(literal))
+        throw new PropertyViolation(
+          `pattern ${JSON.stringify(pattern)} does not match its literal text ${JSON.stringify(literal)}`,
+        );
     }
   },
   seeds: () =>
-    filesUnder('test/conformance/dockerfiles', (name) => name === '.dockerignore' || name.endsWith('.dockerignore')).map((file) =>
-      Buffer.concat([file, Buffer.from('\0a.log\nkeep.log\ndocs/README.md\ndeep/y.tmp\nsecret/public\nbuild1/f\nsrc/sub/b.bak')]),
+    filesUnder(
+      'test/conformance/dockerfiles',
+      (name) => name === '.dockerignore' || name.endsWith('.dockerignore'),
+    ).map((file) =>
+      Buffer.concat([
+        file,
+        Buffer.from('\0a.log\nkeep.log\ndocs/README.md\ndeep/y.tmp\nsecret/public\nbuild1/f\nsrc/sub/b.bak'),
+      ]),
     ),
   dictionary: ['*', '**', '**/', '?', '[', ']', '[^', '[a-z]', '\\', '!', '/', '..', '.', '#', '\n', '\r\n', '\0', ' '],
   maxLength: 2048,

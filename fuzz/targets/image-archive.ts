@@ -30,16 +30,35 @@ async function readImage(image: Image): Promise<void> {
 /** A one-layer image in a fresh store, saved as both kinds of archive: the seeds. */
 async function savedImages(): Promise<Buffer[]> {
   const store = new ContentStore(join(scratch, 'store'));
-  const put = async (mediaType: string, value: unknown) => ({ mediaType, ...(await store.writeBuffer(Buffer.from(JSON.stringify(value)))) });
-  const tar = Buffer.concat([encodeEntryHeader(tarEntry({ name: 'a', type: 'file', size: 2 })), Buffer.from('a\n'), Buffer.alloc(510), END_OF_ARCHIVE]);
+  const put = async (mediaType: string, value: unknown) => ({
+    mediaType,
+    ...(await store.writeBuffer(Buffer.from(JSON.stringify(value)))),
+  });
+  const tar = Buffer.concat([
+    encodeEntryHeader(tarEntry({ name: 'a', type: 'file', size: 2 })),
+    Buffer.from('a\n'),
+    Buffer.alloc(510),
+    END_OF_ARCHIVE,
+  ]);
   const layer = { mediaType: MediaType.ociLayerGzip, ...(await store.writeBuffer(gzipSync(tar))) };
-  const config = await put(MediaType.ociConfig, { architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [sha256(tar)] } });
-  const image = new SourceImage(storeSource(store), await put(MediaType.ociManifest, { schemaVersion: 2, mediaType: MediaType.ociManifest, config, layers: [layer] }));
+  const config = await put(MediaType.ociConfig, {
+    architecture: 'amd64',
+    os: 'linux',
+    config: {},
+    rootfs: { type: 'layers', diff_ids: [sha256(tar)] },
+  });
+  const image = new SourceImage(
+    storeSource(store),
+    await put(MediaType.ociManifest, { schemaVersion: 2, mediaType: MediaType.ociManifest, config, layers: [layer] }),
+  );
   const docker = join(scratch, 'docker.tar');
   const oci = join(scratch, 'oci.tar');
   await writeDockerArchive(docker, [{ image, tags: ['app:1'] }]);
   await writeOciArchive(oci, { kind: 'image', image }, 'app:1');
-  return [Buffer.concat([Buffer.from([0]), readFileSync(docker)]), Buffer.concat([Buffer.from([1]), readFileSync(oci)])];
+  return [
+    Buffer.concat([Buffer.from([0]), readFileSync(docker)]),
+    Buffer.concat([Buffer.from([1]), readFileSync(oci)]),
+  ];
 }
 
 /**
@@ -47,7 +66,8 @@ async function savedImages(): Promise<Buffer[]> {
  * oci-archive.ts): the first byte picks docker-archive or oci-archive, the rest is the file.
  */
 export const target: FuzzTarget = {
-  description: 'docker-archive and oci-archive files (src/export/tar-index.ts, docker-archive.ts, oci-archive.ts): index, manifests, blobs',
+  description:
+    'docker-archive and oci-archive files (src/export/tar-index.ts, docker-archive.ts, oci-archive.ts): index, manifests, blobs',
   async fuzz(data) {
     writeFileSync(archive, sealTarHeaders(data.subarray(1)));
     if ((data[0] ?? 0) % 2 === 0) {
@@ -59,6 +79,21 @@ export const target: FuzzTarget = {
     else for (const d of await found.index.manifests()) await readImage(await found.index.image(d));
   },
   seeds: savedImages,
-  dictionary: ['manifest.json', 'index.json', 'oci-layout', 'blobs/sha256/', '"Config"', '"Layers"', '"RepoTags"', '../', '/', 'path=', 'size=', 'linkpath=', '././@LongLink', '\x00'],
+  dictionary: [
+    'manifest.json',
+    'index.json',
+    'oci-layout',
+    'blobs/sha256/',
+    '"Config"',
+    '"Layers"',
+    '"RepoTags"',
+    '../',
+    '/',
+    'path=',
+    'size=',
+    'linkpath=',
+    '././@LongLink',
+    '\x00',
+  ],
   maxLength: 32768,
 };

@@ -48,7 +48,8 @@ const KINDS = ['manifest', 'index', 'config'] as const;
  * yields a platform, a config is the base of a build. The first byte picks the kind.
  */
 export const target: FuzzTarget = {
-  description: 'manifests, indexes and configs (src/image/parse.ts) and their first users: platform choice, a build on a config',
+  description:
+    'manifests, indexes and configs (src/image/parse.ts) and their first users: platform choice, a build on a config',
   async fuzz(data) {
     const kind = KINDS[(data[0] ?? 0) % KINDS.length]!;
     const raw = data.subarray(1);
@@ -64,12 +65,21 @@ export const target: FuzzTarget = {
     }
   },
   seeds: () => {
-    const d = (mediaType: string, data: string, extra: object = {}) => ({ mediaType, digest: sha256(data), size: data.length, ...extra });
+    const d = (mediaType: string, data: string, extra: object = {}) => ({
+      mediaType,
+      digest: sha256(data),
+      size: data.length,
+      ...extra,
+    });
     const manifest = {
       schemaVersion: 2,
       mediaType: MediaType.ociManifest,
       config: d(MediaType.ociConfig, 'config'),
-      layers: [d(MediaType.ociLayerGzip, 'l1'), d(MediaType.ociLayerZstd, 'l2'), d(MediaType.dockerLayerGzip, 'l3', { urls: ['http://x'] })],
+      layers: [
+        d(MediaType.ociLayerGzip, 'l1'),
+        d(MediaType.ociLayerZstd, 'l2'),
+        d(MediaType.dockerLayerGzip, 'l3', { urls: ['http://x'] }),
+      ],
       annotations: { a: 'b' },
     };
     const index = {
@@ -100,15 +110,60 @@ export const target: FuzzTarget = {
         StopSignal: 'SIGTERM',
       },
       rootfs: { type: 'layers', diff_ids: [sha256('l1'), sha256('l2')] },
-      history: [{ created: '2024-01-01T00:00:00Z', created_by: 'a' }, { created_by: 'b', empty_layer: true }, { created_by: 'c' }],
+      history: [
+        { created: '2024-01-01T00:00:00Z', created_by: 'a' },
+        { created_by: 'b', empty_layer: true },
+        { created_by: 'c' },
+      ],
     };
-    return [manifest, index, config].map((doc, i) => Buffer.concat([Buffer.from([i]), Buffer.from(JSON.stringify(doc, null, 1))]));
+    return [manifest, index, config].map((doc, i) =>
+      Buffer.concat([Buffer.from([i]), Buffer.from(JSON.stringify(doc, null, 1))]),
+    );
   },
   dictionary: [
-    '{', '}', '[', ']', '"', ':', ',', 'null', 'true', '0', '-1', '1e309', '"sha256:', '"sha512:', '"mediaType"', '"digest"', '"size"',
-    '"platform"', '"layers"', '"manifests"', '"config"', '"Env"', '"Cmd"', '"Entrypoint"', '"OnBuild"', '"Healthcheck"', '"Shell"',
-    '"User"', '"WorkingDir"', '"Labels"', '"ExposedPorts"', '"Volumes"', '"history"', '"rootfs"', '"diff_ids"', '"empty_layer"',
-    '"created"', '"__proto__"', '"constructor"', '"os"', '"architecture"', '"variant"', '"subject"',
+    '{',
+    '}',
+    '[',
+    ']',
+    '"',
+    ':',
+    ',',
+    'null',
+    'true',
+    '0',
+    '-1',
+    '1e309',
+    '"sha256:',
+    '"sha512:',
+    '"mediaType"',
+    '"digest"',
+    '"size"',
+    '"platform"',
+    '"layers"',
+    '"manifests"',
+    '"config"',
+    '"Env"',
+    '"Cmd"',
+    '"Entrypoint"',
+    '"OnBuild"',
+    '"Healthcheck"',
+    '"Shell"',
+    '"User"',
+    '"WorkingDir"',
+    '"Labels"',
+    '"ExposedPorts"',
+    '"Volumes"',
+    '"history"',
+    '"rootfs"',
+    '"diff_ids"',
+    '"empty_layer"',
+    '"created"',
+    '"__proto__"',
+    '"constructor"',
+    '"os"',
+    '"architecture"',
+    '"variant"',
+    '"subject"',
   ],
   maxLength: 8192,
 };

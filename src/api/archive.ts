@@ -46,8 +46,13 @@ async function spooled<T>(input: Readable, use: (path: string) => Promise<T>): P
   }
 }
 
-/** Loads every image of a docker-archive (a file, or a stream) into the local store under its names, as `docker load`. */
-export async function load(input: string | Readable, opts: ArchiveOptions = {}): Promise<{ names: string[]; digests: string[] }> {
+/**
+ * Loads every image of a docker-archive (a file, or a stream) into the local store under its names, as `docker load`.
+ */
+export async function load(
+  input: string | Readable,
+  opts: ArchiveOptions = {},
+): Promise<{ names: string[]; digests: string[] }> {
   if (typeof input !== 'string') return spooled(input, (path) => load(path, opts));
   const { layout } = await openRoot(opts.root);
   const images: ImageToWrite[] = (await readDockerArchiveImages(input)).map(({ image, tags }) => ({

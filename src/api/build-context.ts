@@ -35,7 +35,8 @@ export async function openBuildContexts(opts: {
   git: GitContext & { keepGitDir: boolean };
 }): Promise<BuildContexts> {
   const unpacked: string[] = [];
-  const release = () => Promise.all(unpacked.map((dir) => rm(dir, { recursive: true, force: true }))).then(() => undefined);
+  const release = () =>
+    Promise.all(unpacked.map((dir) => rm(dir, { recursive: true, force: true }))).then(() => undefined);
   const gitContexts = new Set<string>();
   /** `dockerfile`: where a Dockerfile.dockerignore beside it would be; undefined for named contexts. */
   const open = async (
@@ -87,7 +88,9 @@ async function contextDirectory(path: string, tmpDir: string, unpacked: string[]
   const st = await stat(abs).catch(() => undefined);
   if (st?.isDirectory()) return abs;
   if (!st?.isFile()) {
-    throw new TcbuildError(`${what} "${path}" is not a directory or a tarball`, { hint: 'give the directory holding your sources, e.g. tcbuild build -t app .' });
+    throw new TcbuildError(`${what} "${path}" is not a directory or a tarball`, {
+      hint: 'give the directory holding your sources, e.g. tcbuild build -t app .',
+    });
   }
   const dir = await temporaryDirectory(tmpDir, unpacked);
   if (!(await unpackArchive(abs, dir))) throw new TcbuildError(`${what} "${path}" is a file but not a tar archive`);

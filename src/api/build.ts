@@ -53,7 +53,10 @@ export interface BuildOptions extends StoreOptions {
   secrets?: Record<string, SecretSource>;
   /** `--ssh ID=SOCKET`: agent sockets RUN --mount=type=ssh forwards (`default`: ssh git sources' too); never stored. */
   ssh?: Record<string, string>;
-  /** The Dockerfile's path, relative to the working directory as with docker (default: CONTEXT/Dockerfile); ignored when `dockerfile` text is given. */
+  /**
+   * The Dockerfile's path, relative to the working directory as with docker (default: CONTEXT/Dockerfile); ignored when
+   * `dockerfile` text is given.
+   */
   file?: string;
   /** The Dockerfile's text (e.g. read from stdin for `-f -`). */
   dockerfile?: string;
@@ -102,7 +105,10 @@ export interface BuildOptions extends StoreOptions {
   check?: boolean;
 }
 
-/** `-o`: the final filesystem (type=local, one folder per platform), or the image as an oci-archive or docker-archive tarball. */
+/**
+ * `-o`: the final filesystem (type=local, one folder per platform), or the image as an oci-archive or docker-archive
+ * tarball.
+ */
 export type BuildOutput = { type: 'local' | 'oci' | 'docker'; dest: string };
 
 export interface PlatformImage {
@@ -114,7 +120,10 @@ export interface PlatformImage {
 }
 
 export interface BuildResult {
-  /** What the names point at: the manifest of a one-platform build, else an OCI index (its digest is what `--iidfile` holds, as the registry sees it). */
+  /**
+   * What the names point at: the manifest of a one-platform build, else an OCI index (its digest is what `--iidfile`
+   * holds, as the registry sees it).
+   */
   descriptor: Descriptor;
   digest: Digest;
   images: PlatformImage[];
@@ -187,7 +196,10 @@ async function buildInContexts(
   const dockerfileName = opts.dockerfile !== undefined ? 'Dockerfile' : (fileName ?? displayPath(dockerfilePath));
   const text = opts.dockerfile ?? (await readDockerfile(dockerfilePath, dockerfileName));
   const parsed = parseDockerfile(text, dockerfileName);
-  if (parsed.syntax !== undefined && !/^(docker\.io\/)?docker\/dockerfile(-upstream)?:1([.\d]*)?(-labs)?(@sha256:[a-f0-9]{64})?$/.test(parsed.syntax)) {
+  if (
+    parsed.syntax !== undefined &&
+    !/^(docker\.io\/)?docker\/dockerfile(-upstream)?:1([.\d]*)?(-labs)?(@sha256:[a-f0-9]{64})?$/.test(parsed.syntax)
+  ) {
     throw new TcbuildError(`${dockerfileName}: unsupported "# syntax=${parsed.syntax}" directive`, {
       hint: 'tcbuild implements the docker/dockerfile:1 syntax itself; remove the line or use docker/dockerfile:1',
     });
@@ -240,10 +252,16 @@ async function buildInContexts(
           resolveImage: async (name, p, at) => {
             try {
               const { ref, image } = await localOrPulledImage(store.layout, registry, name, p, opts.pull ?? false);
-              return { vertex: { op: 'image', ref: formatReference(ref), manifest: image.descriptor.digest, platform: p }, config: await image.config() };
+              return {
+                vertex: { op: 'image', ref: formatReference(ref), manifest: image.descriptor.digest, platform: p },
+                config: await image.config(),
+              };
             } catch (err) {
               if (!(err instanceof TcbuildError)) throw err;
-              throw new DockerfileError(at.file, at.line, `image "${name}": ${err.message}`, { cause: err, ...(err.hint ? { hint: err.hint } : {}) });
+              throw new DockerfileError(at.file, at.line, `image "${name}": ${err.message}`, {
+                cause: err,
+                ...(err.hint ? { hint: err.hint } : {}),
+              });
             }
           },
         }),
@@ -264,7 +282,10 @@ async function buildInContexts(
     if (violation) throw violation;
     opts.onGraph?.(formatGraph(plans.map((p) => p.vertex)));
     const vertices = allVertices(plans.map((p) => p.vertex));
-    requireEntitlements(vertices, new Set([...(opts.allow ?? []), ...(opts.network === 'host' ? (['network.host'] as const) : [])]));
+    requireEntitlements(
+      vertices,
+      new Set([...(opts.allow ?? []), ...(opts.network === 'host' ? (['network.host'] as const) : [])]),
+    );
     await requireEmulation(vertices.flatMap((v) => (v.op === 'exec' ? [v.platform] : [])));
     const solver = new Solver({
       root: store.root,
@@ -282,7 +303,9 @@ async function buildInContexts(
       ...(opts.sandbox ? { sandbox: opts.sandbox } : {}),
       session,
     });
-    const solvedPlans = await Promise.all(plans.map(async (plan) => ({ plan, solved: await solver.solve(plan.vertex) })));
+    const solvedPlans = await Promise.all(
+      plans.map(async (plan) => ({ plan, solved: await solver.solve(plan.vertex) })),
+    );
     const images: PlatformImage[] = [];
     for (const [i, { plan, solved }] of solvedPlans.entries()) {
       const labels = { ...plan.config.config.Labels, ...opts.labels };
@@ -295,9 +318,20 @@ async function buildInContexts(
         solved.layers.map((l) => l.created),
       );
       const written = await writeImage(store.layout, config, solved.layers);
-      images.push({ platform: platforms[i]!, descriptor: written.manifest, configDigest: written.config.digest, config });
+      images.push({
+        platform: platforms[i]!,
+        descriptor: written.manifest,
+        configDigest: written.config.digest,
+        config,
+      });
     }
-    const descriptor = images.length === 1 ? images[0]!.descriptor : await writeIndex(store.layout, images.map((i) => i.descriptor));
+    const descriptor =
+      images.length === 1
+        ? images[0]!.descriptor
+        : await writeIndex(
+            store.layout,
+            images.map((i) => i.descriptor),
+          );
     for (const ref of tags) await store.layout.tag(formatReference(ref), descriptor, ref.tag);
     const source = await storeImageOrIndex(store.layout.blobs, descriptor);
     const built = { source, what: 'the built image', names: tags };
@@ -309,8 +343,14 @@ async function buildInContexts(
       if (output.type === 'local') {
         const { exportRootfs } = await import('../export/local.js');
         for (const [i, { solved }] of solvedPlans.entries()) {
-          const dest = platforms.length === 1 ? output.dest : join(output.dest, formatPlatform(platforms[i]!).replaceAll('/', '_'));
-          await exportRootfs(new LayeredView(solved.snapshot ? store.snapshotter.layerDirs(solved.snapshot) : []), dest);
+          const dest =
+            platforms.length === 1
+              ? output.dest
+              : join(output.dest, formatPlatform(platforms[i]!).replaceAll('/', '_'));
+          await exportRootfs(
+            new LayeredView(solved.snapshot ? store.snapshotter.layerDirs(solved.snapshot) : []),
+            dest,
+          );
         }
         continue;
       }
@@ -322,7 +362,9 @@ async function buildInContexts(
       progress.emit({ kind: 'message', text: `pushing ${formatReference(ref)}` });
       await sinks!.writeLocation({ kind: 'registry', ref }, [built], registry);
     }
-    await collectGarbage({ root: store.root, keepSince: started }).catch((err: unknown) => progress.emit({ kind: 'warning', text: `build cache GC: ${messageOf(err)}` }));
+    await collectGarbage({ root: store.root, keepSince: started }).catch((err: unknown) =>
+      progress.emit({ kind: 'warning', text: `build cache GC: ${messageOf(err)}` }),
+    );
     const names = tags.map(formatReference);
     return { descriptor, digest: descriptor.digest, images, tags: names, warnings: checks.sorted() };
   } finally {
@@ -340,7 +382,12 @@ function checkConfig(buildArgs: Record<string, string> | undefined, directive: s
 /** `--platform a,b`: each os/arch[/variant] once, in the order given; the host's when none. */
 function targetPlatforms(spec: string | undefined): Platform[] {
   if (!spec) return [hostPlatform()];
-  const unique = new Map(spec.split(',').map((p) => parsePlatform(p)).map((p) => [formatPlatform(p), p] as const));
+  const unique = new Map(
+    spec
+      .split(',')
+      .map((p) => parsePlatform(p))
+      .map((p) => [formatPlatform(p), p] as const),
+  );
   return [...unique.values()];
 }
 
@@ -348,7 +395,10 @@ async function readDockerfile(path: string, name: string): Promise<string> {
   try {
     return await readFile(path, 'utf8');
   } catch (err) {
-    if (isErrno(err, 'ENOENT')) throw new TcbuildError(`Dockerfile not found: ${name}`, { hint: 'give its path with -f PATH, or put a Dockerfile in the context directory' });
+    if (isErrno(err, 'ENOENT'))
+      throw new TcbuildError(`Dockerfile not found: ${name}`, {
+        hint: 'give its path with -f PATH, or put a Dockerfile in the context directory',
+      });
     throw err;
   }
 }

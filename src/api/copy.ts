@@ -17,10 +17,18 @@ export interface CopyOptions {
  * one registry, blobs are mounted (no layer bytes move); a copy to another tag of the same
  * repository only HEADs blobs and PUTs the manifest (a remote retag).
  */
-export async function copy(src: string, dst: string, opts: CopyOptions = {}): Promise<{ source: string; destination: string; descriptor: Descriptor }> {
+export async function copy(
+  src: string,
+  dst: string,
+  opts: CopyOptions = {},
+): Promise<{ source: string; destination: string; descriptor: Descriptor }> {
   const from = parseLocation(src);
   const to = parseLocation(dst);
-  const platform: Platform | 'all' = opts.allPlatforms ? 'all' : opts.platform ? parsePlatform(opts.platform) : hostPlatform();
+  const platform: Platform | 'all' = opts.allPlatforms
+    ? 'all'
+    : opts.platform
+      ? parsePlatform(opts.platform)
+      : hostPlatform();
   const registry = new Registry(opts.registry ?? {});
   try {
     const source = await narrowToPlatform(await openLocation(from, registry), platform, describeLocation(from));

@@ -38,13 +38,13 @@ export function sinkRegistry(registry: Registry): SinkRegistry {
   return { get: async () => registry };
 }
 
-
 /** `docker://REF` or a bare REF, `oci:DIR[:NAME]`, `oci-archive:FILE[:NAME]`, `docker-archive:FILE[:NAME]`. */
 export function parseLocation(text: string): ImageLocation {
   const colon = text.indexOf(':');
   const kind = colon > 0 ? text.slice(0, colon) : '';
   if (kind === 'docker') {
-    if (!text.startsWith('docker://')) throw new InvalidInputError(`"${text}": write a registry image as docker://REFERENCE`);
+    if (!text.startsWith('docker://'))
+      throw new InvalidInputError(`"${text}": write a registry image as docker://REFERENCE`);
     return { kind: 'registry', ref: parseReference(text.slice('docker://'.length)) };
   }
   const fileKind = FILE_KINDS.find((k) => k === kind);

@@ -47,14 +47,21 @@ async function firstConfig(layout: OciLayout, descriptor: Descriptor): Promise<I
 }
 
 /** A stored image by name (docker-style short names work) or digest. */
-export async function findImage(layout: OciLayout, nameOrDigest: string): Promise<{ name: string; descriptor: Descriptor }> {
+export async function findImage(
+  layout: OciLayout,
+  nameOrDigest: string,
+): Promise<{ name: string; descriptor: Descriptor }> {
   const entries = await layout.list();
-  const byDigest = entries.find((e) => e.descriptor.digest === nameOrDigest || e.descriptor.digest === `sha256:${nameOrDigest}`);
+  const byDigest = entries.find(
+    (e) => e.descriptor.digest === nameOrDigest || e.descriptor.digest === `sha256:${nameOrDigest}`,
+  );
   if (byDigest) return byDigest;
   const name = formatReference(parseReference(nameOrDigest));
   const entry = entries.find((e) => e.name === name);
   if (!entry) {
-    throw new NotFoundError(`image "${nameOrDigest}" is not in the local store`, { hint: 'list stored images with: tcbuild images' });
+    throw new NotFoundError(`image "${nameOrDigest}" is not in the local store`, {
+      hint: 'list stored images with: tcbuild images',
+    });
   }
   return entry;
 }
@@ -89,7 +96,11 @@ export async function inspect(nameOrDigest: string, opts: StoreOptions = {}): Pr
   const { name, descriptor } = await findImage(layout, nameOrDigest);
   const found = await storeImageOrIndex(layout.blobs, descriptor);
   if (found.kind === 'index') {
-    return { name, descriptor, index: parseIndex(await found.index.rawIndex(), `the stored index ${descriptor.digest}`) };
+    return {
+      name,
+      descriptor,
+      index: parseIndex(await found.index.rawIndex(), `the stored index ${descriptor.digest}`),
+    };
   }
   return { name, descriptor, manifest: await found.image.manifest(), config: await found.image.config() };
 }

@@ -11,14 +11,24 @@ export interface LoginOptions {
 /** "localhost:5000", "https://index.docker.io/v1/" or nothing (Docker Hub) → the registry host. */
 export function registryHost(server: string | undefined): string {
   const host = normalizeAuthKey(server ?? 'docker.io');
-  if (host === '' || /[\s/]/.test(host)) throw new InvalidInputError(`"${server}" is not a registry host`, { hint: 'e.g. tcbuild login registry.example.com' });
+  if (host === '' || /[\s/]/.test(host))
+    throw new InvalidInputError(`"${server}" is not a registry host`, {
+      hint: 'e.g. tcbuild login registry.example.com',
+    });
   return host;
 }
 
 /** Checks the credentials against the registry, then stores them as `docker login` does. */
-export async function login(server: string | undefined, credentials: Credentials, opts: LoginOptions = {}): Promise<string> {
+export async function login(
+  server: string | undefined,
+  credentials: Credentials,
+  opts: LoginOptions = {},
+): Promise<string> {
   const host = registryHost(server);
-  if (credentials.username === '' || credentials.password === '') throw new InvalidInputError('login needs a username and a password', { hint: 'pass --username and --password-stdin' });
+  if (credentials.username === '' || credentials.password === '')
+    throw new InvalidInputError('login needs a username and a password', {
+      hint: 'pass --username and --password-stdin',
+    });
   const registry = new Registry(opts.registry ?? {});
   try {
     await registry.checkLogin(host, credentials);

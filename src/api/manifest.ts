@@ -29,7 +29,9 @@ export interface PlatformAnnotations {
   annotations?: Record<string, string>;
 }
 
-/** The descriptors an image reference contributes: one for an image (platform from its config), every child of an index. */
+/**
+ * The descriptors an image reference contributes: one for an image (platform from its config), every child of an index.
+ */
 async function remoteDescriptors(registry: Registry, name: string): Promise<Descriptor[]> {
   const ref = parseReference(name);
   const source = await registry.get(ref);
@@ -40,9 +42,21 @@ async function remoteDescriptors(registry: Registry, name: string): Promise<Desc
       .map((d) => ({ ...d, annotations: { ...d.annotations, [SOURCE_ANNOTATION]: `${repo}@${d.digest}` } }));
   }
   const config = await source.image.config();
-  const platform: Platform = { os: config.os, architecture: config.architecture, ...(config.variant ? { variant: config.variant } : {}) };
+  const platform: Platform = {
+    os: config.os,
+    architecture: config.architecture,
+    ...(config.variant ? { variant: config.variant } : {}),
+  };
   const d = source.image.descriptor;
-  return [{ mediaType: d.mediaType, digest: d.digest, size: d.size, platform, annotations: { [SOURCE_ANNOTATION]: `${repo}@${d.digest}` } }];
+  return [
+    {
+      mediaType: d.mediaType,
+      digest: d.digest,
+      size: d.size,
+      platform,
+      annotations: { [SOURCE_ANNOTATION]: `${repo}@${d.digest}` },
+    },
+  ];
 }
 
 async function readList(name: string, opts: ManifestOptions): Promise<{ full: string; index: Index }> {
@@ -50,7 +64,9 @@ async function readList(name: string, opts: ManifestOptions): Promise<{ full: st
   const full = formatReference(parseReference(name));
   const descriptor = await layout.resolve(full);
   if (!descriptor || descriptor.mediaType !== MediaType.ociIndex) {
-    throw new NotFoundError(`no manifest list "${name}" in the local store`, { hint: `create it with: tcbuild manifest create ${name} IMAGE...` });
+    throw new NotFoundError(`no manifest list "${name}" in the local store`, {
+      hint: `create it with: tcbuild manifest create ${name} IMAGE...`,
+    });
   }
   return { full, index: parseIndex(await layout.blobs.readBuffer(descriptor.digest), `manifest list "${name}"`) };
 }
@@ -69,9 +85,15 @@ function merge(existing: Descriptor[], added: Descriptor[]): Descriptor[] {
   return [...existing.filter((d) => !digests.has(d.digest)), ...added];
 }
 
-export async function manifestCreate(list: string, images: string[], opts: ManifestOptions & { amend?: boolean } = {}): Promise<Descriptor> {
-  const existing = opts.amend ? (await readList(list, opts).catch(() => undefined))?.index.manifests ?? [] : [];
-  const added = await withRegistry(opts, async (registry) => (await Promise.all(images.map((i) => remoteDescriptors(registry, i)))).flat());
+export async function manifestCreate(
+  list: string,
+  images: string[],
+  opts: ManifestOptions & { amend?: boolean } = {},
+): Promise<Descriptor> {
+  const existing = opts.amend ? ((await readList(list, opts).catch(() => undefined))?.index.manifests ?? []) : [];
+  const added = await withRegistry(opts, async (registry) =>
+    (await Promise.all(images.map((i) => remoteDescriptors(registry, i)))).flat(),
+  );
   return saveList(list, { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: merge(existing, added) }, opts);
 }
 
@@ -84,14 +106,28 @@ export async function manifestAdd(list: string, image: string, opts: ManifestOpt
 /** Finds the child an image reference or digest names. */
 function childIndex(index: Index, image: string): number {
   const digest = image.includes('@') ? image.slice(image.indexOf('@') + 1) : image;
-  const i = index.manifests.findIndex((d) => d.digest === digest || d.annotations?.[SOURCE_ANNOTATION]?.endsWith(`@${digest}`));
+  const i = index.manifests.findIndex(
+    (d) => d.digest === digest || d.annotations?.[SOURCE_ANNOTATION]?.endsWith(`@${digest}`),
+  );
   if (i >= 0) return i;
-  throw new NotFoundError(`"${image}" is not in the list`, { hint: 'name the child by IMAGE@sha256:DIGEST or its digest; tcbuild manifest inspect LIST shows them' });
+  throw new NotFoundError(`"${image}" is not in the list`, {
+    hint: 'name the child by IMAGE@sha256:DIGEST or its digest; tcbuild manifest inspect LIST shows them',
+  });
 }
 
-export async function manifestAnnotate(list: string, image: string, a: PlatformAnnotations, opts: ManifestOptions = {}): Promise<Descriptor> {
+export async function manifestAnnotate(
+  list: string,
+  image: string,
+  a: PlatformAnnotations,
+  opts: ManifestOptions = {},
+): Promise<Descriptor> {
   const { index } = await readList(list, opts);
-  const i = childIndex(index, image.includes('@') || image.startsWith('sha256:') ? image : await withRegistry(opts, async (r) => (await r.resolve(parseReference(image))).digest));
+  const i = childIndex(
+    index,
+    image.includes('@') || image.startsWith('sha256:')
+      ? image
+      : await withRegistry(opts, async (r) => (await r.resolve(parseReference(image))).digest),
+  );
   const child = index.manifests[i]!;
   const platform: Platform = { ...(child.platform ?? { os: 'linux', architecture: 'amd64' }) };
   if (a.os) platform.os = a.os;
@@ -120,11 +156,21 @@ function publicIndex(index: Index): Index {
   };
 }
 
-/** Pushes the list to `destination` (default: its own name); children are copied (by mount) only where the target repository lacks them. */
-export async function manifestPush(list: string, destination: string | undefined, opts: ManifestOptions & { purge?: boolean } = {}): Promise<Descriptor> {
+/**
+ * Pushes the list to `destination` (default: its own name); children are copied (by mount) only where the target
+ * repository lacks them.
+ */
+export async function manifestPush(
+  list: string,
+  destination: string | undefined,
+  opts: ManifestOptions & { purge?: boolean } = {},
+): Promise<Descriptor> {
   const { full, index } = await readList(list, opts);
   const target = parseReference(destination ?? full);
-  if (index.manifests.length === 0) throw new TcbuildError(`manifest list "${list}" is empty`, { hint: 'add images with: tcbuild manifest add LIST IMAGE' });
+  if (index.manifests.length === 0)
+    throw new TcbuildError(`manifest list "${list}" is empty`, {
+      hint: 'add images with: tcbuild manifest add LIST IMAGE',
+    });
   const pushed = await withRegistry(opts, async (registry) => {
     const raw = Buffer.from(canonicalJson(publicIndex(index)));
     const remote: ImageIndex = {

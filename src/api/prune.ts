@@ -67,12 +67,18 @@ export async function usage(opts: StoreOptions = {}): Promise<Usage> {
 }
 
 /** The snapshots, and the bytes they and the blobs no named image reaches take. */
-async function buildCacheSize(store: StoreRoot, imageBlobs: ReadonlyMap<Digest, number>): Promise<{ snapshots: number; bytes: number }> {
+async function buildCacheSize(
+  store: StoreRoot,
+  imageBlobs: ReadonlyMap<Digest, number>,
+): Promise<{ snapshots: number; bytes: number }> {
   const snapshots = (await Promise.all(allSnapshotters(store.root).map((s) => s.list()))).flat();
   const cacheBlobs: Digest[] = [];
   for await (const digest of store.layout.blobs.list()) if (!imageBlobs.has(digest)) cacheBlobs.push(digest);
   const blobSizes = await Promise.all(cacheBlobs.map((digest) => store.layout.blobs.sizeOf(digest)));
-  return { snapshots: snapshots.length, bytes: sum(blobSizes.map((size) => size ?? 0)) + sum(snapshots.map((s) => s.size ?? 0)) };
+  return {
+    snapshots: snapshots.length,
+    bytes: sum(blobSizes.map((size) => size ?? 0)) + sum(snapshots.map((s) => s.size ?? 0)),
+  };
 }
 
 function sum(values: Iterable<number>): number {
@@ -204,7 +210,10 @@ async function pruneStore(store: StoreRoot, collection: Collection): Promise<Pru
 
 /** A cache record whose snapshot or layer is gone. */
 async function isDangling(store: StoreRoot, record: CacheRecord): Promise<boolean> {
-  return (await snapshotSize(store, record.snapshot, true)) === undefined || (await store.layout.blobs.sizeOf(record.layer.descriptor.digest)) === undefined;
+  return (
+    (await snapshotSize(store, record.snapshot, true)) === undefined ||
+    (await store.layout.blobs.sizeOf(record.layer.descriptor.digest)) === undefined
+  );
 }
 
 /** Size of a committed snapshot in any of the root's snapshotters (0 if unknown), or undefined if none has it. */
@@ -237,7 +246,11 @@ async function cacheRecords(root: string): Promise<CacheRecordFile[]> {
   for (const name of names.filter((n) => /^[0-9a-f]{64}$/.test(n))) {
     const path = join(dir, name);
     try {
-      records.push({ path, mtimeMs: (await stat(path)).mtimeMs, record: JSON.parse(await readFile(path, 'utf8')) as CacheRecord });
+      records.push({
+        path,
+        mtimeMs: (await stat(path)).mtimeMs,
+        record: JSON.parse(await readFile(path, 'utf8')) as CacheRecord,
+      });
     } catch (err) {
       if (!isErrno(err, 'ENOENT')) throw err;
     }
@@ -262,7 +275,8 @@ async function namedImageSnapshots(layout: OciLayout): Promise<string[]> {
     names.push(...baseSnapshotNames((await found.image.config()).rootfs.diff_ids));
   };
   for (const { descriptor } of await layout.list()) {
-    await visit(await storeImageOrIndex(layout.blobs, descriptor)).catch(() => undefined); // an image with missing blobs keeps nothing
+    // an image with missing blobs keeps nothing
+    await visit(await storeImageOrIndex(layout.blobs, descriptor)).catch(() => undefined);
   }
   return names;
 }

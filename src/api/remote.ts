@@ -32,7 +32,8 @@ export async function inspectRemote(name: string, opts: RemoteOptions = {}): Pro
   return withRegistry(opts, async (registry) => {
     const { descriptor, raw } = await registry.rawManifest(ref);
     const what = `the manifest of ${formatReference(ref)}`;
-    if (isIndexMediaType(descriptor.mediaType)) return { name: formatReference(ref), descriptor, index: parseIndex(raw, what) };
+    if (isIndexMediaType(descriptor.mediaType))
+      return { name: formatReference(ref), descriptor, index: parseIndex(raw, what) };
     const manifest = parseManifest(raw, what);
     const found = await registry.get({ ...ref, digest: descriptor.digest });
     const config = found.kind === 'image' ? await found.image.config() : undefined;
@@ -62,6 +63,9 @@ export async function deleteRemote(name: string, opts: RemoteOptions = {}): Prom
   return withRegistry(opts, (registry) => registry.delete(parseReference(name)));
 }
 
-export async function referrers(name: string, opts: RemoteOptions & { artifactType?: string } = {}): Promise<Referrer[]> {
+export async function referrers(
+  name: string,
+  opts: RemoteOptions & { artifactType?: string } = {},
+): Promise<Referrer[]> {
   return withRegistry(opts, (registry) => registry.referrers(parseReference(name), opts.artifactType));
 }

@@ -25,7 +25,12 @@ export class LazyRegistry {
 }
 
 /** The image of one platform behind a stored name or descriptor (an index is narrowed to `platform`). */
-export async function storedImage(layout: OciLayout, descriptor: Descriptor, platform: Platform, what: string): Promise<Image> {
+export async function storedImage(
+  layout: OciLayout,
+  descriptor: Descriptor,
+  platform: Platform,
+  what: string,
+): Promise<Image> {
   const stored = await storeImageOrIndex(layout.blobs, descriptor);
   const image = await imageForPlatform(stored, platform, what);
   if (stored.kind === 'index' && !(await layout.blobs.has(image.descriptor.digest))) {
@@ -52,7 +57,11 @@ export async function localOrPulledImage(
   if (!pull) {
     const local = ref.digest ? await digestDescriptor(layout, ref) : await layout.resolve(full);
     // An index pulled for another platform may lack this one's image: then the registry has it.
-    const image = local && (await storedImage(layout, local, platform, full).catch((err: unknown) => (err instanceof NotFoundError ? undefined : Promise.reject(err))));
+    const image =
+      local &&
+      (await storedImage(layout, local, platform, full).catch((err: unknown) =>
+        err instanceof NotFoundError ? undefined : Promise.reject(err),
+      ));
     if (image) return { ref, image };
   }
   const { writeLocation } = await import('./image-location.js');

@@ -7,13 +7,24 @@ import { hostPlatform, parsePlatform } from '../image/platform.js';
 import type { RegistryOptions } from '../registry/index.js';
 import { defaultRoot, openRoot, type StoreOptions } from '../root.js';
 import { parseAddHost } from '../sandbox/etc-files.js';
-import { resolveUser, runContainer, type ContainerRequest, type ContainerResult, type Mount, type NetworkMode, type SandboxLimits } from '../sandbox/index.js';
+import {
+  resolveUser,
+  runContainer,
+  type ContainerRequest,
+  type ContainerResult,
+  type Mount,
+  type NetworkMode,
+  type SandboxLimits,
+} from '../sandbox/index.js';
 import { LayeredView } from '../snapshot/index.js';
 import { unpackImageLayers } from '../solver/unpack-image.js';
 import { LazyRegistry, localOrPulledImage } from './resolve-image.js';
 
 /** The container's I/O is the sandbox's own: stdin (-i), a pty (-t), output streams, abort. */
-export interface RunOptions extends SandboxLimits, Pick<ContainerRequest, 'privileged' | 'stdin' | 'tty' | 'consoleSize' | 'stdout' | 'stderr' | 'signal'>, StoreOptions {
+export interface RunOptions
+  extends SandboxLimits,
+    Pick<ContainerRequest, 'privileged' | 'stdin' | 'tty' | 'consoleSize' | 'stdout' | 'stderr' | 'signal'>,
+    StoreOptions {
   /** The command; default: the image's Cmd. */
   args?: string[];
   /** Replaces the image's Entrypoint ([] clears it). */
@@ -52,12 +63,22 @@ export async function run(image: string, opts: RunOptions = {}): Promise<RunResu
   for (const entry of opts.addHosts ?? []) parseAddHost(entry);
   const store = await openRoot(opts.root ?? defaultRoot());
   const platform = opts.platform ? parsePlatform(opts.platform) : hostPlatform();
-  const found = await localOrPulledImage(store.layout, new LazyRegistry(opts.registry ?? {}), image, platform, opts.pull ?? false);
+  const found = await localOrPulledImage(
+    store.layout,
+    new LazyRegistry(opts.registry ?? {}),
+    image,
+    platform,
+    opts.pull ?? false,
+  );
   const config = (await found.image.config()).config ?? {};
   const top = await unpackImageLayers(store.snapshotter, store.snapshotter, await found.image.layers(), image);
 
-  const args = [...(opts.entrypoint ?? config.Entrypoint ?? []), ...(opts.args?.length ? opts.args : (config.Cmd ?? []))];
-  if (args.length === 0) throw new TcbuildError(`${image} has no command to run`, { hint: `give one: tcbuild run ${image} COMMAND` });
+  const args = [
+    ...(opts.entrypoint ?? config.Entrypoint ?? []),
+    ...(opts.args?.length ? opts.args : (config.Cmd ?? [])),
+  ];
+  if (args.length === 0)
+    throw new TcbuildError(`${image} has no command to run`, { hint: `give one: tcbuild run ${image} COMMAND` });
 
   const below = new LayeredView(top ? store.snapshotter.layerDirs(top) : []);
   const text = (path: string) => below.readFile(path)?.toString('utf8') ?? null;
@@ -105,7 +126,8 @@ function limitsOf(opts: SandboxLimits): SandboxLimits {
 /** `-e K=V`, or `-e K` taking K from this environment (left out when it is not set, as docker does). */
 function parseEnvEntry(entry: string): string | undefined {
   const name = entry.split('=')[0]!;
-  if (name === '' || /\s/.test(name)) throw new InvalidInputError(`invalid environment variable "${entry}": expected KEY=VALUE or KEY`);
+  if (name === '' || /\s/.test(name))
+    throw new InvalidInputError(`invalid environment variable "${entry}": expected KEY=VALUE or KEY`);
   if (entry.includes('=')) return entry;
   const value = process.env[name];
   return value === undefined ? undefined : `${name}=${value}`;
@@ -121,13 +143,24 @@ function mergeEnv(base: string[], extra: string[]): string[] {
 /** "HOST:CONTAINER[:ro|rw]" → a bind mount. */
 export function parseVolume(spec: string): Mount {
   const [host, target, mode, ...rest] = spec.split(':');
-  if (!host || !target || rest.length || (mode !== undefined && mode !== 'ro' && mode !== 'rw') || !isAbsolute(target)) {
-    throw new InvalidInputError(`invalid volume "${spec}": expected HOST:CONTAINER[:ro], with an absolute CONTAINER path`);
+  if (
+    !host ||
+    !target ||
+    rest.length ||
+    (mode !== undefined && mode !== 'ro' && mode !== 'rw') ||
+    !isAbsolute(target)
+  ) {
+    throw new InvalidInputError(
+      `invalid volume "${spec}": expected HOST:CONTAINER[:ro], with an absolute CONTAINER path`,
+    );
   }
   if (!host.startsWith('/') && !host.startsWith('.')) {
-    throw new InvalidInputError(`invalid volume "${spec}": "${host}" would be a named volume, which tcbuild run does not have`, {
-      hint: `give a host path: -v "$PWD/${host}:${target}"`,
-    });
+    throw new InvalidInputError(
+      `invalid volume "${spec}": "${host}" would be a named volume, which tcbuild run does not have`,
+      {
+        hint: `give a host path: -v "$PWD/${host}:${target}"`,
+      },
+    );
   }
   return { type: 'bind', source: resolve(host), destination: target, options: ['rbind', mode ?? 'rw'] };
 }

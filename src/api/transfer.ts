@@ -12,7 +12,11 @@ export interface TransferOptions extends StoreOptions {
 }
 
 /** Pushes a stored image (or index) to its own name's registry, or to `destination`. */
-export async function push(source: string, destination?: string, opts: TransferOptions = {}): Promise<{ ref: string; descriptor: Descriptor }> {
+export async function push(
+  source: string,
+  destination?: string,
+  opts: TransferOptions = {},
+): Promise<{ ref: string; descriptor: Descriptor }> {
   const { layout } = await openRoot(opts.root);
   const { name, descriptor } = await findImage(layout, source);
   const ref = parseReference(destination ?? name);
@@ -23,10 +27,14 @@ export async function push(source: string, destination?: string, opts: TransferO
 }
 
 /** Pulls an image for one platform (default: this host's), or `all`, into the local store under its name. */
-export async function pull(name: string, opts: TransferOptions & { platform?: string | 'all' } = {}): Promise<{ ref: string; descriptor: Descriptor }> {
+export async function pull(
+  name: string,
+  opts: TransferOptions & { platform?: string | 'all' } = {},
+): Promise<{ ref: string; descriptor: Descriptor }> {
   const { layout } = await openRoot(opts.root);
   const ref = parseReference(name);
-  const platform: Platform | 'all' = opts.platform === 'all' ? 'all' : opts.platform ? parsePlatform(opts.platform) : hostPlatform();
+  const platform: Platform | 'all' =
+    opts.platform === 'all' ? 'all' : opts.platform ? parsePlatform(opts.platform) : hostPlatform();
   const [top] = await withRegistry(opts, async (registry) => {
     const image = { source: await registry.get(ref), what: formatReference(ref), names: ref.digest ? [] : [ref] };
     return writeLocation({ kind: 'store', layout, platform }, [image], sinkRegistry(registry));

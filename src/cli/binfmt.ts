@@ -4,7 +4,15 @@ import { formatPlatform, parsePlatform } from '../image/platform.js';
 import { emulatorFor, installEmulators, runsNatively } from '../sandbox/binfmt.js';
 import { action } from './action.js';
 
-const SHOWN = ['linux/amd64', 'linux/arm64', 'linux/arm/v7', 'linux/386', 'linux/riscv64', 'linux/ppc64le', 'linux/s390x'];
+const SHOWN = [
+  'linux/amd64',
+  'linux/arm64',
+  'linux/arm/v7',
+  'linux/386',
+  'linux/riscv64',
+  'linux/ppc64le',
+  'linux/s390x',
+];
 
 export function binfmtCommand(): Command {
   return new Command('binfmt')
@@ -21,8 +29,14 @@ export function binfmtCommand(): Command {
           const how = runsNatively(p) ? 'native' : (await emulatorFor(p))?.interpreter;
           process.stdout.write(`${formatPlatform(p).padEnd(16)} ${how ? how : 'not available'}\n`);
         }
-        if (!flags.install && !(await emulatorFor(parsePlatform('linux/arm64'))) && !(await emulatorFor(parsePlatform('linux/amd64')))) {
-          throw new FailedPreconditionError('no emulators are registered', { hint: 'run "tcbuild binfmt --install" as root (needs qemu-user-static)' });
+        if (
+          !flags.install &&
+          !(await emulatorFor(parsePlatform('linux/arm64'))) &&
+          !(await emulatorFor(parsePlatform('linux/amd64')))
+        ) {
+          throw new FailedPreconditionError('no emulators are registered', {
+            hint: 'run "tcbuild binfmt --install" as root (needs qemu-user-static)',
+          });
         }
       }),
     );

@@ -47,38 +47,74 @@ interface BuildFlags extends RegistryFlags, SandboxLimitFlags {
 export function buildCommand(): Command {
   const cmd = new Command('build')
     .description('build an image from a Dockerfile and a context directory')
-    .argument('<context>', "the build context: a directory, a tarball, a git URL (https://host/repo.git#ref:subdir, git@host:repo.git), or '-' for a tarball or Dockerfile on stdin")
+    .argument(
+      '<context>',
+      'the build context: a directory, a tarball, a git URL (https://host/repo.git#ref:subdir, git@host:repo.git), ' +
+        "or '-' for a tarball or Dockerfile on stdin",
+    )
     .option('-t, --tag <name>', 'name the image NAME[:TAG] (repeatable)', collect)
     .option('-f, --file <path>', "the Dockerfile (default: CONTEXT/Dockerfile; '-' reads stdin)")
-    .option('--build-arg <key=value>', 'set a build-time variable (repeatable; KEY alone takes it from the environment)', collect)
+    .option(
+      '--build-arg <key=value>',
+      'set a build-time variable (repeatable; KEY alone takes it from the environment)',
+      collect,
+    )
     .option('--target <stage>', 'build this stage and stop')
-    .option('--platform <os/arch,...>', 'the platforms to build for, comma-separated (default: this host); several make an image index')
+    .option(
+      '--platform <os/arch,...>',
+      'the platforms to build for, comma-separated (default: this host); several make an image index',
+    )
     .option('--no-cache', 'do not use the build cache')
     // commander reads a --no-* option as the negation of --cache-filter: its value lands in `cacheFilter`.
-    .option('--no-cache-filter <stages>', 'do not use the build cache for these stages (comma-separated names or indexes; repeatable)', (v: string, previous: unknown) => [
-      ...(Array.isArray(previous) ? (previous as string[]) : []),
-      v,
-    ])
+    .option(
+      '--no-cache-filter <stages>',
+      'do not use the build cache for these stages (comma-separated names or indexes; repeatable)',
+      (v: string, previous: unknown) => [...(Array.isArray(previous) ? (previous as string[]) : []), v],
+    )
     .option('--pull', 'always get base images from their registry')
     .option('--push', 'push the image to the registry of each -t name')
     .option('--progress <mode>', `progress output: ${PROGRESS_MODES.join(', ')}`, 'auto')
     .option('-q, --quiet', 'print only the image digest')
     .option('--iidfile <file>', 'write the image digest to this file')
-    .option('--metadata-file <file>', 'write the build result (image digest, config digest, names) as JSON to this file')
+    .option(
+      '--metadata-file <file>',
+      'write the build result (image digest, config digest, names) as JSON to this file',
+    )
     .option('--print-graph', 'print the build graph (one vertex per line, dependencies first) before building')
     .option('--label <key=value>', 'add a label to the image (repeatable)', collect)
     .option('-o, --output <spec>', 'also export the result: type=local,dest=DIR (repeatable)', collect)
     .option('--compression <type>', 'layer compression: gzip, zstd or none', 'gzip')
     .option('--compression-level <n>', 'compression level: gzip 0-9 (default 6), zstd 1-22 (default 3)')
-    .option('--snapshotter <name>', 'how step filesystems are kept: overlay or native (default: $TCBUILD_SNAPSHOTTER, else overlay where it mounts)');
+    .option(
+      '--snapshotter <name>',
+      'how step filesystems are kept: overlay or native (default: $TCBUILD_SNAPSHOTTER, else overlay where it mounts)',
+    );
   cmd
-    .option('--secret <id=ID,src=FILE|env=VAR>', 'a secret RUN --mount=type=secret can read, never stored (repeatable)', collect)
+    .option(
+      '--secret <id=ID,src=FILE|env=VAR>',
+      'a secret RUN --mount=type=secret can read, never stored (repeatable)',
+      collect,
+    )
     .option('--ssh <default|ID=SOCKET>', 'an SSH agent socket RUN --mount=type=ssh forwards (repeatable)', collect)
-    .option('--build-context <name=DIR|GIT-URL|docker-image://REF>', 'a named context for FROM, COPY --from and RUN --mount from= (repeatable)', collect)
-    .option('--network <mode>', "the network of RUN steps: default (a private network: outbound access, none of the host's services), none, or host (allows network.host)", 'default')
+    .option(
+      '--build-context <name=DIR|GIT-URL|docker-image://REF>',
+      'a named context for FROM, COPY --from and RUN --mount from= (repeatable)',
+      collect,
+    )
+    .option(
+      '--network <mode>',
+      "the network of RUN steps: default (a private network: outbound access, none of the host's services), none, " +
+        'or host (allows network.host)',
+      'default',
+    )
     .option('--check', 'only run the build checks on every stage, print their warnings, exit 1 if any (= --call check)')
     .option('--call <method>', 'what to do with the Dockerfile: build (the default) or check')
-    .option('--allow <entitlement>', 'let RUN steps have network.host (RUN --network=host) or security.insecure (RUN --security=insecure); repeatable or comma-separated', collect);
+    .option(
+      '--allow <entitlement>',
+      'let RUN steps have network.host (RUN --network=host) or security.insecure (RUN --security=insecure); ' +
+        'repeatable or comma-separated',
+      collect,
+    );
   addSandboxLimitFlags(cmd);
   addRegistryFlags(cmd, collect);
   return cmd.action(
@@ -86,17 +122,25 @@ export function buildCommand(): Command {
       const stdin = contextArg === '-' ? await stdinContext() : undefined;
       const context = stdin?.context ?? contextArg;
       const mode = (flags.quiet ? 'quiet' : flags.progress) as ProgressMode;
-      if (!PROGRESS_MODES.includes(mode)) throw new InvalidInputError(`--progress=${flags.progress}: expected one of ${PROGRESS_MODES.join(', ')}`);
+      if (!PROGRESS_MODES.includes(mode))
+        throw new InvalidInputError(`--progress=${flags.progress}: expected one of ${PROGRESS_MODES.join(', ')}`);
       const check = callsCheck(flags);
       const progress = createProgress(check ? 'quiet' : mode, process.stderr);
       const sde = process.env['SOURCE_DATE_EPOCH'];
-      if (sde !== undefined && !/^\d+$/.test(sde)) throw new InvalidInputError(`SOURCE_DATE_EPOCH="${sde}" is not a number of seconds`);
+      if (sde !== undefined && !/^\d+$/.test(sde))
+        throw new InvalidInputError(`SOURCE_DATE_EPOCH="${sde}" is not a number of seconds`);
       const options = {
         labels: parseKeyValues(flags.label ?? [], '--label'),
         outputs: (flags.output ?? []).map(parseOutput),
         ...(flags.printGraph ? { onGraph: (text: string) => process.stdout.write(text) } : {}),
         context,
-        ...(stdin?.dockerfile !== undefined ? { dockerfile: stdin.dockerfile } : flags.file === '-' ? { dockerfile: readFileSync(0, 'utf8') } : flags.file ? { file: flags.file } : {}),
+        ...(stdin?.dockerfile !== undefined
+          ? { dockerfile: stdin.dockerfile }
+          : flags.file === '-'
+            ? { dockerfile: readFileSync(0, 'utf8') }
+            : flags.file
+              ? { file: flags.file }
+              : {}),
         secrets: parseSecrets(flags.secret ?? []),
         ssh: parseSsh(flags.ssh ?? []),
         buildContexts: parseBuildContexts(flags.buildContext ?? []),
@@ -144,7 +188,11 @@ export function buildCommand(): Command {
         await writeFileAtomic(flags.metadataFile, `${JSON.stringify(metadata, null, 2)}\n`);
       }
       if (flags.quiet) process.stdout.write(`${result.digest}\n`);
-      else process.stderr.write(`writing image ${result.digest} done${result.tags.length ? `\nnaming to ${result.tags.join(', ')} done` : ''}\n`);
+      else
+        process.stderr.write(
+          `writing image ${result.digest} ` +
+            `done${result.tags.length ? `\nnaming to ${result.tags.join(', ')} done` : ''}\n`,
+        );
     }),
   );
 }
@@ -186,12 +234,18 @@ function parseKeyValues(list: string[], flag: string): Record<string, string> {
 }
 
 function parseOutput(spec: string): BuildOutput {
-  const fields = Object.fromEntries(spec.split(',').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+  const fields = Object.fromEntries(
+    spec.split(',').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+  );
   const type = fields['type'];
-  if ((type === 'local' || type === 'oci' || type === 'docker') && fields['dest']) return { type, dest: fields['dest'] };
-  throw new InvalidInputError(`-o "${spec}": supported outputs are type=local,dest=DIR, type=oci,dest=FILE.tar and type=docker,dest=FILE.tar`, {
-    hint: 'images always go to the local store too; add --push to push them',
-  });
+  if ((type === 'local' || type === 'oci' || type === 'docker') && fields['dest'])
+    return { type, dest: fields['dest'] };
+  throw new InvalidInputError(
+    `-o "${spec}": supported outputs are type=local,dest=DIR, type=oci,dest=FILE.tar and type=docker,dest=FILE.tar`,
+    {
+      hint: 'images always go to the local store too; add --push to push them',
+    },
+  );
 }
 
 function parseLevel(text: string): number {

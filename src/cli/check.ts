@@ -13,7 +13,9 @@ export function checkCommand(): Command {
         const { checked, problems } = await verifyBlobs(layout.blobs);
         for (const p of problems) process.stderr.write(`corrupt blob ${p.digest}: ${p.problem}\n`);
         if (problems.length > 0) {
-          throw new DigestMismatchError(`${problems.length} of ${checked} blobs are corrupt`, { hint: 'remove them (rm the files under blobs/sha256) and pull or build again' });
+          throw new DigestMismatchError(`${problems.length} of ${checked} blobs are corrupt`, {
+            hint: 'remove them (rm the files under blobs/sha256) and pull or build again',
+          });
         }
         process.stdout.write(`${checked} blobs verified\n`);
       }),

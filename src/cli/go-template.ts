@@ -11,7 +11,10 @@ export function renderTemplate(template: string, data: unknown): string {
   return render(nodes, data, true);
 }
 
-type Node = { kind: 'text'; text: string } | { kind: 'action'; words: string[] } | { kind: 'range'; words: string[]; body: Node[] };
+type Node =
+  | { kind: 'text'; text: string }
+  | { kind: 'action'; words: string[] }
+  | { kind: 'range'; words: string[]; body: Node[] };
 
 function tokenize(template: string): (string | { action: string })[] {
   const out: (string | { action: string })[] = [];
@@ -23,7 +26,8 @@ function tokenize(template: string): (string | { action: string })[] {
     last = m.index + m[0].length;
   }
   if (last < template.length) out.push(template.slice(last));
-  if (out.some((t) => typeof t === 'string' && t.includes('{{'))) throw unsupported(template, 'an unclosed action ({{ without }})');
+  if (out.some((t) => typeof t === 'string' && t.includes('{{')))
+    throw unsupported(template, 'an unclosed action ({{ without }})');
   return out;
 }
 
@@ -84,7 +88,10 @@ function evaluate(words: string[], data: unknown, struct: boolean): unknown {
   const [head, ...rest] = words;
   const fn = FUNCTIONS[head!];
   if (fn) return fn(rest.map((w) => argument(w, data, struct)));
-  if (rest.length > 0 || !head!.startsWith('.')) throw new InvalidInputError(`--format: unsupported template action {{${words.join(' ')}}}`, { hint: 'use {{.Field}}, {{json .Field}}, {{index .Field "key"}}, {{join .Field ","}}, {{range .Field}}…{{end}}' });
+  if (rest.length > 0 || !head!.startsWith('.'))
+    throw new InvalidInputError(`--format: unsupported template action {{${words.join(' ')}}}`, {
+      hint: 'use {{.Field}}, {{json .Field}}, {{index .Field "key"}}, {{join .Field ","}}, {{range .Field}}…{{end}}',
+    });
   return field(head!, data, struct);
 }
 
@@ -94,7 +101,9 @@ function argument(word: string, data: unknown, struct: boolean): unknown {
   throw new InvalidInputError(`--format: unsupported template argument ${word}`);
 }
 
-/** `.A.B` as Go's text/template reads it: a field the top-level struct lacks is an error, a missing map key <no value>. */
+/**
+ * `.A.B` as Go's text/template reads it: a field the top-level struct lacks is an error, a missing map key <no value>.
+ */
 function field(path: string, data: unknown, struct: boolean): unknown {
   const names = path.split('.').filter(Boolean);
   if (struct && names.length > 0 && data && typeof data === 'object' && !(names[0]! in data)) {
@@ -104,7 +113,8 @@ function field(path: string, data: unknown, struct: boolean): unknown {
     });
   }
   let value = data;
-  for (const name of names) value = value && typeof value === 'object' ? (value as Record<string, unknown>)[name] : undefined;
+  for (const name of names)
+    value = value && typeof value === 'object' ? (value as Record<string, unknown>)[name] : undefined;
   return value;
 }
 
@@ -127,11 +137,28 @@ function unsupported(template: string, what: string): InvalidInputError {
  * Docker's `--format table …`: the header from the fields' column names, then a row per item,
  * columns split at tabs and aligned (as Go's tabwriter with padding 3).
  */
-export function renderTable(template: string, rows: readonly unknown[], headers: Readonly<Record<string, string>>): string {
+export function renderTable(
+  template: string,
+  rows: readonly unknown[],
+  headers: Readonly<Record<string, string>>,
+): string {
   const body = template.replace(/^table\s*/, '');
   const header = body.replace(/\{\{\s*\.(\w+)\s*\}\}/g, (_, name: string) => headers[name] ?? name.toUpperCase());
-  const lines = [header, ...rows.map((row) => renderTemplate(body, row))].map((line) => line.replace(/\\t/g, '\t').split('\t'));
+  const lines = [header, ...rows.map((row) => renderTemplate(body, row))].map((line) =>
+    line.replace(/\\t/g, '\t').split('\t'),
+  );
   const widths: number[] = [];
-  for (const cells of lines) cells.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
-  return lines.map((cells) => cells.map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i]! + 3))).join('').trimEnd()).join('\n') + '\n';
+  for (const cells of lines) {
+    cells.forEach((cell, i) => {
+      widths[i] = Math.max(widths[i] ?? 0, cell.length);
+    });
+  }
+  return `${lines
+    .map((cells) =>
+      cells
+        .map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i]! + 3)))
+        .join('')
+        .trimEnd(),
+    )
+    .join('\n')}\n`;
 }

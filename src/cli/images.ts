@@ -17,7 +17,13 @@ interface ImageRow {
   Size: string;
 }
 
-const HEADERS: Record<keyof ImageRow, string> = { Repository: 'REPOSITORY', Tag: 'TAG', Digest: 'DIGEST', ID: 'IMAGE ID', Size: 'SIZE' };
+const HEADERS: Record<keyof ImageRow, string> = {
+  Repository: 'REPOSITORY',
+  Tag: 'TAG',
+  Digest: 'DIGEST',
+  ID: 'IMAGE ID',
+  Size: 'SIZE',
+};
 const DEFAULT_TABLE = 'table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.Size}}';
 
 export function imagesCommand(): Command {
@@ -28,31 +34,43 @@ export function imagesCommand(): Command {
     .option('-a, --all', 'also intermediate images (the store keeps none: build steps live in the build cache)')
     .option('--no-trunc', 'print whole ids')
     .option('--digests', 'add the DIGEST column')
-    .option('-f, --filter <filter>', 'reference=PATTERN, dangling=true|false, label=KEY[=VALUE], before=IMAGE, since=IMAGE (as docker); repeatable', collect, [])
+    .option(
+      '-f, --filter <filter>',
+      'reference=PATTERN, dangling=true|false, label=KEY[=VALUE], before=IMAGE, since=IMAGE (as docker); repeatable',
+      collect,
+      [],
+    )
     .option('--format <template>', "a Go template, as docker: 'table {{.Repository}}\\t{{.Tag}}', '{{json .}}'")
     .action(
-      action(async (repository: string | undefined, flags: { quiet?: boolean; trunc: boolean; digests?: boolean; filter: string[]; format?: string }) => {
-        const listed = (await images()).map((image) => {
-          const ref = parseReference(image.name);
-          const row: ImageRow = {
-            Repository: familiarName({ ...ref, tag: undefined }),
-            Tag: ref.tag ?? '<none>',
-            Digest: image.digest,
-            ID: flags.trunc ? image.digest.slice('sha256:'.length, 'sha256:'.length + 12) : image.digest,
-            Size: formatBytes(image.size),
-          };
-          return { row, image };
-        });
-        const matches = filters([...flags.filter, ...(repository ? [`reference=${repository}`] : [])], listed);
-        const rows = listed.filter(matches).map(({ row }) => row);
-        if (flags.quiet) {
-          process.stdout.write(rows.map((r) => `${r.ID}\n`).join(''));
-          return;
-        }
-        const format = flags.format ?? (flags.digests ? DEFAULT_TABLE.replace('\t{{.ID}}', '\t{{.Digest}}\t{{.ID}}') : DEFAULT_TABLE);
-        if (format.startsWith('table')) process.stdout.write(renderTable(format, rows, HEADERS));
-        else process.stdout.write(rows.map((r) => `${renderTemplate(format, r)}\n`).join(''));
-      }),
+      action(
+        async (
+          repository: string | undefined,
+          flags: { quiet?: boolean; trunc: boolean; digests?: boolean; filter: string[]; format?: string },
+        ) => {
+          const listed = (await images()).map((image) => {
+            const ref = parseReference(image.name);
+            const row: ImageRow = {
+              Repository: familiarName({ ...ref, tag: undefined }),
+              Tag: ref.tag ?? '<none>',
+              Digest: image.digest,
+              ID: flags.trunc ? image.digest.slice('sha256:'.length, 'sha256:'.length + 12) : image.digest,
+              Size: formatBytes(image.size),
+            };
+            return { row, image };
+          });
+          const matches = filters([...flags.filter, ...(repository ? [`reference=${repository}`] : [])], listed);
+          const rows = listed.filter(matches).map(({ row }) => row);
+          if (flags.quiet) {
+            process.stdout.write(rows.map((r) => `${r.ID}\n`).join(''));
+            return;
+          }
+          const format =
+            flags.format ??
+            (flags.digests ? DEFAULT_TABLE.replace('\t{{.ID}}', '\t{{.Digest}}\t{{.ID}}') : DEFAULT_TABLE);
+          if (format.startsWith('table')) process.stdout.write(renderTable(format, rows, HEADERS));
+          else process.stdout.write(rows.map((r) => `${renderTemplate(format, r)}\n`).join(''));
+        },
+      ),
     );
 }
 
@@ -81,7 +99,9 @@ function filters(specs: readonly string[], listed: readonly Listed[]): (entry: L
   }
   return (entry) => {
     const { row } = entry;
-    const named = references.length === 0 || references.some((re) => re.test(`${row.Repository}:${row.Tag}`) || re.test(row.Repository));
+    const named =
+      references.length === 0 ||
+      references.some((re) => re.test(`${row.Repository}:${row.Tag}`) || re.test(row.Repository));
     return named && checks.every((check) => check(entry));
   };
 }
@@ -95,10 +115,17 @@ function labelCheck(value: string): (entry: Listed) => boolean {
 
 /** The image `before=`/`since=` names: a stored name (docker-style short names work) or an id prefix. */
 function imageNamed(name: string, listed: readonly Listed[], spec: string): ImageSummary {
-  const byName = (l: Listed) => l.row.Tag !== '<none>' && [`${l.row.Repository}:${l.row.Tag}`, l.image.name].includes(name.includes(':') ? name : `${name}:latest`);
+  const byName = (l: Listed) =>
+    l.row.Tag !== '<none>' &&
+    [`${l.row.Repository}:${l.row.Tag}`, l.image.name].includes(name.includes(':') ? name : `${name}:latest`);
   const id = name.replace(/^sha256:/, '');
-  const found = listed.find(byName) ?? (/^[0-9a-f]{4,64}$/.test(id) ? listed.find((l) => l.image.digest.slice(7).startsWith(id)) : undefined);
-  if (!found) throw new InvalidInputError(`--filter ${spec}: no image ${name} in the store`, { hint: 'tcbuild images lists them' });
+  const found =
+    listed.find(byName) ??
+    (/^[0-9a-f]{4,64}$/.test(id) ? listed.find((l) => l.image.digest.slice(7).startsWith(id)) : undefined);
+  if (!found)
+    throw new InvalidInputError(`--filter ${spec}: no image ${name} in the store`, {
+      hint: 'tcbuild images lists them',
+    });
   return found.image;
 }
 
@@ -108,6 +135,9 @@ function createdTime(image: ImageSummary): number {
 
 /** A docker reference pattern (`busybox`, `team/*:1.*`) as a regular expression; `*` stops at `/`. */
 function globPattern(pattern: string): RegExp {
-  const source = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]');
+  const source = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '[^/]*')
+    .replace(/\?/g, '[^/]');
   return new RegExp(`^${source}$`);
 }

@@ -11,11 +11,17 @@ const rawManifest = lazy(() => import('../api/remote.js'), 'rawManifest');
 
 export function inspectCommand(): Command {
   const cmd = new Command('inspect')
-    .description('print an image: its descriptor, manifest (or index) and config, as JSON (a stored image; with --remote, from its registry)')
+    .description(
+      'print an image: its descriptor, manifest (or index) and config, as JSON (a stored image; with --remote, from ' +
+        'its registry)',
+    )
     .argument('<image>', 'a stored image name or digest, or with --remote a registry reference')
     .option('--remote', 'read the image from its registry, not the local store')
     .option('--raw', 'with --remote: print the manifest exactly as the registry serves it')
-    .option('-f, --format <template>', "a Go template over the result and docker's fields, e.g. '{{.Id}}', '{{json .Config.Env}}'");
+    .option(
+      '-f, --format <template>',
+      "a Go template over the result and docker's fields, e.g. '{{.Id}}', '{{json .Config.Env}}'",
+    );
   addRegistryFlags(cmd, collect);
   return cmd.action(
     action(async (image: string, flags: RegistryFlags & { remote?: boolean; raw?: boolean; format?: string }) => {
@@ -23,8 +29,11 @@ export function inspectCommand(): Command {
         process.stdout.write(await rawManifest(image, { registry: registryOptions(flags) }));
         return;
       }
-      const result = flags.remote ? await inspectRemote(image, { registry: registryOptions(flags) }) : await inspect(image);
-      if (flags.format !== undefined) process.stdout.write(`${renderTemplate(flags.format, withDockerFields(result))}\n`);
+      const result = flags.remote
+        ? await inspectRemote(image, { registry: registryOptions(flags) })
+        : await inspect(image);
+      if (flags.format !== undefined)
+        process.stdout.write(`${renderTemplate(flags.format, withDockerFields(result))}\n`);
       else process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     }),
   );

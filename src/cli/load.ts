@@ -12,7 +12,9 @@ export function loadCommand(): Command {
       action(async (flags: { input?: string; quiet?: boolean }) => {
         const { names, digests } = await load(flags.input ?? process.stdin);
         if (flags.quiet) return;
-        const lines = names.length ? names.map((n) => `Loaded image: ${n}`) : digests.map((d) => `Loaded image ID: ${d}`);
+        const lines = names.length
+          ? names.map((n) => `Loaded image: ${n}`)
+          : digests.map((d) => `Loaded image ID: ${d}`);
         process.stdout.write(lines.map((l) => `${l}\n`).join(''));
       }),
     );

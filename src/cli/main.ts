@@ -15,7 +15,9 @@ import { rmiCommand } from './rmi.js';
 import { runCommand } from './run.js';
 import { tagCommand } from './tag.js';
 
-const { version } = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+const { version } = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
 
 export function program(): Command {
   const program = new Command('tcbuild')
@@ -23,7 +25,22 @@ export function program(): Command {
     .version(version, '-v, --version')
     .showHelpAfterError('(run with --help for usage)')
     .enablePositionalOptions(); // `tcbuild run IMAGE CMD --flag` passes --flag to CMD
-  for (const cmd of [buildCommand(), pushCommand(), pullCommand(), imagesCommand(), rmiCommand(), runCommand(), tagCommand(), inspectCommand(), pruneCommand(), duCommand(), checkCommand(), binfmtCommand(), manifestCommand(), ...registryCommands()]) {
+  for (const cmd of [
+    buildCommand(),
+    pushCommand(),
+    pullCommand(),
+    imagesCommand(),
+    rmiCommand(),
+    runCommand(),
+    tagCommand(),
+    inspectCommand(),
+    pruneCommand(),
+    duCommand(),
+    checkCommand(),
+    binfmtCommand(),
+    manifestCommand(),
+    ...registryCommands(),
+  ]) {
     program.addCommand(cmd);
   }
   return program;

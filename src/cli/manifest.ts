@@ -12,11 +12,13 @@ const manifestRm = lazy(() => import('../api/manifest.js'), 'manifestRm');
 
 /** `tcbuild manifest …`: assemble multi-platform lists from images already in a registry, without moving layers. */
 export function manifestCommand(): Command {
-  const manifest = new Command('manifest').description('assemble, annotate and push manifest lists (image indexes) of images already in a registry');
+  const manifest = new Command('manifest').description(
+    'assemble, annotate and push manifest lists (image indexes) of images already in a registry',
+  );
 
   const create = new Command('create')
     .description('make a list from images in a registry (an index contributes all its images)')
-    .argument('<list>', 'the list\'s name, e.g. registry.example.com/app:1')
+    .argument('<list>', "the list's name, e.g. registry.example.com/app:1")
     .argument('<images...>', 'image references')
     .option('-a, --amend', 'add to an existing list instead of replacing it');
   addRegistryFlags(create, collect).action(
@@ -44,29 +46,42 @@ export function manifestCommand(): Command {
     .option('--os-features <list>', 'comma-separated')
     .option('--annotation <key=value>', 'repeatable', collect);
   addRegistryFlags(annotate, collect).action(
-    action(async (list: string, image: string, flags: RegistryFlags & { os?: string; arch?: string; variant?: string; osVersion?: string; osFeatures?: string; annotation?: string[] }) => {
-      const annotations = Object.fromEntries(
-        (flags.annotation ?? []).map((kv) => {
-          const eq = kv.indexOf('=');
-          if (eq <= 0) throw new InvalidInputError(`--annotation "${kv}": expected KEY=VALUE`);
-          return [kv.slice(0, eq), kv.slice(eq + 1)];
-        }),
-      );
-      const d = await manifestAnnotate(
-        list,
-        image,
-        {
-          ...(flags.os ? { os: flags.os } : {}),
-          ...(flags.arch ? { arch: flags.arch } : {}),
-          ...(flags.variant ? { variant: flags.variant } : {}),
-          ...(flags.osVersion ? { osVersion: flags.osVersion } : {}),
-          ...(flags.osFeatures ? { osFeatures: flags.osFeatures.split(',') } : {}),
-          annotations,
+    action(
+      async (
+        list: string,
+        image: string,
+        flags: RegistryFlags & {
+          os?: string;
+          arch?: string;
+          variant?: string;
+          osVersion?: string;
+          osFeatures?: string;
+          annotation?: string[];
         },
-        { registry: registryOptions(flags) },
-      );
-      process.stdout.write(`${d.digest}\n`);
-    }),
+      ) => {
+        const annotations = Object.fromEntries(
+          (flags.annotation ?? []).map((kv) => {
+            const eq = kv.indexOf('=');
+            if (eq <= 0) throw new InvalidInputError(`--annotation "${kv}": expected KEY=VALUE`);
+            return [kv.slice(0, eq), kv.slice(eq + 1)];
+          }),
+        );
+        const d = await manifestAnnotate(
+          list,
+          image,
+          {
+            ...(flags.os ? { os: flags.os } : {}),
+            ...(flags.arch ? { arch: flags.arch } : {}),
+            ...(flags.variant ? { variant: flags.variant } : {}),
+            ...(flags.osVersion ? { osVersion: flags.osVersion } : {}),
+            ...(flags.osFeatures ? { osFeatures: flags.osFeatures.split(',') } : {}),
+            annotations,
+          },
+          { registry: registryOptions(flags) },
+        );
+        process.stdout.write(`${d.digest}\n`);
+      },
+    ),
   );
 
   const inspect = new Command('inspect')

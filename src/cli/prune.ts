@@ -10,14 +10,20 @@ export function pruneCommand(): Command {
   return new Command('prune')
     .description('remove build cache nothing refers to any more (named images stay)')
     .option('-a, --all', 'remove all build cache, not only what nothing refers to')
-    .option('--filter <filter>', 'as docker builder prune: until=DURATION|TIMESTAMP (e.g. 24h), label=KEY[=VALUE]; repeatable', collect, [])
+    .option(
+      '--filter <filter>',
+      'as docker builder prune: until=DURATION|TIMESTAMP (e.g. 24h), label=KEY[=VALUE]; repeatable',
+      collect,
+      [],
+    )
     .option('-f, --force', 'do not prompt (tcbuild never does; accepted as docker builder prune takes it)')
     .action(
       action(async (flags: { all?: boolean; filter: string[] }) => {
         const filters = flags.filter.length ? parseFilters(flags.filter, Date.now()) : undefined;
         const r = await prune({ all: flags.all ?? false, ...(filters ? { filters } : {}) });
         process.stdout.write(
-          `removed ${r.cacheRecords} cache records, ${r.snapshots} snapshots and ${r.blobs} blobs; reclaimed ${formatBytes(r.bytes)}\n`,
+          `removed ${r.cacheRecords} cache records, ${r.snapshots} snapshots and ${r.blobs} blobs; reclaimed ` +
+            `${formatBytes(r.bytes)}\n`,
         );
       }),
     );
@@ -34,7 +40,10 @@ export function parseFilters(specs: readonly string[], now: number): PruneFilter
     if (key === 'until' && value !== '') filters.until = untilTime(value, now, spec);
     else if (key === 'label' && value !== '') {
       const at = value.indexOf('=');
-      filters.labels = { ...filters.labels, [at < 0 ? value : value.slice(0, at)]: at < 0 ? undefined : value.slice(at + 1) };
+      filters.labels = {
+        ...filters.labels,
+        [at < 0 ? value : value.slice(0, at)]: at < 0 ? undefined : value.slice(at + 1),
+      };
     } else throw new InvalidInputError(`--filter ${spec}: expected until=DURATION|TIMESTAMP or label=KEY[=VALUE]`);
   }
   return filters;
@@ -43,8 +52,11 @@ export function parseFilters(specs: readonly string[], now: number): PruneFilter
 function untilTime(value: string, now: number, spec: string): number {
   if (/^\d+(\.\d+)?$/.test(value)) return Number(value) * 1000;
   const parts = [...value.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)];
-  if (parts.length && parts.map((p) => p[0]).join('') === value) return now - parts.reduce((ms, p) => ms + Number(p[1]) * UNIT_MS[p[2]!]!, 0);
+  if (parts.length && parts.map((p) => p[0]).join('') === value)
+    return now - parts.reduce((ms, p) => ms + Number(p[1]) * UNIT_MS[p[2]!]!, 0);
   const time = /^\d{4}-\d{2}-\d{2}/.test(value) ? Date.parse(value) : NaN;
   if (!Number.isNaN(time)) return time;
-  throw new InvalidInputError(`--filter ${spec}: "${value}" is neither a duration (24h, 1h30m) nor a time (2006-01-02T15:04:05Z, Unix seconds)`);
+  throw new InvalidInputError(
+    `--filter ${spec}: "${value}" is neither a duration (24h, 1h30m) nor a time (2006-01-02T15:04:05Z, Unix seconds)`,
+  );
 }

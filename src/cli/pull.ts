@@ -20,7 +20,10 @@ export function pullCommand(): Command {
       const registry = registryOptions(flags, { quiet: flags.quiet ?? false });
       const names = flags.allTags ? await remoteTags(image, registry) : [image];
       for (const name of names) {
-        const { ref, descriptor } = await pull(name, { registry, ...(flags.platform ? { platform: flags.platform } : {}) });
+        const { ref, descriptor } = await pull(name, {
+          registry,
+          ...(flags.platform ? { platform: flags.platform } : {}),
+        });
         process.stdout.write(flags.quiet ? `${ref}\n` : `${ref}@${descriptor.digest}\n`);
       }
     }),
@@ -30,7 +33,8 @@ export function pullCommand(): Command {
 /** `pull -a REPO`: REPO:TAG for every tag the registry lists. */
 async function remoteTags(repository: string, registry: ReturnType<typeof registryOptions>): Promise<string[]> {
   const ref = parseReference(repository);
-  if (/:[^/]+$/.test(repository) || ref.digest) throw new InvalidInputError(`pull --all-tags ${repository}: give a repository without a tag or digest`);
+  if (/:[^/]+$/.test(repository) || ref.digest)
+    throw new InvalidInputError(`pull --all-tags ${repository}: give a repository without a tag or digest`);
   const repo = formatReference({ ...ref, tag: undefined });
   return (await listTags(repo, { registry })).sort().map((tag) => `${repo}:${tag}`);
 }

@@ -16,14 +16,20 @@ export function pushCommand(): Command {
     .option('-q, --quiet', 'print only the pushed references, no progress');
   addRegistryFlags(cmd, collect);
   return cmd.action(
-    action(async (image: string, dest: string | undefined, flags: RegistryFlags & { allTags?: boolean; quiet?: boolean }) => {
-      const registry = registryOptions(flags, { quiet: flags.quiet ?? false });
-      const names = flags.allTags ? await storedTags(image, dest) : [image];
-      for (const name of names) {
-        const { ref, descriptor } = await push(name, flags.allTags ? undefined : dest, { registry });
-        process.stdout.write(flags.quiet ? `${ref}\n` : `${ref}@${descriptor.digest}\n`);
-      }
-    }),
+    action(
+      async (
+        image: string,
+        dest: string | undefined,
+        flags: RegistryFlags & { allTags?: boolean; quiet?: boolean },
+      ) => {
+        const registry = registryOptions(flags, { quiet: flags.quiet ?? false });
+        const names = flags.allTags ? await storedTags(image, dest) : [image];
+        for (const name of names) {
+          const { ref, descriptor } = await push(name, flags.allTags ? undefined : dest, { registry });
+          process.stdout.write(flags.quiet ? `${ref}\n` : `${ref}@${descriptor.digest}\n`);
+        }
+      },
+    ),
   );
 }
 
@@ -31,10 +37,17 @@ export function pushCommand(): Command {
 async function storedTags(repository: string, dest: string | undefined): Promise<string[]> {
   const ref = parseReference(repository);
   if (dest !== undefined || /:[^/]+$/.test(repository) || ref.digest) {
-    throw new InvalidInputError(`push --all-tags ${repository}: give a repository without a tag or digest, and no destination`);
+    throw new InvalidInputError(
+      `push --all-tags ${repository}: give a repository without a tag or digest, and no destination`,
+    );
   }
   const repo = formatReference({ ...ref, tag: undefined });
-  const names = (await images()).map((i) => i.name).filter((name) => formatReference({ ...parseReference(name), tag: undefined }) === repo);
-  if (names.length === 0) throw new InvalidInputError(`push --all-tags: no stored image of ${repo}`, { hint: 'list stored images with: tcbuild images' });
+  const names = (await images())
+    .map((i) => i.name)
+    .filter((name) => formatReference({ ...parseReference(name), tag: undefined }) === repo);
+  if (names.length === 0)
+    throw new InvalidInputError(`push --all-tags: no stored image of ${repo}`, {
+      hint: 'list stored images with: tcbuild images',
+    });
   return names.sort();
 }

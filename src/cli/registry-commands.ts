@@ -7,5 +7,15 @@ import { saveCommand } from './save.js';
 
 /** The registry toolkit's commands beyond push and pull. */
 export function registryCommands(): Command[] {
-  return [copyCommand(), saveCommand(), loadCommand(), digestCommand(), lsTagsCommand(), catalogCommand(), deleteCommand(), loginCommand(), logoutCommand()];
+  return [
+    copyCommand(),
+    saveCommand(),
+    loadCommand(),
+    digestCommand(),
+    lsTagsCommand(),
+    catalogCommand(),
+    deleteCommand(),
+    loginCommand(),
+    logoutCommand(),
+  ];
 }

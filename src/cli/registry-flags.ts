@@ -20,5 +20,9 @@ export function addRegistryFlags(cmd: Command, collect: (v: string, p?: string[]
  */
 export function registryOptions(flags: RegistryFlags, opts: { quiet?: boolean } = {}): RegistryOptions {
   const progress = opts.quiet ? undefined : transferLine();
-  return { insecure: !flags.tlsVerify, plainHttpHosts: flags.insecureRegistry ?? [], ...(progress ? { progress } : {}) };
+  return {
+    insecure: !flags.tlsVerify,
+    plainHttpHosts: flags.insecureRegistry ?? [],
+    ...(progress ? { progress } : {}),
+  };
 }

@@ -32,7 +32,8 @@ export function addSandboxLimitFlags(cmd: Command): Command {
 export function sandboxLimits(flags: SandboxLimitFlags): SandboxLimits {
   const number = (flag: string, text: string) => {
     const value = Number(text);
-    if (!Number.isFinite(value) || value < 0) throw new InvalidInputError(`${flag} ${text}: expected a non-negative number`);
+    if (!Number.isFinite(value) || value < 0)
+      throw new InvalidInputError(`${flag} ${text}: expected a non-negative number`);
     return value;
   };
   return {
@@ -62,7 +63,10 @@ interface RunFlags extends RegistryFlags, SandboxLimitFlags {
 
 export function runCommand(): Command {
   const cmd = new Command('run')
-    .description("run a command in a new container of an image (from the local store, pulled when missing); exits with the command's code")
+    .description(
+      'run a command in a new container of an image (from the local store, pulled when missing); exits with the ' +
+        "command's code",
+    )
     .argument('<image>', 'the image, e.g. busybox or localhost:5000/app:1')
     .argument('[command...]', "the command and its arguments (default: the image's CMD)")
     .passThroughOptions()
@@ -71,7 +75,11 @@ export function runCommand(): Command {
     .option('-w, --workdir <dir>', 'the working directory inside the container')
     .option('-u, --user <user[:group]>', 'the user to run as (name or uid)')
     .option('--entrypoint <command>', "replace the image's ENTRYPOINT ('' clears it)")
-    .option('--network <mode>', "default (a private network: outbound access, none of the host's services), host or none", 'default')
+    .option(
+      '--network <mode>',
+      "default (a private network: outbound access, none of the host's services), host or none",
+      'default',
+    )
     .option('--privileged', 'every capability, no seccomp filter, no masked paths (for a command you trust)')
     .option('--hostname <name>', "the container's host name")
     .option('-v, --volume <host:container[:ro]>', 'bind-mount a host path (repeatable)', collect)

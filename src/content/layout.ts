@@ -84,7 +84,12 @@ export class OciLayout {
     await this.update((manifests) => {
       const annotations: Record<string, string> = { ...descriptor.annotations, [IMAGE_NAME_ANNOTATION]: name };
       if (tag !== undefined) annotations[REF_NAME_ANNOTATION] = tag;
-      const entry: Descriptor = { mediaType: descriptor.mediaType, digest: descriptor.digest, size: descriptor.size, annotations };
+      const entry: Descriptor = {
+        mediaType: descriptor.mediaType,
+        digest: descriptor.digest,
+        size: descriptor.size,
+        annotations,
+      };
       if (descriptor.platform) entry.platform = descriptor.platform;
       return [...manifests.filter((d) => d.annotations?.[IMAGE_NAME_ANNOTATION] !== name), entry];
     });
@@ -141,7 +146,9 @@ export class OciLayout {
     });
   }
 
-  /** Every entry checked as any index's are: a digest in it names a blob file. The store may name any number of images. */
+  /**
+   * Every entry checked as any index's are: a digest in it names a blob file. The store may name any number of images.
+   */
   private parseIndexText(text: string | undefined): Index {
     if (text === undefined) return { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [] };
     return parseIndex(Buffer.from(text), `the list of images ${this.indexPath}`, Infinity);

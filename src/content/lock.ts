@@ -40,9 +40,13 @@ export class LockFile {
     while (!this.tryLock(mode)) {
       if (Date.now() > deadline) {
         const holders = holdersOf(fstatSync(this.fd).ino);
-        throw new TcbuildError(`timed out after ${TIMEOUT_MS / 1000} s waiting for the lock ${this.path}${holders.length ? ` (held by pid ${holders.join(', ')})` : ''}`, {
-          hint: 'another tcbuild is using the store: wait for it to finish, or stop it',
-        });
+        throw new TcbuildError(
+          `timed out after ${TIMEOUT_MS / 1000} s waiting for the lock ` +
+            `${this.path}${holders.length ? ` (held by pid ${holders.join(', ')})` : ''}`,
+          {
+            hint: 'another tcbuild is using the store: wait for it to finish, or stop it',
+          },
+        );
       }
       await new Promise((r) => setTimeout(r, RETRY_MS));
     }

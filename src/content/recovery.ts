@@ -28,7 +28,9 @@ export async function recoverRoot(root: string, snapshotters: readonly Snapshott
       if (!othersAlive || !pidAlive(pid)) await rm(join(root, 'ingest', name), { force: true });
     }
     for (const snapshotter of snapshotters) await snapshotter.recover(othersAlive);
-    if (!othersAlive) for (const name of await namesIn(join(root, 'run'))) await rm(join(root, 'run', name), { recursive: true, force: true });
+    if (!othersAlive)
+      for (const name of await namesIn(join(root, 'run')))
+        await rm(join(root, 'run', name), { recursive: true, force: true });
   });
 }
 

@@ -92,10 +92,13 @@ export class ContentStore {
     const digest = sha256(data);
     await this.lease?.holdBlob(digest);
     // A name is only ever given to verified, synced content: the same bytes need no second write.
-    if ((!expected || expected.digest === digest) && (await this.sizeOf(digest)) === data.length) return { digest, size: data.length };
+    if ((!expected || expected.digest === digest) && (await this.sizeOf(digest)) === data.length)
+      return { digest, size: data.length };
     const writer = await this.writer(expected);
     try {
-      await new Promise<void>((resolve, reject) => writer.end(data, (err?: Error | null) => (err ? reject(err) : resolve())));
+      await new Promise<void>((resolve, reject) =>
+        writer.end(data, (err?: Error | null) => (err ? reject(err) : resolve())),
+      );
       return await writer.commit();
     } catch (err) {
       await writer.abort();
@@ -156,7 +159,9 @@ export class BlobWriter extends Writable {
   override _write(chunk: Buffer, _enc: BufferEncoding, done: (err?: Error | null) => void): void {
     this.size += chunk.length;
     if (this.expected && this.size > this.expected.size) {
-      done(new DigestMismatchError(`blob ${this.expected.digest} is larger than its expected ${this.expected.size} bytes`));
+      done(
+        new DigestMismatchError(`blob ${this.expected.digest} is larger than its expected ${this.expected.size} bytes`),
+      );
       return;
     }
     this.hash.update(chunk);
@@ -174,7 +179,8 @@ export class BlobWriter extends Writable {
     if (this.expected && (digest !== this.expected.digest || this.size !== this.expected.size)) {
       await unlink(this.tmp).catch(() => undefined);
       throw new DigestMismatchError(
-        `content does not match its descriptor: expected ${this.expected.digest} (${this.expected.size} bytes), got ${digest} (${this.size} bytes)`,
+        `content does not match its descriptor: expected ${this.expected.digest} (${this.expected.size} bytes), got ` +
+          `${digest} (${this.size} bytes)`,
       );
     }
     const fh = await open(this.tmp, 'r');

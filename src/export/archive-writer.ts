@@ -14,7 +14,9 @@ export function blobPath(entry: { descriptor: { digest: `sha256:${string}` } }):
 }
 
 export async function addFile(archive: Pack, name: string, data: string | Buffer): Promise<void> {
-  await new Promise<void>((resolve, reject) => archive.entry({ name, mode: 0o644, mtime: EPOCH }, data, (err) => (err ? reject(err) : resolve())));
+  await new Promise<void>((resolve, reject) =>
+    archive.entry({ name, mode: 0o644, mtime: EPOCH }, data, (err) => (err ? reject(err) : resolve())),
+  );
 }
 
 /** Streams a blob into the archive; its bytes are checked by the source (verified streams). */

@@ -46,10 +46,21 @@ export async function writeDockerArchive(path: string, images: NamedImage[]): Pr
         await addBlob(archive, blob);
       }
       const manifest = await image.manifest();
-      entries.push({ Config: blobPath({ descriptor: manifest.config }), RepoTags: tags, Layers: manifest.layers.map((d) => blobPath({ descriptor: d })) });
+      entries.push({
+        Config: blobPath({ descriptor: manifest.config }),
+        RepoTags: tags,
+        Layers: manifest.layers.map((d) => blobPath({ descriptor: d })),
+      });
       const { mediaType, digest, size } = image.descriptor;
       for (const name of tags.length ? tags : [undefined]) {
-        index.manifests.push({ mediaType, digest, size, ...(name ? { annotations: { 'io.containerd.image.name': name, [REF_NAME]: name.slice(name.lastIndexOf(':') + 1) } } : {}) });
+        index.manifests.push({
+          mediaType,
+          digest,
+          size,
+          ...(name
+            ? { annotations: { 'io.containerd.image.name': name, [REF_NAME]: name.slice(name.lastIndexOf(':') + 1) } }
+            : {}),
+        });
       }
     }
     await addFile(archive, 'manifest.json', JSON.stringify(entries));
@@ -60,7 +71,10 @@ export async function writeDockerArchive(path: string, images: NamedImage[]): Pr
 const GZIP_MAGIC = Buffer.from([0x1f, 0x8b]);
 const ZSTD_MAGIC = Buffer.from([0x28, 0xb5, 0x2f, 0xfd]);
 
-/** The layer's compression from its first bytes (docker archives hold plain or compressed tars), and its digest and size. */
+/**
+ * The layer's compression from its first bytes (docker archives hold plain or compressed tars), and its digest and
+ * size.
+ */
 async function describeLayer(tar: TarIndex, path: string): Promise<Descriptor> {
   const named = /^blobs\/sha256\/([a-f0-9]{64})$/.exec(path);
   const hash = createHash('sha256');
@@ -74,7 +88,11 @@ async function describeLayer(tar: TarIndex, path: string): Promise<Descriptor> {
     }
     hash.update(chunk);
   }
-  const mediaType = head.subarray(0, 2).equals(GZIP_MAGIC) ? MediaType.ociLayerGzip : head.equals(ZSTD_MAGIC) ? MediaType.ociLayerZstd : MediaType.ociLayer;
+  const mediaType = head.subarray(0, 2).equals(GZIP_MAGIC)
+    ? MediaType.ociLayerGzip
+    : head.equals(ZSTD_MAGIC)
+      ? MediaType.ociLayerZstd
+      : MediaType.ociLayer;
   const digest: Digest = named ? `sha256:${named[1]!}` : `sha256:${hash.digest('hex')}`;
   return { mediaType, digest, size: tar.sizeOf(path)! };
 }
@@ -90,25 +108,40 @@ function parseDockerManifest(raw: Buffer, what: string): DockerManifestEntry[] {
   } catch {
     throw new InvalidInputError(`${what}: manifest.json is not valid JSON`);
   }
-  const bad = (why: string) => new InvalidInputError(`${what}: manifest.json is not a docker-archive manifest: ${why}`, { hint: 'the archive is damaged or hostile; tcbuild does not load it' });
+  const bad = (why: string) =>
+    new InvalidInputError(`${what}: manifest.json is not a docker-archive manifest: ${why}`, {
+      hint: 'the archive is damaged or hostile; tcbuild does not load it',
+    });
   if (!Array.isArray(value)) throw bad('it is not a list of images');
-  if (value.length > MAX_DESCRIPTORS) throw bad(`it lists ${value.length} images, more than the ${MAX_DESCRIPTORS} tcbuild accepts`);
+  if (value.length > MAX_DESCRIPTORS)
+    throw bad(`it lists ${value.length} images, more than the ${MAX_DESCRIPTORS} tcbuild accepts`);
   return value.map((entry: unknown, i) => {
     if (typeof entry !== 'object' || entry === null) throw bad(`entry ${i} is not an object`);
     const { Config, Layers, RepoTags } = entry as Record<string, unknown>;
     const memberPath = (p: unknown, field: string): string => {
       if (typeof p !== 'string' || p === '') throw bad(`${field} of entry ${i} is not a path`);
       if (p.startsWith('/') || p.split('/').includes('..')) {
-        throw bad(`${field} of entry ${i} is ${JSON.stringify(p.slice(0, 100))}, which is not a path inside the archive`);
+        throw bad(
+          `${field} of entry ${i} is ${JSON.stringify(p.slice(0, 100))}, which is not a path inside the archive`,
+        );
       }
       return p;
     };
     if (!Array.isArray(Layers)) throw bad(`Layers of entry ${i} is not a list`);
-    if (Layers.length > MAX_DESCRIPTORS) throw bad(`entry ${i} has ${Layers.length} layers, more than the ${MAX_DESCRIPTORS} tcbuild accepts`);
-    if (RepoTags !== null && RepoTags !== undefined && !(Array.isArray(RepoTags) && RepoTags.every((t) => typeof t === 'string'))) {
+    if (Layers.length > MAX_DESCRIPTORS)
+      throw bad(`entry ${i} has ${Layers.length} layers, more than the ${MAX_DESCRIPTORS} tcbuild accepts`);
+    if (
+      RepoTags !== null &&
+      RepoTags !== undefined &&
+      !(Array.isArray(RepoTags) && RepoTags.every((t) => typeof t === 'string'))
+    ) {
       throw bad(`RepoTags of entry ${i} is not a list of names`);
     }
-    return { Config: memberPath(Config, 'Config'), Layers: Layers.map((p, j) => memberPath(p, `Layers[${j}]`)), RepoTags: (RepoTags as string[] | undefined) ?? null };
+    return {
+      Config: memberPath(Config, 'Config'),
+      Layers: Layers.map((p, j) => memberPath(p, `Layers[${j}]`)),
+      RepoTags: (RepoTags as string[] | undefined) ?? null,
+    };
   });
 }
 
@@ -128,7 +161,11 @@ export async function readDockerArchiveImages(path: string, ref?: string): Promi
   // It lists every image of a `docker save`: allowed as much as a config.
   const entries = parseDockerManifest(await tar.readBuffer('manifest.json', MAX_CONFIG_BYTES), what);
   const chosen = ref === undefined ? entries : entries.filter((e) => entryName(e.RepoTags, ref));
-  if (chosen.length === 0) throw new NotFoundError(`${what} has no image named "${ref}"; it has ${entries.flatMap((e) => e.RepoTags ?? []).join(', ') || 'no named images'}`);
+  if (chosen.length === 0)
+    throw new NotFoundError(
+      `${what} has no image named "${ref}"; it has ` +
+        `${entries.flatMap((e) => e.RepoTags ?? []).join(', ') || 'no named images'}`,
+    );
   return Promise.all(chosen.map((entry) => dockerArchiveImage(tar, entry, what)));
 }
 
@@ -139,8 +176,15 @@ async function dockerArchiveImage(tar: TarIndex, entry: DockerManifestEntry, wha
   const paths = new Map<string, string>(entry.Layers.map((p, i) => [layers[i]!.digest, p]));
   const manifest: Manifest = { schemaVersion: 2, mediaType: MediaType.ociManifest, config, layers };
   const rawManifest = Buffer.from(JSON.stringify(manifest));
-  const descriptor: Descriptor = { mediaType: MediaType.ociManifest, digest: sha256(rawManifest), size: rawManifest.length };
-  const inMemory = new Map<string, Buffer>([[config.digest, rawConfig], [descriptor.digest, rawManifest]]);
+  const descriptor: Descriptor = {
+    mediaType: MediaType.ociManifest,
+    digest: sha256(rawManifest),
+    size: rawManifest.length,
+  };
+  const inMemory = new Map<string, Buffer>([
+    [config.digest, rawConfig],
+    [descriptor.digest, rawManifest],
+  ]);
   const blobs: ImageSource = {
     what,
     open: async (d) => {

@@ -25,7 +25,15 @@ export async function writeOciArchive(path: string, source: ImageOrIndex, ref?: 
   const index: Index = {
     schemaVersion: 2,
     mediaType: MediaType.ociIndex,
-    manifests: [{ mediaType, digest, size, ...(platform ? { platform } : {}), ...(ref ? { annotations: { [REF_NAME]: ref } } : {}) }],
+    manifests: [
+      {
+        mediaType,
+        digest,
+        size,
+        ...(platform ? { platform } : {}),
+        ...(ref ? { annotations: { [REF_NAME]: ref } } : {}),
+      },
+    ],
   };
   await writeTar(path, async (archive) => {
     await addFile(archive, 'oci-layout', OCI_LAYOUT_FILE);

@@ -23,19 +23,32 @@ function openBelow(dir: string, relative: string, what: string): { fd: number; s
   try {
     dirfd = openat2(c.AT_FDCWD, dir, c.O_PATH | c.O_DIRECTORY | c.O_CLOEXEC, 0, 0);
   } catch (err) {
-    if (isErrno(err, 'ENOENT') || isErrno(err, 'ENOTDIR')) throw new NotFoundError(`${what} is not a directory`, { hint: 'oci:DIR names an OCI image layout directory' });
+    if (isErrno(err, 'ENOENT') || isErrno(err, 'ENOTDIR'))
+      throw new NotFoundError(`${what} is not a directory`, { hint: 'oci:DIR names an OCI image layout directory' });
     throw err;
   }
   let fd: number;
   try {
     // O_NONBLOCK: opening a FIFO planted in the layout must not hang; it is refused below.
-    fd = openat2(dirfd, relative, constants.O_RDONLY | constants.O_NONBLOCK | c.O_CLOEXEC, 0, c.RESOLVE_BENEATH | c.RESOLVE_NO_SYMLINKS | c.RESOLVE_NO_MAGICLINKS);
+    fd = openat2(
+      dirfd,
+      relative,
+      constants.O_RDONLY | constants.O_NONBLOCK | c.O_CLOEXEC,
+      0,
+      c.RESOLVE_BENEATH | c.RESOLVE_NO_SYMLINKS | c.RESOLVE_NO_MAGICLINKS,
+    );
   } catch (err) {
-    if (isErrno(err, 'ENOENT')) throw new NotFoundError(`${what} has no ${relative}`, { hint: relative === 'index.json' ? 'is it an OCI image layout?' : 'the layout is incomplete' });
-    if (isErrno(err, 'ELOOP') || isErrno(err, 'EXDEV')) {
-      throw new InvalidInputError(`${what}: ${relative} is a symlink or passes through one; tcbuild reads a layout only from the files inside it`, {
-        hint: 'copy the layout with its files dereferenced (cp -rL), or re-export it',
+    if (isErrno(err, 'ENOENT'))
+      throw new NotFoundError(`${what} has no ${relative}`, {
+        hint: relative === 'index.json' ? 'is it an OCI image layout?' : 'the layout is incomplete',
       });
+    if (isErrno(err, 'ELOOP') || isErrno(err, 'EXDEV')) {
+      throw new InvalidInputError(
+        `${what}: ${relative} is a symlink or passes through one; tcbuild reads a layout only from the files inside it`,
+        {
+          hint: 'copy the layout with its files dereferenced (cp -rL), or re-export it',
+        },
+      );
     }
     throw err;
   } finally {
@@ -57,7 +70,8 @@ function openStream(dir: string, relative: string, what: string): { stream: Read
 function layoutDirSource(dir: string, what: string): ImageSource {
   return {
     what,
-    open: async (d) => verified(openStream(dir, `blobs/sha256/${digestHex(d.digest)}`, what).stream, d, `${what} (${d.digest})`),
+    open: async (d) =>
+      verified(openStream(dir, `blobs/sha256/${digestHex(d.digest)}`, what).stream, d, `${what} (${d.digest})`),
   };
 }
 

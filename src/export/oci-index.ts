@@ -4,7 +4,10 @@ import type { Descriptor, Index } from '../image/types.js';
 
 export const REF_NAME = 'org.opencontainers.image.ref.name';
 
-/** The entry of an OCI layout's index.json named `ref` (its ref.name annotation), or its only entry when no ref is given. */
+/**
+ * The entry of an OCI layout's index.json named `ref` (its ref.name annotation), or its only entry when no ref is
+ * given.
+ */
 export function pickManifest(index: Index, ref: string | undefined, what: string): Descriptor {
   const manifests = index.manifests;
   if (ref !== undefined) {
@@ -13,9 +16,12 @@ export function pickManifest(index: Index, ref: string | undefined, what: string
     return found;
   }
   if (manifests.length === 1) return manifests[0]!;
-  throw new InvalidInputError(`${what} holds ${manifests.length} images; name one of them (${names(manifests)}) after a colon`, {
-    hint: `e.g. ${what}:${manifests[0]?.annotations?.[REF_NAME] ?? 'NAME'}`,
-  });
+  throw new InvalidInputError(
+    `${what} holds ${manifests.length} images; name one of them (${names(manifests)}) after a colon`,
+    {
+      hint: `e.g. ${what}:${manifests[0]?.annotations?.[REF_NAME] ?? 'NAME'}`,
+    },
+  );
 }
 
 function names(manifests: Descriptor[]): string {

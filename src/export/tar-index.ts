@@ -4,7 +4,14 @@ import { posix } from 'node:path';
 import { Readable } from 'node:stream';
 import { cannotRead, InvalidInputError, NotFoundError } from '../errors.js';
 import { tooLarge } from '../stream/read-limited.js';
-import { BLOCK_SIZE, MetaRecordBudget, decodeHeaderBlock, isZeroBlock, parsePaxRecords, type RawHeader } from '../snapshot/tar-format.js';
+import {
+  BLOCK_SIZE,
+  MetaRecordBudget,
+  decodeHeaderBlock,
+  isZeroBlock,
+  parsePaxRecords,
+  type RawHeader,
+} from '../snapshot/tar-format.js';
 
 /** Entries indexed (each held in memory): an image archive has a few per blob, at most some thousands. */
 export const MAX_ARCHIVE_ENTRIES = 100_000;
@@ -59,10 +66,18 @@ export class TarIndex {
     const entry = this.resolve(name);
     if (!entry) {
       const link = this.entries.get(normalize(name))?.link;
-      if (link !== undefined) throw new NotFoundError(`${this.what}: "${name}" is a link to "${link}", which is not in the archive (links lead only to other entries of it)`);
-      throw new NotFoundError(`${this.what} has no entry "${name}"`, { hint: 'is it an archive of the kind you named (oci-archive, docker-archive)?' });
+      if (link !== undefined)
+        throw new NotFoundError(
+          `${this.what}: "${name}" is a link to "${link}", which is not in the archive (links lead only to other ` +
+            `entries of it)`,
+        );
+      throw new NotFoundError(`${this.what} has no entry "${name}"`, {
+        hint: 'is it an archive of the kind you named (oci-archive, docker-archive)?',
+      });
     }
-    return entry.size === 0 ? Readable.from([]) : createReadStream(this.path, { start: entry.offset, end: entry.offset + entry.size - 1 });
+    return entry.size === 0
+      ? Readable.from([])
+      : createReadStream(this.path, { start: entry.offset, end: entry.offset + entry.size - 1 });
   }
 
   async readBuffer(name: string, limit: number): Promise<Buffer> {
@@ -86,7 +101,9 @@ function header(block: Buffer, what: string): RawHeader {
     return decodeHeaderBlock(block);
   } catch (err) {
     if (!(err instanceof InvalidInputError)) throw err;
-    throw new InvalidInputError(`${what} is not a tar archive (or is compressed): ${err.message}`, { hint: 'decompress it first (gunzip, zstd -d)' });
+    throw new InvalidInputError(`${what} is not a tar archive (or is compressed): ${err.message}`, {
+      hint: 'decompress it first (gunzip, zstd -d)',
+    });
   }
 }
 
@@ -103,13 +120,16 @@ async function scan(fh: FileHandle, what: string): Promise<Map<string, TarEntry>
   const budget = new MetaRecordBudget(what);
   for (let offset = 0, count = 0; ; count++) {
     if (count > MAX_ARCHIVE_ENTRIES) {
-      throw new InvalidInputError(`${what} has more than ${MAX_ARCHIVE_ENTRIES} entries, more than tcbuild reads: no image archive has that many`);
+      throw new InvalidInputError(
+        `${what} has more than ${MAX_ARCHIVE_ENTRIES} entries, more than tcbuild reads: no image archive has that many`,
+      );
     }
     const { bytesRead } = await fh.read(block, 0, BLOCK_SIZE, offset);
     if (bytesRead < BLOCK_SIZE || isZeroBlock(block)) return entries;
     const { typeflag: type, entry } = header(block, what);
     const size = pending.size !== undefined ? Number(pending.size) : entry.size;
-    if (!Number.isSafeInteger(size) || size < 0) throw new InvalidInputError(`${what} is not a valid tar archive: an entry's size is not a byte count`);
+    if (!Number.isSafeInteger(size) || size < 0)
+      throw new InvalidInputError(`${what} is not a valid tar archive: an entry's size is not a byte count`);
     const dataAt = offset + BLOCK_SIZE;
     offset = dataAt + Math.ceil(size / BLOCK_SIZE) * BLOCK_SIZE;
     if (type === 'x' || type === 'L' || type === 'K') {
@@ -129,6 +149,11 @@ async function scan(fh: FileHandle, what: string): Promise<Map<string, TarEntry>
     budget.reset();
     if (entry.type === 'file' && type !== 'g') entries.set(normalize(name), { offset: dataAt, size });
     else if (entry.type === 'hardlink') entries.set(normalize(name), { offset: 0, size: 0, link: linkname });
-    else if (entry.type === 'symlink') entries.set(normalize(name), { offset: 0, size: 0, link: linkname.startsWith('/') ? linkname : posix.join(posix.dirname(normalize(name)), linkname) });
+    else if (entry.type === 'symlink')
+      entries.set(normalize(name), {
+        offset: 0,
+        size: 0,
+        link: linkname.startsWith('/') ? linkname : posix.join(posix.dirname(normalize(name)), linkname),
+      });
   }
 }

@@ -73,7 +73,10 @@ export class Conversion {
   /** Stages being converted: stages are converted depth first, so this is the chain that led here. */
   private readonly inProgress = new Set<number>();
 
-  constructor(readonly parsed: DockerfileStages, readonly opts: ConvertOptions) {
+  constructor(
+    readonly parsed: DockerfileStages,
+    readonly opts: ConvertOptions,
+  ) {
     this.file = parsed.file;
     this.created = opts.sourceDateEpoch === undefined ? undefined : configTime(new Date(opts.sourceDateEpoch * 1000));
     this.lexing = { used: this.usedArgs, escapeToken: parsed.escape };
@@ -82,8 +85,9 @@ export class Conversion {
     for (const arg of parsed.globalArgs) {
       for (const { name, defaultValue } of arg.args) {
         this.declaredGlobals.add(name);
-        const value = opts.buildArgs.get(name)
-          ?? (defaultValue === undefined ? undefined : this.expand(defaultValue, this.globalArgs, arg.line));
+        const value =
+          opts.buildArgs.get(name) ??
+          (defaultValue === undefined ? undefined : this.expand(defaultValue, this.globalArgs, arg.line));
         if (opts.buildArgs.has(name)) this.usedArgs.add(name);
         if (value !== undefined) this.globalArgs.set(name, value);
       }
@@ -199,8 +203,9 @@ export class Conversion {
     const triggers = state.config.OnBuild ?? [];
     state.config.OnBuild = null;
     for (const trigger of triggers) {
-      const [instruction] = parseDockerfile(trigger, this.file).instructions
-        .map((raw) => typeInstruction({ ...raw, line: from.line }, { file: this.file, escape: this.parsed.escape }));
+      const [instruction] = parseDockerfile(trigger, this.file).instructions.map((raw) =>
+        typeInstruction({ ...raw, line: from.line }, { file: this.file, escape: this.parsed.escape }),
+      );
       if (instruction) await dispatch(this, state, instruction);
     }
     for (const instruction of stage.instructions) await dispatch(this, state, instruction);
@@ -223,8 +228,17 @@ export class Conversion {
     if (named?.kind === 'image') imageName = named.ref;
     if (named?.kind === 'dir') {
       const files: Vertex = {
-        op: 'copy', input: { op: 'scratch' }, source: named.source, sources: ['/'], dest: '/',
-        chown: undefined, chmod: undefined, unpack: false, link: false, parents: false, excludes: [],
+        op: 'copy',
+        input: { op: 'scratch' },
+        source: named.source,
+        sources: ['/'],
+        dest: '/',
+        chown: undefined,
+        chmod: undefined,
+        unpack: false,
+        link: false,
+        parents: false,
+        excludes: [],
         description: this.step({ stage }, stage.from),
       };
       return { ...base, ...empty, vertex: files, config: scratchConfig() };

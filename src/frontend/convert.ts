@@ -22,7 +22,10 @@ export interface ConvertOptions {
   platform: Platform;
   buildPlatform: Platform;
   context: ContextSource;
-  /** `--build-context NAME=…`: they take the place of a stage or image of that name in FROM, COPY --from and RUN --mount from=. */
+  /**
+   * `--build-context NAME=…`: they take the place of a stage or image of that name in FROM, COPY --from and RUN --mount
+   * from=.
+   */
   namedContexts?: ReadonlyMap<string, NamedContext>;
   /** Resolves an ADD <git URL>'s ref to a commit (git ls-remote); without it ADD of a git URL is refused. */
   resolveGit?(url: GitUrl, keepGitDir: boolean, at: { file: string; line: number }): Promise<GitVertex>;
@@ -47,7 +50,9 @@ export interface BuildPlan {
   baseDiffIds: string[];
 }
 
-/** Lowers typed stages to a build graph for one platform, tracking the image config as BuildKit's dockerfile2llb does. */
+/**
+ * Lowers typed stages to a build graph for one platform, tracking the image config as BuildKit's dockerfile2llb does.
+ */
 export async function convert(parsed: DockerfileStages, opts: ConvertOptions): Promise<BuildPlan> {
   const conversion = new Conversion(parsed, opts);
   const targetStage = conversion.targetStage();

@@ -6,8 +6,16 @@ import { runArgs, scriptMount, shebangScript } from './run-command.js';
 import { MountSyntaxError, parseMount, type MountSpec } from './run-mount.js';
 
 export const PROXY_ARGS = [
-  'HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'FTP_PROXY', 'ftp_proxy', 'NO_PROXY', 'no_proxy',
-  'ALL_PROXY', 'all_proxy',
+  'HTTP_PROXY',
+  'http_proxy',
+  'HTTPS_PROXY',
+  'https_proxy',
+  'FTP_PROXY',
+  'ftp_proxy',
+  'NO_PROXY',
+  'no_proxy',
+  'ALL_PROXY',
+  'all_proxy',
 ];
 
 export async function dispatchRun(c: Conversion, s: StageState, ins: InstructionOf<'RUN'>): Promise<void> {
@@ -58,9 +66,12 @@ async function execMounts(c: Conversion, s: StageState, ins: InstructionOf<'RUN'
     }
     if (spec.type === 'ssh') sshIndex++;
     if (spec.type === 'bind' || spec.type === 'cache') {
-      const source = spec.from === undefined
-        ? (spec.type === 'bind' ? c.opts.context : undefined)
-        : await c.fromSource(spec.from, s.platform, ins.line, 'RUN --mount from');
+      const source =
+        spec.from === undefined
+          ? spec.type === 'bind'
+            ? c.opts.context
+            : undefined
+          : await c.fromSource(spec.from, s.platform, ins.line, 'RUN --mount from');
       if (spec.type === 'bind') {
         const { target, readwrite, source: path } = spec;
         mounts.push({ type: 'bind', target, readwrite, source: source!, path });

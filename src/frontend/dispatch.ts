@@ -12,24 +12,41 @@ import { commandArgs } from './run-command.js';
 /** Applies one instruction to a stage: its graph, image config and history (BuildKit's dispatch). */
 export async function dispatch(c: Conversion, s: StageState, ins: Instruction): Promise<void> {
   switch (ins.kind) {
-    case 'ENV': return dispatchEnv(c, s, ins);
-    case 'ARG': return dispatchArg(c, s, ins);
-    case 'LABEL': return dispatchLabel(c, s, ins);
-    case 'MAINTAINER': return dispatchMaintainer(c, s, ins);
-    case 'EXPOSE': return dispatchExpose(c, s, ins);
-    case 'USER': return dispatchUser(c, s, ins);
-    case 'WORKDIR': return dispatchWorkdir(c, s, ins);
-    case 'VOLUME': return dispatchVolume(c, s, ins);
-    case 'STOPSIGNAL': return dispatchStopSignal(c, s, ins);
-    case 'SHELL': return dispatchShell(c, s, ins);
-    case 'CMD': return dispatchCmd(c, s, ins);
-    case 'ENTRYPOINT': return dispatchEntrypoint(c, s, ins);
-    case 'HEALTHCHECK': return dispatchHealthcheck(c, s, ins);
-    case 'ONBUILD': return dispatchOnbuild(s, ins);
-    case 'RUN': return dispatchRun(c, s, ins);
+    case 'ENV':
+      return dispatchEnv(c, s, ins);
+    case 'ARG':
+      return dispatchArg(c, s, ins);
+    case 'LABEL':
+      return dispatchLabel(c, s, ins);
+    case 'MAINTAINER':
+      return dispatchMaintainer(c, s, ins);
+    case 'EXPOSE':
+      return dispatchExpose(c, s, ins);
+    case 'USER':
+      return dispatchUser(c, s, ins);
+    case 'WORKDIR':
+      return dispatchWorkdir(c, s, ins);
+    case 'VOLUME':
+      return dispatchVolume(c, s, ins);
+    case 'STOPSIGNAL':
+      return dispatchStopSignal(c, s, ins);
+    case 'SHELL':
+      return dispatchShell(c, s, ins);
+    case 'CMD':
+      return dispatchCmd(c, s, ins);
+    case 'ENTRYPOINT':
+      return dispatchEntrypoint(c, s, ins);
+    case 'HEALTHCHECK':
+      return dispatchHealthcheck(c, s, ins);
+    case 'ONBUILD':
+      return dispatchOnbuild(s, ins);
+    case 'RUN':
+      return dispatchRun(c, s, ins);
     case 'COPY':
-    case 'ADD': return dispatchCopy(c, s, ins);
-    case 'FROM': throw new DockerfileError(c.file, ins.line, 'FROM inside a stage');
+    case 'ADD':
+      return dispatchCopy(c, s, ins);
+    case 'FROM':
+      throw new DockerfileError(c.file, ins.line, 'FROM inside a stage');
   }
 }
 
@@ -76,11 +93,17 @@ function dispatchMaintainer(c: Conversion, s: StageState, ins: InstructionOf<'MA
 
 function dispatchExpose(c: Conversion, s: StageState, ins: InstructionOf<'EXPOSE'>): void {
   const ex = c.expanderAt(s, ins.line, { quiet: true });
-  const ports = ins.ports.flatMap((p) => ex(p).split(/\s+/).filter(Boolean))
-    .map((p) => exposedPort(c, p, ins.line));
+  const ports = ins.ports.flatMap((p) => ex(p).split(/\s+/).filter(Boolean)).map((p) => exposedPort(c, p, ins.line));
   s.config.ExposedPorts = { ...(s.config.ExposedPorts ?? {}) };
   for (const port of ports) s.config.ExposedPorts[port] = {};
-  c.commit(s, `EXPOSE map[${[...new Set(ports)].sort().map((p) => `${p}:{}`).join(' ')}]`, true);
+  c.commit(
+    s,
+    `EXPOSE map[${[...new Set(ports)]
+      .sort()
+      .map((p) => `${p}:{}`)
+      .join(' ')}]`,
+    true,
+  );
 }
 
 function dispatchUser(c: Conversion, s: StageState, ins: InstructionOf<'USER'>): void {
@@ -192,7 +215,7 @@ function exposedPort(c: Conversion, word: string, line: number): string {
   return `${m[1]}${m[2] ? `-${m[2]}` : ''}/${proto.toLowerCase()}`;
 }
 
-const UNIT_NS: Record<string, number> = { ns: 1, us: 1e3, 'µs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+const UNIT_NS: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
 
 /** Parses a Go duration (e.g. "1m30s") to nanoseconds. */
 function durationNs(value: string, file: string, line: number): number {

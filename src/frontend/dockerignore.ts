@@ -23,7 +23,12 @@ export function parseDockerignore(text: string): string[] {
   return patterns;
 }
 
-/** Where Docker looks for the ignore file: `<Dockerfile>.dockerignore` beside the Dockerfile first, then the context's. */
+/**
+ * Where Docker looks for the ignore file: `<Dockerfile>.dockerignore` beside the Dockerfile first, then the context's.
+ */
 export function dockerignoreCandidates(dockerfilePath: string | undefined, contextDir: string): string[] {
-  return [...(dockerfilePath !== undefined ? [`${dockerfilePath}.dockerignore`] : []), posix.join(contextDir, '.dockerignore')];
+  return [
+    ...(dockerfilePath !== undefined ? [`${dockerfilePath}.dockerignore`] : []),
+    posix.join(contextDir, '.dockerignore'),
+  ];
 }

@@ -21,7 +21,15 @@ export function goDuration(ns: number): string {
 }
 
 const RUNE_ESCAPES: Record<number, string> = {
-  7: '\\a', 8: '\\b', 9: '\\t', 10: '\\n', 11: '\\v', 12: '\\f', 13: '\\r', 39: "\\'", 92: '\\\\',
+  7: '\\a',
+  8: '\\b',
+  9: '\\t',
+  10: '\\n',
+  11: '\\v',
+  12: '\\f',
+  13: '\\r',
+  39: "\\'",
+  92: '\\\\',
 };
 
 /** Go's %q of an int: a quoted rune, e.g. '\x04' or 'A'. */
@@ -33,7 +41,8 @@ export function goQuoteRune(n: number): string {
 
 /** HEALTHCHECK history as BuildKit writes it: Go's %q of its HealthcheckConfig struct. */
 export function goHealthcheck(h: HealthConfig | undefined): string {
-  const durations = [h?.Interval, h?.Timeout, h?.StartPeriod, h?.StartInterval]
-    .map((d) => JSON.stringify(goDuration(d ?? 0)));
+  const durations = [h?.Interval, h?.Timeout, h?.StartPeriod, h?.StartInterval].map((d) =>
+    JSON.stringify(goDuration(d ?? 0)),
+  );
   return `&{${goQuoteList(h?.Test ?? [])} ${durations.join(' ')} ${goQuoteRune(h?.Retries ?? 0)}}`;
 }

@@ -34,10 +34,17 @@ export type Instruction = Base &
         /** `AS NAME` as written, for the casing checks. */
         as: { keyword: string; name: string } | undefined;
       }
-    | { kind: 'RUN'; command: CommandForm; heredocs: Heredoc[]; mounts: string[]; network: string | undefined; security: string | undefined }
+    | {
+        kind: 'RUN';
+        command: CommandForm;
+        heredocs: Heredoc[];
+        mounts: string[];
+        network: string | undefined;
+        security: string | undefined;
+      }
     | { kind: 'CMD' | 'ENTRYPOINT'; command: CommandForm }
     | { kind: 'SHELL'; args: string[] }
-    | { kind: 'ENV' | 'LABEL'; pairs: KeyValue[]; /** `ENV key value`, without `=` */ legacyForm: boolean }
+    | { kind: 'ENV' | 'LABEL'; pairs: KeyValue[] /** `ENV key value`, without `=` */; legacyForm: boolean }
     | { kind: 'ARG'; args: { name: string; defaultValue: string | undefined }[] }
     | {
         kind: 'COPY' | 'ADD';
@@ -89,8 +96,24 @@ const FLAGS: Record<string, string[]> = {
 };
 
 const KEYWORDS = [
-  'FROM', 'RUN', 'CMD', 'LABEL', 'MAINTAINER', 'EXPOSE', 'ENV', 'ADD', 'COPY', 'ENTRYPOINT', 'VOLUME', 'USER',
-  'WORKDIR', 'ARG', 'ONBUILD', 'STOPSIGNAL', 'HEALTHCHECK', 'SHELL',
+  'FROM',
+  'RUN',
+  'CMD',
+  'LABEL',
+  'MAINTAINER',
+  'EXPOSE',
+  'ENV',
+  'ADD',
+  'COPY',
+  'ENTRYPOINT',
+  'VOLUME',
+  'USER',
+  'WORKDIR',
+  'ARG',
+  'ONBUILD',
+  'STOPSIGNAL',
+  'HEALTHCHECK',
+  'SHELL',
 ];
 
 /** Types every instruction and groups them into stages (global ARGs before the first FROM). */
@@ -107,7 +130,11 @@ export function toStages(parsed: ParsedDockerfile): DockerfileStages {
     } else if (instruction.kind === 'ARG') {
       globalArgs.push(instruction);
     } else {
-      throw new DockerfileError(parsed.file, raw.line, `${raw.keyword} before the first FROM: only ARG may come before FROM`);
+      throw new DockerfileError(
+        parsed.file,
+        raw.line,
+        `${raw.keyword} before the first FROM: only ARG may come before FROM`,
+      );
     }
   }
   if (stages.length === 0) {
@@ -122,7 +149,8 @@ export function typeInstruction(raw: RawInstruction, parsed: Pick<ParsedDockerfi
   const fail = (message: string, hint?: string): never => {
     throw new DockerfileError(parsed.file, raw.line, message, hint ? { hint } : {});
   };
-  if (!KEYWORDS.includes(raw.keyword)) fail(`unknown instruction: ${raw.keyword}`, `instructions are ${KEYWORDS.join(', ')}`);
+  if (!KEYWORDS.includes(raw.keyword))
+    fail(`unknown instruction: ${raw.keyword}`, `instructions are ${KEYWORDS.join(', ')}`);
   const allowed = FLAGS[raw.keyword] ?? [];
   for (const flag of raw.flags) {
     if (!allowed.includes(flag.name)) fail(`unknown flag: --${flag.name} for ${raw.keyword}`);
@@ -164,7 +192,8 @@ export function typeInstruction(raw: RawInstruction, parsed: Pick<ParsedDockerfi
       return { ...base, kind: raw.keyword, command: commandForm(raw.args) };
     case 'SHELL': {
       const json = parseJsonArray(raw.args);
-      if (json === undefined || json.length === 0) fail('SHELL requires the arguments to be in JSON form, e.g. SHELL ["/bin/sh", "-c"]');
+      if (json === undefined || json.length === 0)
+        fail('SHELL requires the arguments to be in JSON form, e.g. SHELL ["/bin/sh", "-c"]');
       return { ...base, kind: 'SHELL', args: json! };
     }
     case 'ENV':
@@ -184,7 +213,11 @@ export function typeInstruction(raw: RawInstruction, parsed: Pick<ParsedDockerfi
     case 'ADD': {
       const list = parseJsonArray(raw.args) ?? words();
       const needed = raw.heredocs.length > 0 ? 1 : 2;
-      if (list.length < needed) fail(`${raw.keyword} requires at least two arguments, but only one was provided. Destination could not be determined.`);
+      if (list.length < needed)
+        fail(
+          `${raw.keyword} requires at least two arguments, but only one was provided. Destination could not be ` +
+            `determined.`,
+        );
       const boolFlag = (name: string) => {
         const value = flag(name);
         return value !== undefined && value !== 'false';
@@ -232,7 +265,7 @@ export function typeInstruction(raw: RawInstruction, parsed: Pick<ParsedDockerfi
       const trigger = raw.args.trim();
       const keyword = trigger.split(/\s/)[0]!.toUpperCase();
       if (keyword === '') fail('ONBUILD requires at least one argument');
-      if (keyword === 'ONBUILD') fail('Chaining ONBUILD via `ONBUILD ONBUILD` isn\'t allowed');
+      if (keyword === 'ONBUILD') fail("Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed");
       if (keyword === 'FROM' || keyword === 'MAINTAINER') fail(`${keyword} isn't allowed as an ONBUILD trigger`);
       return { ...base, kind: 'ONBUILD', trigger };
     }
@@ -332,7 +365,10 @@ function nameValuePairs(
   return { pairs, legacyForm: false };
 }
 
-function healthcheck(raw: RawInstruction, fail: (m: string) => never): { test: string[] | null; options: HealthcheckOptions } {
+function healthcheck(
+  raw: RawInstruction,
+  fail: (m: string) => never,
+): { test: string[] | null; options: HealthcheckOptions } {
   const args = raw.args.trim();
   const type = args.split(/\s/)[0]!.toUpperCase();
   if (type === 'NONE') {

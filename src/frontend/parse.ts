@@ -3,26 +3,26 @@ import { DockerfileError } from './errors.js';
 
 /** One instruction as written: keyword, flags and argument text, before any typing or expansion. */
 export interface RawInstruction {
-  keyword: string;            // upper-case
+  keyword: string; // upper-case
   keywordAsWritten: string;
-  line: number;               // 1-based first line
+  line: number; // 1-based first line
   endLine: number;
-  original: string;           // the logical line as BuildKit records it (continuations joined)
+  original: string; // the logical line as BuildKit records it (continuations joined)
   flags: RawFlag[];
-  args: string;               // the text after the flags (continuations joined, comment lines dropped)
+  args: string; // the text after the flags (continuations joined, comment lines dropped)
   heredocs: Heredoc[];
 }
 
 export interface RawFlag {
   name: string;
-  value: string | null;       // null for a bare `--flag`
+  value: string | null; // null for a bare `--flag`
 }
 
 export interface Heredoc {
   name: string;
   content: string;
-  expand: boolean;            // false when the delimiter was quoted
-  chomp: boolean;             // `<<-`: leading tabs stripped
+  expand: boolean; // false when the delimiter was quoted
+  chomp: boolean; // `<<-`: leading tabs stripped
 }
 
 export interface ParsedDockerfile {
@@ -126,7 +126,9 @@ function extractFlags(text: string, line: number, file: string): { flags: RawFla
 }
 
 function unquote(value: string): string {
-  return value.length >= 2 && (value[0] === '"' || value[0] === "'") && value.at(-1) === value[0] ? value.slice(1, -1) : value;
+  return value.length >= 2 && (value[0] === '"' || value[0] === "'") && value.at(-1) === value[0]
+    ? value.slice(1, -1)
+    : value;
 }
 
 function readHeredocs(args: string, bodyLines: string[]): Heredoc[] {

@@ -15,8 +15,10 @@ export function commandArgs(command: CommandForm, shell: string[]): string[] {
 
 /** The heredoc a RUN consists of alone (`RUN <<EOF`), if it does. */
 function soleHeredoc(ins: InstructionOf<'RUN'>): Heredoc | undefined {
-  const only = ins.heredocs.length === 1 && ins.command.form === 'shell'
-    && /^<<-?\s*["']?[A-Za-z_][\w.-]*["']?$/.test(ins.command.command.trim());
+  const only =
+    ins.heredocs.length === 1 &&
+    ins.command.form === 'shell' &&
+    /^<<-?\s*["']?[A-Za-z_][\w.-]*["']?$/.test(ins.command.command.trim());
   return only ? ins.heredocs[0] : undefined;
 }
 

@@ -1,7 +1,10 @@
 import { posix } from 'node:path';
 import type { ExecMount } from '../graph/vertex.js';
 
-/** Where a bind or cache mount reads from, as written: `from=` (stage, image or named context; none: the context) and `source=`. */
+/**
+ * Where a bind or cache mount reads from, as written: `from=` (stage, image or named context; none: the context) and
+ * `source=`.
+ */
 type FromFields = { from: string | undefined; source: string };
 
 /** One `RUN --mount=...` as written, its values expanded and defaults filled in (BuildKit's commands_runmount). */
@@ -18,7 +21,22 @@ const KEY_ALIASES: Record<string, string> = {
   ro: 'readonly',
   rw: 'readwrite',
 };
-const KEYS = ['type', 'from', 'source', 'target', 'readonly', 'readwrite', 'id', 'sharing', 'required', 'mode', 'uid', 'gid', 'size', 'env'];
+const KEYS = [
+  'type',
+  'from',
+  'source',
+  'target',
+  'readonly',
+  'readwrite',
+  'id',
+  'sharing',
+  'required',
+  'mode',
+  'uid',
+  'gid',
+  'size',
+  'env',
+];
 
 export class MountSyntaxError extends Error {}
 
@@ -27,7 +45,12 @@ export class MountSyntaxError extends Error {}
  * `ro`. `sshIndex` numbers the default targets of ssh mounts in one RUN; a relative target is in
  * `workdir`, as in BuildKit.
  */
-export function parseMount(value: string, expand: (word: string) => string, sshIndex: number, workdir = '/'): MountSpec {
+export function parseMount(
+  value: string,
+  expand: (word: string) => string,
+  sshIndex: number,
+  workdir = '/',
+): MountSpec {
   const fields = new Map<string, string>();
   for (const field of splitCsv(value)) {
     const eq = field.indexOf('=');
@@ -51,23 +74,28 @@ export function parseMount(value: string, expand: (word: string) => string, sshI
     const v = fields.get(key);
     if (v === undefined) return fallback;
     const n = parseInt(v, radix);
-    if (!/^[0-9]+$/.test(v) || Number.isNaN(n) || (radix === 8 && /[89]/.test(v))) throw new MountSyntaxError(`invalid value for ${key}: ${v}`);
+    if (!/^[0-9]+$/.test(v) || Number.isNaN(n) || (radix === 8 && /[89]/.test(v)))
+      throw new MountSyntaxError(`invalid value for ${key}: ${v}`);
     return n;
   };
   const readonly = fields.has('readwrite') ? !flag('readwrite', false) : flag('readonly', type === 'bind');
   let target = fields.get('target');
-  if (target !== undefined && type !== 'secret' && type !== 'ssh' && !target.startsWith('/')) target = posix.join('/', workdir, target);
+  if (target !== undefined && type !== 'secret' && type !== 'ssh' && !target.startsWith('/'))
+    target = posix.join('/', workdir, target);
   for (const key of ['from', 'source', 'sharing']) {
-    if (fields.has(key) && (type === 'tmpfs' || type === 'secret' || type === 'ssh')) throw new MountSyntaxError(`${key} is not valid for mount type ${type}`);
+    if (fields.has(key) && (type === 'tmpfs' || type === 'secret' || type === 'ssh'))
+      throw new MountSyntaxError(`${key} is not valid for mount type ${type}`);
   }
 
   switch (type) {
     case 'bind':
     case 'cache': {
       if (!target) throw new MountSyntaxError(`mount type=${type} requires a target (target=/path)`);
-      if (type === 'bind') return { type, target, from: fields.get('from'), source: fields.get('source') ?? '/', readwrite: !readonly };
+      if (type === 'bind')
+        return { type, target, from: fields.get('from'), source: fields.get('source') ?? '/', readwrite: !readonly };
       const sharing = fields.get('sharing') ?? 'shared';
-      if (sharing !== 'shared' && sharing !== 'private' && sharing !== 'locked') throw new MountSyntaxError(`unsupported sharing value "${sharing}"`);
+      if (sharing !== 'shared' && sharing !== 'private' && sharing !== 'locked')
+        throw new MountSyntaxError(`unsupported sharing value "${sharing}"`);
       return {
         type,
         target,
@@ -89,13 +117,19 @@ export function parseMount(value: string, expand: (word: string) => string, sshI
     default: {
       const secret = type === 'secret';
       const id = fields.get('id') || (secret ? (target ? posix.basename(target) : '') : 'default');
-      if (secret && id === '' && !fields.get('env')) throw new MountSyntaxError('mount type=secret requires an id or a target');
+      if (secret && id === '' && !fields.get('env'))
+        throw new MountSyntaxError('mount type=secret requires an id or a target');
       const env = fields.get('env');
-      const defaultTarget = secret ? (env && !fields.has('id') ? undefined : `/run/secrets/${id}`) : `/run/buildkit/ssh_agent.${sshIndex}`;
+      const defaultTarget = secret
+        ? env && !fields.has('id')
+          ? undefined
+          : `/run/secrets/${id}`
+        : `/run/buildkit/ssh_agent.${sshIndex}`;
       const resolved = target ?? defaultTarget;
       return {
         type: secret ? 'secret' : 'ssh',
-        target: resolved === undefined ? '' : resolved.startsWith('/') ? resolved : posix.join('/run/secrets', resolved),
+        target:
+          resolved === undefined ? '' : resolved.startsWith('/') ? resolved : posix.join('/run/secrets', resolved),
         id,
         required: flag('required', false),
         mode: int('mode', secret ? 0o400 : 0o600, 8),
@@ -111,7 +145,9 @@ export function parseMount(value: string, expand: (word: string) => string, sshI
 function parseSize(value: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?$/i.exec(value);
   if (!m) throw new MountSyntaxError(`invalid size "${value}": expected e.g. 64m`);
-  const unit = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g' | 't'];
+  const unit = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 }[
+    m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g' | 't'
+  ];
   return Math.round(Number(m[1]) * unit);
 }
 

@@ -256,7 +256,9 @@ class WordExpander {
       case '%': {
         const longest = word.startsWith(operator);
         const pattern = longest ? word.slice(1) : word;
-        return operator === '#' ? removePrefix(value ?? '', pattern, longest) : removeSuffix(value ?? '', pattern, longest);
+        return operator === '#'
+          ? removePrefix(value ?? '', pattern, longest)
+          : removeSuffix(value ?? '', pattern, longest);
       }
       default:
         throw unsupportedModifier(spelled);

@@ -25,13 +25,25 @@ export function requireEntitlements(vertices: readonly Vertex[], allowed: Readon
     if (v.op !== 'exec') continue;
     const needed: [Entitlement, string][] = [
       ...(v.network === 'host' ? [['network.host', "the host's network"] as [Entitlement, string]] : []),
-      ...(v.security === 'insecure' ? [['security.insecure', 'a privileged container (every capability, no seccomp filter)'] as [Entitlement, string]] : []),
+      ...(v.security === 'insecure'
+        ? [
+            ['security.insecure', 'a privileged container (every capability, no seccomp filter)'] as [
+              Entitlement,
+              string,
+            ],
+          ]
+        : []),
     ];
     for (const [entitlement, what] of needed) {
       if (allowed.has(entitlement)) continue;
-      throw new DockerfileError(v.description.file, v.description.line, `${v.description.text}: needs ${what}, which this build is not allowed`, {
-        hint: `allow it only for a Dockerfile you trust: tcbuild build --allow ${entitlement}`,
-      });
+      throw new DockerfileError(
+        v.description.file,
+        v.description.line,
+        `${v.description.text}: needs ${what}, which this build is not allowed`,
+        {
+          hint: `allow it only for a Dockerfile you trust: tcbuild build --allow ${entitlement}`,
+        },
+      );
     }
   }
 }

@@ -73,8 +73,20 @@ export type ExecMount =
       path: string;
     }
   | { type: 'tmpfs'; target: string; size: number | undefined }
-  /** A secret at `target` (none when empty), and/or in the environment variable `env`; ssh: an agent socket. Never their contents. */
-  | { type: 'secret' | 'ssh'; target: string; id: string; required: boolean; mode: number; uid: number; gid: number; env: string | undefined };
+  /**
+   * A secret at `target` (none when empty), and/or in the environment variable `env`; ssh: an agent socket. Never their
+   * contents.
+   */
+  | {
+      type: 'secret' | 'ssh';
+      target: string;
+      id: string;
+      required: boolean;
+      mode: number;
+      uid: number;
+      gid: number;
+      env: string | undefined;
+    };
 
 /** Files from a source (another vertex's filesystem, or the build context) into the input. */
 export interface CopyVertex {
@@ -181,7 +193,9 @@ function mountDefinition(m: ExecMount): unknown {
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) => {
     if (v && typeof v === 'object' && !Array.isArray(v)) {
-      return Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+      return Object.fromEntries(
+        Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+      );
     }
     return v;
   });

@@ -5,8 +5,11 @@ import { vertexDigest, type Vertex } from './vertex.js';
 function dependencies(v: Vertex): Vertex[] {
   const deps: Vertex[] = [];
   if ('input' in v) deps.push(v.input);
-  if (v.op === 'copy' && v.source.op !== 'context' && v.source.op !== 'inline' && v.source.op !== 'http') deps.push(v.source);
-  if (v.op === 'exec') for (const m of v.mounts) if ((m.type === 'bind' || m.type === 'cache') && m.source && m.source.op !== 'context') deps.push(m.source);
+  if (v.op === 'copy' && v.source.op !== 'context' && v.source.op !== 'inline' && v.source.op !== 'http')
+    deps.push(v.source);
+  if (v.op === 'exec')
+    for (const m of v.mounts)
+      if ((m.type === 'bind' || m.type === 'cache') && m.source && m.source.op !== 'context') deps.push(m.source);
   return deps;
 }
 
@@ -30,9 +33,14 @@ export function formatGraph(roots: Vertex[]): string {
   const short = (v: Vertex) => vertexDigest(v).slice('sha256:'.length, 'sha256:'.length + 12);
   return allVertices(roots)
     .map((v) => {
-      const what = v.op === 'image' ? `${v.ref}@${v.manifest}`
-        : v.op === 'git' ? `${redactGitUrl(v.remote)}#${v.ref}@${v.commit}${v.subdir ? `:${v.subdir}` : ''}`
-        : v.op === 'scratch' ? '' : `${v.description.file}:${v.description.line} ${v.description.text}`;
+      const what =
+        v.op === 'image'
+          ? `${v.ref}@${v.manifest}`
+          : v.op === 'git'
+            ? `${redactGitUrl(v.remote)}#${v.ref}@${v.commit}${v.subdir ? `:${v.subdir}` : ''}`
+            : v.op === 'scratch'
+              ? ''
+              : `${v.description.file}:${v.description.line} ${v.description.text}`;
       const deps = dependencies(v).map(short);
       return `${short(v)} ${v.op.padEnd(7)} ${what}${deps.length ? `  <- ${deps.join(' ')}` : ''}\n`;
     })

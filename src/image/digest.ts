@@ -19,7 +19,9 @@ export function isDigest(value: string): value is Digest {
 export function parseDigest(value: unknown, what: string): Digest {
   if (typeof value === 'string' && isDigest(value)) return value;
   throw new InvalidInputError(`${what}: ${quoted(value)} is not a valid digest (${whyNotDigest(value)})`, {
-    hint: 'a digest is "sha256:" followed by 64 lowercase hexadecimal digits; whatever wrote this one is broken or hostile, so tcbuild does not use it',
+    hint:
+      'a digest is "sha256:" followed by 64 lowercase hexadecimal digits; whatever wrote this one is broken or ' +
+      'hostile, so tcbuild does not use it',
   });
 }
 
@@ -29,7 +31,8 @@ function whyNotDigest(value: unknown): string {
   const algorithm = colon < 0 ? '' : value.slice(0, colon);
   const hex = value.slice(colon + 1);
   if (algorithm === 'sha512') return 'only sha256 digests are supported';
-  if (algorithm !== 'sha256') return colon < 0 ? 'it names no algorithm' : `the algorithm "${algorithm.slice(0, 20)}" is not sha256`;
+  if (algorithm !== 'sha256')
+    return colon < 0 ? 'it names no algorithm' : `the algorithm "${algorithm.slice(0, 20)}" is not sha256`;
   if (/^[a-fA-F0-9]+$/.test(hex) && hex !== hex.toLowerCase()) return 'the hex digits must be lowercase';
   if (!/^[a-f0-9]*$/.test(hex)) return 'it holds characters that are not hex digits';
   return `${hex.length} hex digits instead of 64`;
@@ -41,7 +44,10 @@ function quoted(value: unknown): string {
   return JSON.stringify(value.length > 100 ? `${value.slice(0, 100)}…` : value);
 }
 
-/** The hex part of a digest, which names a blob file (blobs/sha256/<hex>) or a tag: refused unless the digest is valid, wherever it came from. */
+/**
+ * The hex part of a digest, which names a blob file (blobs/sha256/<hex>) or a tag: refused unless the digest is valid,
+ * wherever it came from.
+ */
 export function digestHex(d: Digest): string {
   return parseDigest(d, 'blob name').slice('sha256:'.length);
 }

@@ -11,7 +11,11 @@ export function configTime(date: Date): string {
  * cache keeps its first time, so a rebuild from cache is the same image), an entry without a
  * layer takes the time of a neighbour that has one, and `created` is the last entry's time.
  */
-export function withCreatedTimes(config: ImageConfig, layerTimes: readonly (string | undefined)[], now: Date = new Date()): ImageConfig {
+export function withCreatedTimes(
+  config: ImageConfig,
+  layerTimes: readonly (string | undefined)[],
+  now: Date = new Date(),
+): ImageConfig {
   const history: History[] = [];
   let layer = 0;
   for (const entry of config.history ?? []) {
@@ -25,7 +29,9 @@ export function withCreatedTimes(config: ImageConfig, layerTimes: readonly (stri
   // Entries before the first known time take the first known time after them; later ones the
   // latest known time before them.
   const firstMissing = history.findIndex((h) => h.created === undefined);
-  let known = (firstMissing < 0 ? undefined : history.slice(firstMissing).find((h) => h.created !== undefined)?.created) ?? lastTime(history);
+  let known =
+    (firstMissing < 0 ? undefined : history.slice(firstMissing).find((h) => h.created !== undefined)?.created) ??
+    lastTime(history);
   let seenMissing = false;
   for (const entry of history) {
     if (entry.created !== undefined) {

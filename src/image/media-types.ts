@@ -17,10 +17,14 @@ const OCI_LAYER_OF_DOCKER: Readonly<Record<string, string>> = {
   [MediaType.dockerLayerGzip]: MediaType.ociLayerGzip,
   'application/vnd.docker.image.rootfs.diff.tar': MediaType.ociLayer,
   'application/vnd.docker.image.rootfs.diff.tar.zstd': MediaType.ociLayerZstd,
-  'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip': 'application/vnd.oci.image.layer.nondistributable.v1.tar+gzip',
+  'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip':
+    'application/vnd.oci.image.layer.nondistributable.v1.tar+gzip',
 };
 
-/** A layer's media type in an OCI manifest: Docker's inherited from a base become their OCI twins, as BuildKit writes them. */
+/**
+ * A layer's media type in an OCI manifest: Docker's inherited from a base become their OCI twins, as BuildKit writes
+ * them.
+ */
 export function ociLayerMediaType(mediaType: string): string {
   return OCI_LAYER_OF_DOCKER[mediaType] ?? mediaType;
 }

@@ -23,13 +23,15 @@ export const MAX_DESCRIPTORS = 10_000;
 class Malformed extends Error {}
 
 function object(value: unknown, at: string): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Malformed(`${at} is not a JSON object`);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new Malformed(`${at} is not a JSON object`);
   return value as Record<string, unknown>;
 }
 
 function list(value: unknown, at: string, max: number): unknown[] {
   if (!Array.isArray(value)) throw new Malformed(`${at} is not a list`);
-  if (value.length > max) throw new Malformed(`${at} has ${value.length} entries, more than the ${max} tcbuild accepts`);
+  if (value.length > max)
+    throw new Malformed(`${at} has ${value.length} entries, more than the ${max} tcbuild accepts`);
   return value;
 }
 
@@ -41,7 +43,8 @@ function descriptorAt(value: unknown, at: string): Descriptor {
   const d = object(value, at);
   if (typeof d['mediaType'] !== 'string') throw new Malformed(`${at}.mediaType is not a string`);
   const size = d['size'];
-  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) throw new Malformed(`${at}.size is not a byte count`);
+  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0)
+    throw new Malformed(`${at}.size is not a byte count`);
   parseDigest(d['digest'], `${at}.digest`);
   if (d['platform'] !== undefined) {
     const platform = object(d['platform'], `${at}.platform`);
@@ -81,7 +84,9 @@ export function parseDescriptor(value: unknown, what: string): Descriptor {
 export function parseManifest(raw: Buffer, what: string): Manifest {
   return parseDocument<Manifest>(raw, what, 'manifest', (m) => {
     descriptorAt(m['config'], 'config');
-    list(m['layers'], 'layers', MAX_DESCRIPTORS).forEach((d, i) => descriptorAt(d, `layers[${i}]`));
+    list(m['layers'], 'layers', MAX_DESCRIPTORS).forEach((d, i) => {
+      descriptorAt(d, `layers[${i}]`);
+    });
     if (m['subject'] !== undefined) descriptorAt(m['subject'], 'subject');
   });
 }
@@ -89,7 +94,9 @@ export function parseManifest(raw: Buffer, what: string): Manifest {
 /** An index (or manifest list); `maxEntries` is raised only for the store's own list of named images. */
 export function parseIndex(raw: Buffer, what: string, maxEntries = MAX_DESCRIPTORS): Index {
   return parseDocument<Index>(raw, what, 'index', (index) => {
-    list(index['manifests'], 'manifests', maxEntries).forEach((d, i) => descriptorAt(d, `manifests[${i}]`));
+    list(index['manifests'], 'manifests', maxEntries).forEach((d, i) => {
+      descriptorAt(d, `manifests[${i}]`);
+    });
     if (index['subject'] !== undefined) descriptorAt(index['subject'], 'subject');
   });
 }
@@ -97,7 +104,8 @@ export function parseIndex(raw: Buffer, what: string, maxEntries = MAX_DESCRIPTO
 /** An optional list of strings (`nullable`: or null). */
 function optionalStrings(value: unknown, at: string, nullable = false): void {
   if (value === undefined || (nullable && value === null)) return;
-  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) throw new Malformed(`${at} is not a list of strings`);
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string'))
+    throw new Malformed(`${at} is not a list of strings`);
 }
 
 function optionalObject(value: unknown, at: string): Record<string, unknown> | undefined {
@@ -113,14 +121,17 @@ function checkContainerConfig(c: Record<string, unknown>): void {
   for (const key of ['Env', 'Shell']) optionalStrings(c[key], `config.${key}`);
   for (const key of ['Entrypoint', 'Cmd', 'OnBuild']) optionalStrings(c[key], `config.${key}`, true);
   for (const key of ['User', 'WorkingDir', 'StopSignal']) optionalString(c[key], `config.${key}`);
-  for (const [key, value] of Object.entries(optionalObject(c['Labels'], 'config.Labels') ?? {})) optionalString(value, `config.Labels[${JSON.stringify(key)}]`);
+  for (const [key, value] of Object.entries(optionalObject(c['Labels'], 'config.Labels') ?? {}))
+    optionalString(value, `config.Labels[${JSON.stringify(key)}]`);
   for (const field of ['ExposedPorts', 'Volumes']) {
-    for (const [key, value] of Object.entries(optionalObject(c[field], `config.${field}`) ?? {})) object(value, `config.${field}[${JSON.stringify(key)}]`);
+    for (const [key, value] of Object.entries(optionalObject(c[field], `config.${field}`) ?? {}))
+      object(value, `config.${field}[${JSON.stringify(key)}]`);
   }
   const health = optionalObject(c['Healthcheck'], 'config.Healthcheck');
   if (health) {
     optionalStrings(health['Test'], 'config.Healthcheck.Test', true);
-    for (const key of ['Interval', 'Timeout', 'StartPeriod', 'StartInterval', 'Retries']) optionalNumber(health[key], `config.Healthcheck.${key}`);
+    for (const key of ['Interval', 'Timeout', 'StartPeriod', 'StartInterval', 'Retries'])
+      optionalNumber(health[key], `config.Healthcheck.${key}`);
   }
 }
 
@@ -131,18 +142,23 @@ function checkContainerConfig(c: Record<string, unknown>): void {
  */
 export function parseConfig(raw: Buffer, what: string): ImageConfig {
   const config = parseDocument<ImageConfig>(raw, what, 'config', (config) => {
-    for (const key of ['created', 'author', 'architecture', 'os', 'variant', 'os.version']) optionalString(config[key], key);
+    for (const key of ['created', 'author', 'architecture', 'os', 'variant', 'os.version'])
+      optionalString(config[key], key);
     checkContainerConfig(optionalObject(config['config'], 'config') ?? {});
     if (config['history'] !== undefined) {
       list(config['history'], 'history', MAX_DESCRIPTORS).forEach((h, i) => {
         const entry = object(h, `history[${i}]`);
-        for (const key of ['created', 'created_by', 'author', 'comment']) optionalString(entry[key], `history[${i}].${key}`);
-        if (entry['empty_layer'] !== undefined && typeof entry['empty_layer'] !== 'boolean') throw new Malformed(`history[${i}].empty_layer is not true or false`);
+        for (const key of ['created', 'created_by', 'author', 'comment'])
+          optionalString(entry[key], `history[${i}].${key}`);
+        if (entry['empty_layer'] !== undefined && typeof entry['empty_layer'] !== 'boolean')
+          throw new Malformed(`history[${i}].empty_layer is not true or false`);
       });
     }
     if (config['rootfs'] === undefined) return;
     const rootfs = object(config['rootfs'], 'rootfs');
-    list(rootfs['diff_ids'], 'rootfs.diff_ids', MAX_DESCRIPTORS).forEach((d, i) => parseDigest(d, `rootfs.diff_ids[${i}]`));
+    list(rootfs['diff_ids'], 'rootfs.diff_ids', MAX_DESCRIPTORS).forEach((d, i) => {
+      parseDigest(d, `rootfs.diff_ids[${i}]`);
+    });
   });
   config.config ??= {};
   config.rootfs ??= { type: 'layers', diff_ids: [] };

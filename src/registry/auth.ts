@@ -9,7 +9,7 @@ export interface Challenge {
 
 /** Parses RFC 7235 challenges, several per header allowed. Unknown syntax is skipped, not fatal. */
 export function parseChallenges(header: string | string[] | undefined): Challenge[] {
-  const text = Array.isArray(header) ? header.join(', ') : header ?? '';
+  const text = Array.isArray(header) ? header.join(', ') : (header ?? '');
   const tokenRe = /\s*([!#$%&'*+.^_`|~0-9A-Za-z-]+)\s*/y;
   const challenges: Challenge[] = [];
   let pos = 0;
@@ -41,7 +41,8 @@ function readParamValue(text: string, start: number): { value: string; end: numb
     return { value: text.slice(pos, end < 0 ? text.length : end).trim(), end: end < 0 ? text.length : end };
   }
   let value = '';
-  for (pos++; pos < text.length && text[pos] !== '"'; pos++) value += text[pos] === '\\' ? text[++pos] ?? '' : text[pos];
+  for (pos++; pos < text.length && text[pos] !== '"'; pos++)
+    value += text[pos] === '\\' ? (text[++pos] ?? '') : text[pos];
   return { value, end: pos + 1 };
 }
 
@@ -118,7 +119,12 @@ export class Authenticator {
       if (token && token.expiresAt > Date.now()) return token.header;
       if (this.tokens.get(key) === cached) this.tokens.delete(key);
     }
-    const pending = this.fetchToken({ realm, service: challenge.params['service'], scopes, credentials: this.credentials }).then((t) => ({
+    const pending = this.fetchToken({
+      realm,
+      service: challenge.params['service'],
+      scopes,
+      credentials: this.credentials,
+    }).then((t) => ({
       header: `Bearer ${t.token}`,
       expiresAt: Date.now() + t.expiresIn * 1000 - TOKEN_EXPIRY_MARGIN_MS,
     }));
@@ -133,7 +139,10 @@ export class Authenticator {
 }
 
 function sameChallenge(a: Challenge, b: Challenge): boolean {
-  return a.scheme === b.scheme && JSON.stringify(Object.entries(a.params).sort()) === JSON.stringify(Object.entries(b.params).sort());
+  return (
+    a.scheme === b.scheme &&
+    JSON.stringify(Object.entries(a.params).sort()) === JSON.stringify(Object.entries(b.params).sort())
+  );
 }
 
 export function basicHeader(credentials: Credentials): string {

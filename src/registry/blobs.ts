@@ -51,6 +51,10 @@ async function getBlobFrom(
 export async function openBlob(repo: RemoteRepository, descriptor: Descriptor): Promise<Readable> {
   const what = blobName(repo, descriptor.digest);
   const first = await getBlobFrom(repo, descriptor.digest, 0);
-  const body = resumingStream(first.body, (offset) => getBlobFrom(repo, descriptor.digest, offset), repo.transport.retryPolicy);
+  const body = resumingStream(
+    first.body,
+    (offset) => getBlobFrom(repo, descriptor.digest, offset),
+    repo.transport.retryPolicy,
+  );
   return verified(body, descriptor, `the registry (${what})`);
 }

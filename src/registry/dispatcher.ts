@@ -11,7 +11,11 @@ function proxyConfigured(env: NodeJS.ProcessEnv): boolean {
  * One connection pool for one registry host, with that host's TLS trust (certs.d) and the
  * environment's HTTP(S)_PROXY / NO_PROXY when set.
  */
-export async function createDispatcher(tls: HostTls, verify: boolean, env: NodeJS.ProcessEnv = process.env): Promise<Dispatcher> {
+export async function createDispatcher(
+  tls: HostTls,
+  verify: boolean,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Dispatcher> {
   // Loaded on first use: builds that never talk to a registry start without it.
   const { Agent, EnvHttpProxyAgent } = await import('undici');
   const connect = { ...tls, rejectUnauthorized: verify };

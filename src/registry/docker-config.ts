@@ -30,7 +30,10 @@ export function dockerConfigPath(env: NodeJS.ProcessEnv = process.env): string {
 
 /** `https://index.docker.io/v1/` → `docker.io`, `http://localhost:5000/` → `localhost:5000`. */
 export function normalizeAuthKey(key: string): string {
-  const host = key.replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, '').toLowerCase();
+  const host = key
+    .replace(/^[a-z]+:\/\//i, '')
+    .replace(/\/.*$/, '')
+    .toLowerCase();
   return host === 'index.docker.io' || host === 'registry-1.docker.io' ? 'docker.io' : host;
 }
 
@@ -43,10 +46,14 @@ function decodeEntry(entry: AuthEntry, key: string, path: string): Credentials |
   if (entry.auth) {
     const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
-    if (colon < 0) throw new TcbuildError(`the credentials for ${key} in ${path} are malformed`, { hint: `log in again with tcbuild login ${key}` });
+    if (colon < 0)
+      throw new TcbuildError(`the credentials for ${key} in ${path} are malformed`, {
+        hint: `log in again with tcbuild login ${key}`,
+      });
     return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
   }
-  if (entry.username !== undefined && entry.password !== undefined) return { username: entry.username, password: entry.password };
+  if (entry.username !== undefined && entry.password !== undefined)
+    return { username: entry.username, password: entry.password };
   return undefined;
 }
 
@@ -99,7 +106,11 @@ async function writeConfig(path: string, config: DockerConfigFile): Promise<void
 }
 
 /** Stores credentials as `docker login` does: in the helper when one is configured, else inline in `auths`. */
-export async function saveCredentials(registry: string, credentials: Credentials, path = dockerConfigPath()): Promise<void> {
+export async function saveCredentials(
+  registry: string,
+  credentials: Credentials,
+  path = dockerConfigPath(),
+): Promise<void> {
   const config = await readConfig(path);
   const helper = helperFor(config, registry);
   const auths = { ...config.auths };
@@ -108,7 +119,9 @@ export async function saveCredentials(registry: string, credentials: Credentials
     await helperStore(helper, serverKey(registry), credentials);
     auths[serverKey(registry)] = {};
   } else {
-    auths[serverKey(registry)] = { auth: Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64') };
+    auths[serverKey(registry)] = {
+      auth: Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64'),
+    };
   }
   await writeConfig(path, { ...config, auths });
 }

@@ -41,7 +41,10 @@ function describeErrorBody(body: string): { code: string | undefined; text: stri
   try {
     const first = (JSON.parse(body) as ErrorBody).errors?.[0];
     if (first?.code) {
-      return { code: first.code, text: first.code.toLowerCase().replaceAll('_', ' ') + (first.message ? ` (${first.message})` : '') };
+      return {
+        code: first.code,
+        text: first.code.toLowerCase().replaceAll('_', ' ') + (first.message ? ` (${first.message})` : ''),
+      };
     }
   } catch {
     // not JSON: fall through to the raw text
@@ -61,24 +64,40 @@ export interface FailedResponse {
 }
 
 /** Turns a non-success response into an error that says what failed and what to do. */
-export function responseError(r: FailedResponse, retry: { retryable: boolean; retryAfterMs?: number | undefined } = { retryable: false }): TcbuildError {
+export function responseError(
+  r: FailedResponse,
+  retry: { retryable: boolean; retryAfterMs?: number | undefined } = { retryable: false },
+): TcbuildError {
   const { code, text } = describeErrorBody(r.body);
   const status = r.status;
   if (status === 401) {
-    return new UnauthorizedError(`unauthorized: ${r.registry} refused access to ${r.what} (${r.method} ${r.url})${text ? `: ${text}` : ''}`, {
-      status,
-      hint: `log in with tcbuild login ${r.registry}`,
-    });
+    return new UnauthorizedError(
+      `unauthorized: ${r.registry} refused access to ${r.what} (${r.method} ${r.url})${text ? `: ${text}` : ''}`,
+      {
+        status,
+        hint: `log in with tcbuild login ${r.registry}`,
+      },
+    );
   }
   if (status === 403) {
-    return new UnauthorizedError(`denied: ${r.registry} does not allow ${r.method} on ${r.what} (${r.url})${text ? `: ${text}` : ''}`, {
-      status,
-      hint: `check that your account (tcbuild login ${r.registry}) has ${r.method === 'GET' || r.method === 'HEAD' ? 'pull' : 'push'} access to it`,
-    });
+    return new UnauthorizedError(
+      `denied: ${r.registry} does not allow ${r.method} on ${r.what} (${r.url})${text ? `: ${text}` : ''}`,
+      {
+        status,
+        hint:
+          `check that your account (tcbuild login ${r.registry}) has ` +
+          `${r.method === 'GET' || r.method === 'HEAD' ? 'pull' : 'push'} access to it`,
+      },
+    );
   }
   if (status === 404) {
     const kind = code ? code.toLowerCase().replaceAll('_', ' ') : 'not found';
-    return new NotFoundError(`${kind}: ${r.what} does not exist`, { hint: `check the name and tag (${r.method} ${r.url})` });
+    return new NotFoundError(`${kind}: ${r.what} does not exist`, {
+      hint: `check the name and tag (${r.method} ${r.url})`,
+    });
   }
-  return new RegistryError(`${r.method} ${r.url} failed for ${r.what}: HTTP ${status}${text ? ` ${text}` : ''}`, { status, ...retry });
+  return new RegistryError(`${r.method} ${r.url} failed for ${r.what}: HTTP ${status}${text ? ` ${text}` : ''}`, {
+    status,
+    ...retry,
+  });
 }

@@ -15,7 +15,13 @@ export function nextLink(link: string | undefined): string | undefined {
 }
 
 /** Every item of a paginated list endpoint (tags/list, _catalog), following Link headers. */
-export async function listAll(transport: Transport, start: string, key: 'tags' | 'repositories', scopes: string[], what: string): Promise<string[]> {
+export async function listAll(
+  transport: Transport,
+  start: string,
+  key: 'tags' | 'repositories',
+  scopes: string[],
+  what: string,
+): Promise<string[]> {
   const items: string[] = [];
   const seen = new Set<string>();
   for (let path: string | undefined = `${start}?n=${PAGE_SIZE}`; path !== undefined; ) {
@@ -30,7 +36,8 @@ export async function listAll(transport: Transport, start: string, key: 'tags' |
       throw new TcbuildError(`${what}: the registry answered something that is not a JSON list`);
     }
     const list = page[key];
-    if (list !== null && list !== undefined && !Array.isArray(list)) throw new TcbuildError(`${what}: the registry's answer has no "${key}" list`);
+    if (list !== null && list !== undefined && !Array.isArray(list))
+      throw new TcbuildError(`${what}: the registry's answer has no "${key}" list`);
     items.push(...((list ?? []) as string[]));
     path = next === undefined ? undefined : serverUrl(next, res.url, what).href;
   }

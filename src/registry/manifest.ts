@@ -10,7 +10,12 @@ import { displayUrl, header, type Headers } from './transport.js';
 import { readLimited, tooLarge } from '../stream/read-limited.js';
 
 /** The manifest types we read, in the order we prefer them. */
-export const MANIFEST_ACCEPT = [MediaType.ociIndex, MediaType.ociManifest, MediaType.dockerManifestList, MediaType.dockerManifest].join(', ');
+export const MANIFEST_ACCEPT = [
+  MediaType.ociIndex,
+  MediaType.ociManifest,
+  MediaType.dockerManifestList,
+  MediaType.dockerManifest,
+].join(', ');
 
 const SCHEMA1_TYPES: string[] = [MediaType.dockerManifestV1, MediaType.dockerManifestV1Signed];
 
@@ -26,7 +31,7 @@ function manifestPath(repo: RemoteRepository, reference: string): string {
 }
 
 function mediaTypeOfContentType(contentType: string | undefined): string | undefined {
-  return contentType?.split(';')[0]!.trim().toLowerCase();
+  return contentType?.split(';')[0]?.trim().toLowerCase();
 }
 
 /**
@@ -43,13 +48,22 @@ export function manifestMediaType(raw: Buffer, contentType: string | undefined, 
   const headerType = mediaTypeOfContentType(contentType);
   if (body.schemaVersion === 1 || SCHEMA1_TYPES.includes(headerType ?? '')) {
     throw new InvalidInputError(`${what} is a Docker schema 1 manifest, which tcbuild does not read`, {
-      hint: 'schema 1 has been deprecated since 2017: rebuild and push the image with a current tool (docker, buildah, tcbuild)',
+      hint:
+        'schema 1 has been deprecated since 2017: rebuild and push the image with a current tool (docker, ' +
+        'buildah, tcbuild)',
     });
   }
   const known = (mt: string | undefined) => isManifestMediaType(mt) || isIndexMediaType(mt);
   const mediaType =
-    typeof body.mediaType === 'string' ? body.mediaType : known(headerType) ? headerType! : Array.isArray(body.manifests) ? MediaType.ociIndex : MediaType.ociManifest;
-  if (!known(mediaType)) throw new InvalidInputError(`${what} has the media type "${mediaType}", which is not an image manifest or index`);
+    typeof body.mediaType === 'string'
+      ? body.mediaType
+      : known(headerType)
+        ? headerType!
+        : Array.isArray(body.manifests)
+          ? MediaType.ociIndex
+          : MediaType.ociManifest;
+  if (!known(mediaType))
+    throw new InvalidInputError(`${what} has the media type "${mediaType}", which is not an image manifest or index`);
   return mediaType;
 }
 
@@ -72,7 +86,11 @@ function contentDigest(headers: Headers, url: URL): Digest | undefined {
  * against the digest it was asked by, the descriptor it was expected to match, and the
  * registry's Docker-Content-Digest when present; then every descriptor in it.
  */
-export async function fetchManifest(repo: RemoteRepository, reference: string, expected?: Descriptor): Promise<FetchedManifest> {
+export async function fetchManifest(
+  repo: RemoteRepository,
+  reference: string,
+  expected?: Descriptor,
+): Promise<FetchedManifest> {
   const what = manifestName(repo, reference);
   const res = await repo.transport.request({
     method: 'GET',
@@ -94,7 +112,9 @@ export async function fetchManifest(repo: RemoteRepository, reference: string, e
   checkDigest(digest, expected?.digest, what, 'its descriptor');
   checkDigest(digest, contentDigest(res.headers, res.url), what, 'the registry (Docker-Content-Digest)');
   if (expected && expected.size !== raw.length) {
-    throw new DigestMismatchError(`the manifest of ${what} is ${raw.length} bytes, not the ${expected.size} its descriptor says`);
+    throw new DigestMismatchError(
+      `the manifest of ${what} is ${raw.length} bytes, not the ${expected.size} its descriptor says`,
+    );
   }
   const mediaType = manifestMediaType(raw, header(res.headers, 'content-type'), what);
   if (isIndexMediaType(mediaType)) parseIndex(raw, at);
@@ -104,7 +124,7 @@ export async function fetchManifest(repo: RemoteRepository, reference: string, e
 
 /** The descriptor from a HEAD, or undefined when the registry's answer does not give it whole. */
 export async function headManifest(repo: RemoteRepository, reference: string): Promise<Descriptor | undefined> {
-  let res;
+  let res: Awaited<ReturnType<RemoteRepository['transport']['request']>>;
   try {
     res = await repo.transport.request({
       method: 'HEAD',
@@ -122,7 +142,13 @@ export async function headManifest(repo: RemoteRepository, reference: string): P
   const digest = header(res.headers, 'docker-content-digest');
   const mediaType = mediaTypeOfContentType(header(res.headers, 'content-type'));
   const size = Number(header(res.headers, 'content-length'));
-  if (!digest || !isDigest(digest) || !(isManifestMediaType(mediaType) || isIndexMediaType(mediaType)) || !Number.isSafeInteger(size) || size <= 0) {
+  if (
+    !digest ||
+    !isDigest(digest) ||
+    !(isManifestMediaType(mediaType) || isIndexMediaType(mediaType)) ||
+    !Number.isSafeInteger(size) ||
+    size <= 0
+  ) {
     return undefined;
   }
   if (isDigest(reference) && digest !== reference) return undefined;
@@ -133,7 +159,12 @@ export async function headManifest(repo: RemoteRepository, reference: string): P
  * PUTs a manifest under a tag or its digest; the registry must agree on its digest. Returns the
  * digest and the OCI-Subject header, by which a registry says it indexed the manifest's subject.
  */
-export async function putManifest(repo: RemoteRepository, reference: string, mediaType: string, raw: Buffer): Promise<{ digest: Digest; ociSubject: string | undefined }> {
+export async function putManifest(
+  repo: RemoteRepository,
+  reference: string,
+  mediaType: string,
+  raw: Buffer,
+): Promise<{ digest: Digest; ociSubject: string | undefined }> {
   const what = manifestName(repo, reference);
   const res = await repo.transport.request({
     method: 'PUT',
@@ -153,6 +184,12 @@ export async function putManifest(repo: RemoteRepository, reference: string, med
 /** Deletes a manifest by digest (a registry deletes by digest only; every tag on it goes too). */
 export async function deleteManifest(repo: RemoteRepository, digest: Digest): Promise<void> {
   const what = manifestName(repo, digest);
-  const res = await repo.transport.request({ method: 'DELETE', path: manifestPath(repo, digest), scopes: repo.scopes, what, expect: [200, 202] });
+  const res = await repo.transport.request({
+    method: 'DELETE',
+    path: manifestPath(repo, digest),
+    scopes: repo.scopes,
+    what,
+    expect: [200, 202],
+  });
   await res.body.dump();
 }

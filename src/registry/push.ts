@@ -41,7 +41,10 @@ class BlobPusher {
     const mountFrom = mountSource(origin, this.target);
     if (mountFrom !== undefined) {
       // A refused mount (no pull access to the source, say) falls back to an upload.
-      const mounted = await mountBlob(this.target, digest, mountFrom).then((s) => s ?? ('mounted' as const), () => undefined);
+      const mounted = await mountBlob(this.target, digest, mountFrom).then(
+        (s) => s ?? ('mounted' as const),
+        () => undefined,
+      );
       if (mounted === 'mounted') return this.ctx.progress({ kind: 'blob-mount', ...event });
       session = mounted;
     }
@@ -58,7 +61,13 @@ async function putImageManifest(target: RemoteRepository, ref: string, image: Im
   if (subject && !ociSubject) {
     const { mediaType, digest, size } = image.descriptor;
     const annotations = manifest.annotations ? { annotations: manifest.annotations } : {};
-    await addFallbackReferrer(target, subject.digest, { mediaType, digest, size, artifactType: artifactType ?? manifest.config.mediaType, ...annotations });
+    await addFallbackReferrer(target, subject.digest, {
+      mediaType,
+      digest,
+      size,
+      artifactType: artifactType ?? manifest.config.mediaType,
+      ...annotations,
+    });
   }
   ctx.progress({ kind: 'manifest', ref: target.display, digest: image.descriptor.digest, bytes: raw.length });
 }
@@ -67,7 +76,12 @@ async function putImageManifest(target: RemoteRepository, ref: string, image: Im
  * Pushes an image (blobs, then its manifest) or an index (each image by digest, then the index)
  * under `tag`, or by digest when there is none. Returns the top-level descriptor.
  */
-export async function pushImageOrIndex(target: RemoteRepository, tag: string | undefined, source: ImageOrIndex, ctx: TransferContext): Promise<Descriptor> {
+export async function pushImageOrIndex(
+  target: RemoteRepository,
+  tag: string | undefined,
+  source: ImageOrIndex,
+  ctx: TransferContext,
+): Promise<Descriptor> {
   const { mediaType, digest, size } = topDescriptor(source);
   if (source.kind === 'index') await refuseNestedIndexes(source.index, `cannot push ${target.display}`);
   const contents = await imageContents(source);

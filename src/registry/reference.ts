@@ -3,8 +3,8 @@ import { isDigest, type Digest } from '../image/digest.js';
 
 /** A parsed, normalized image reference: `registry/repository[:tag][@digest]`. */
 export interface Reference {
-  registry: string;      // "docker.io", "localhost:5000", "[::1]:5000"
-  repository: string;    // "library/busybox", "team/app"
+  registry: string; // "docker.io", "localhost:5000", "[::1]:5000"
+  repository: string; // "library/busybox", "team/app"
   tag?: string;
   digest?: Digest;
 }
@@ -70,7 +70,8 @@ export function parseReference(input: string): Reference {
   if (lastColon > lastSlash && !rest.slice(lastSlash + 1).startsWith('[')) {
     tag = rest.slice(lastColon + 1);
     rest = rest.slice(0, lastColon);
-    if (!TAG.test(tag)) throw bad(`"${tag}" is not a valid tag (letters, digits, _ . -, at most 128, not starting with . or -)`);
+    if (!TAG.test(tag))
+      throw bad(`"${tag}" is not a valid tag (letters, digits, _ . -, at most 128, not starting with . or -)`);
   }
 
   let registry = DEFAULT_REGISTRY;
@@ -78,7 +79,13 @@ export function parseReference(input: string): Reference {
   const firstSlash = rest.indexOf('/');
   if (firstSlash >= 0) {
     const first = rest.slice(0, firstSlash);
-    if (first.includes('.') || first.includes(':') || first === 'localhost' || first.startsWith('[') || first !== first.toLowerCase()) {
+    if (
+      first.includes('.') ||
+      first.includes(':') ||
+      first === 'localhost' ||
+      first.startsWith('[') ||
+      first !== first.toLowerCase()
+    ) {
       if (!isValidDomain(first)) throw bad(`"${first}" is not a valid registry host`);
       registry = first;
       path = rest.slice(firstSlash + 1);
@@ -102,7 +109,8 @@ export function parseReference(input: string): Reference {
 
 /** The fully qualified form, used as the image's name in the local store. */
 export function formatReference(ref: Reference): string {
-  return `${ref.registry}/${ref.repository}${ref.tag !== undefined ? `:${ref.tag}` : ''}${ref.digest ? `@${ref.digest}` : ''}`;
+  const tag = ref.tag !== undefined ? `:${ref.tag}` : '';
+  return `${ref.registry}/${ref.repository}${tag}${ref.digest ? `@${ref.digest}` : ''}`;
 }
 
 /** The short form docker shows: no docker.io/ or library/. */

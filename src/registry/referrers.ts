@@ -36,14 +36,26 @@ async function fallbackReferrers(repo: RemoteRepository, subject: Digest): Promi
  * The manifests that refer to `subject`: from the referrers API where the registry offers it,
  * else from the fallback tag. `artifactType` filters them (here, if the registry did not).
  */
-export async function listReferrers(repo: RemoteRepository, subject: Digest, artifactType?: string): Promise<Referrer[]> {
+export async function listReferrers(
+  repo: RemoteRepository,
+  subject: Digest,
+  artifactType?: string,
+): Promise<Referrer[]> {
   const what = `the referrers of ${manifestName(repo, subject)}`;
   const query = artifactType ? `?artifactType=${encodeURIComponent(artifactType)}` : '';
-  const res = await repo.transport.request({ method: 'GET', path: `/v2/${repo.name}/referrers/${parseDigest(subject, what)}${query}`, scopes: repo.scopes, what, expect: [200, 404] });
+  const res = await repo.transport.request({
+    method: 'GET',
+    path: `/v2/${repo.name}/referrers/${parseDigest(subject, what)}${query}`,
+    scopes: repo.scopes,
+    what,
+    expect: [200, 404],
+  });
   const isIndex = res.status === 200 && header(res.headers, 'content-type')?.startsWith(MediaType.ociIndex);
   if (!isIndex) await res.body.dump();
   const at = `${what} at ${displayUrl(res.url)}`;
-  const all = isIndex ? referrersOf(await readLimited(res.body, MAX_MANIFEST_BYTES, at), at) : await fallbackReferrers(repo, subject);
+  const all = isIndex
+    ? referrersOf(await readLimited(res.body, MAX_MANIFEST_BYTES, at), at)
+    : await fallbackReferrers(repo, subject);
   return artifactType ? all.filter((d) => d.artifactType === artifactType) : all;
 }
 

@@ -34,10 +34,15 @@ export interface RegistryOptions {
   progress?: Progress;
   /** The docker config.json holding `auths`; default $DOCKER_CONFIG/config.json or ~/.docker/config.json. */
   authConfigPath?: string;
-  /** Docker's certs.d root (HOST[:PORT]/ca.crt, client.cert, client.key); default $TCBUILD_CERTS_DIR or /etc/docker/certs.d. */
+  /**
+   * Docker's certs.d root (HOST[:PORT]/ca.crt, client.cert, client.key); default $TCBUILD_CERTS_DIR or
+   * /etc/docker/certs.d.
+   */
   certsDir?: string;
   retry?: Partial<RetryPolicy>;
-  /** Chunked uploads: PATCH chunks of `chunkSize` bytes always, or only for blobs above `chunkedAbove` (default 1 GiB). */
+  /**
+   * Chunked uploads: PATCH chunks of `chunkSize` bytes always, or only for blobs above `chunkedAbove` (default 1 GiB).
+   */
   upload?: Partial<UploadOptions>;
 }
 
@@ -100,10 +105,19 @@ export class Registry {
 
   /** Every repository of the registry (the _catalog endpoint), all pages. */
   async catalog(registry: string): Promise<string[]> {
-    return listAll(await this.transport(registry), '/v2/_catalog', 'repositories', ['registry:catalog:*'], `the catalog of ${registry}`);
+    return listAll(
+      await this.transport(registry),
+      '/v2/_catalog',
+      'repositories',
+      ['registry:catalog:*'],
+      `the catalog of ${registry}`,
+    );
   }
 
-  /** Deletes the manifest a reference names (a tag is resolved first: every tag on that manifest goes). Returns its digest. */
+  /**
+   * Deletes the manifest a reference names (a tag is resolved first: every tag on that manifest goes). Returns its
+   * digest.
+   */
   async delete(ref: Reference): Promise<Digest> {
     const digest = ref.digest ?? (await this.resolve(ref)).digest;
     await deleteManifest(await this.repository(ref, 'delete'), digest);
@@ -119,7 +133,13 @@ export class Registry {
   /** Checks credentials against a registry (GET /v2/ with them), as `docker login` does before storing them. */
   async checkLogin(registry: string, credentials: Credentials): Promise<void> {
     const transport = await this.newTransport(registry, credentials);
-    const res = await transport.request({ method: 'GET', path: '/v2/', scopes: [], what: `the registry ${registry}`, expect: [200] });
+    const res = await transport.request({
+      method: 'GET',
+      path: '/v2/',
+      scopes: [],
+      what: `the registry ${registry}`,
+      expect: [200],
+    });
     await res.body.dump();
   }
 
@@ -133,7 +153,12 @@ export class Registry {
   }
 
   private async repository(ref: Reference, access: 'pull' | 'push' | 'delete'): Promise<RemoteRepository> {
-    const scope = access === 'pull' ? pullScope(ref.repository) : access === 'push' ? pushScope(ref.repository) : `repository:${ref.repository}:delete`;
+    const scope =
+      access === 'pull'
+        ? pullScope(ref.repository)
+        : access === 'push'
+          ? pushScope(ref.repository)
+          : `repository:${ref.repository}:delete`;
     return {
       transport: await this.transport(ref.registry),
       name: ref.repository,
@@ -145,7 +170,9 @@ export class Registry {
   private transport(registry: string): Promise<Transport> {
     let transport = this.transports.get(registry);
     if (!transport) {
-      transport = loadCredentials(registry, this.opts.authConfigPath ?? dockerConfigPath()).then((credentials) => this.newTransport(registry, credentials));
+      transport = loadCredentials(registry, this.opts.authConfigPath ?? dockerConfigPath()).then((credentials) =>
+        this.newTransport(registry, credentials),
+      );
       transport.catch(() => this.transports.delete(registry));
       this.transports.set(registry, transport);
     }
@@ -153,7 +180,10 @@ export class Registry {
   }
 
   private async newTransport(registry: string, credentials: Credentials | undefined): Promise<Transport> {
-    const agent = await createDispatcher(await hostTls(registry, this.opts.certsDir ?? certsDir()), !this.opts.insecure);
+    const agent = await createDispatcher(
+      await hostTls(registry, this.opts.certsDir ?? certsDir()),
+      !this.opts.insecure,
+    );
     this.dispatchers.push(agent);
     return new Transport(registry, {
       agent,
@@ -172,6 +202,8 @@ function manifestReference(ref: Reference): string {
 /** A reference with both tag and digest means "this tag, and it must be this digest". */
 function checkPinnedDigest(ref: Reference, descriptor: Descriptor): void {
   if (ref.digest && ref.digest !== descriptor.digest) {
-    throw new DigestMismatchError(`${formatReference(ref)} is pinned to ${ref.digest}, but the image is ${descriptor.digest}`);
+    throw new DigestMismatchError(
+      `${formatReference(ref)} is pinned to ${ref.digest}, but the image is ${descriptor.digest}`,
+    );
   }
 }

@@ -35,7 +35,11 @@ async function extraCaFromEnv(env: NodeJS.ProcessEnv): Promise<string[]> {
  * What certs.d/HOST[:PORT]/ holds, by Docker's convention: every `*.crt` is a CA to trust for
  * that host; a `NAME.cert` with its `NAME.key` is the client certificate to present.
  */
-export async function hostTls(registry: string, root = certsDir(), env: NodeJS.ProcessEnv = process.env): Promise<HostTls> {
+export async function hostTls(
+  registry: string,
+  root = certsDir(),
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<HostTls> {
   const dir = join(root, registry);
   const files = await listDir(dir);
   const cas = await Promise.all(files.filter((f) => f.endsWith('.crt')).map((f) => readFile(join(dir, f), 'utf8')));
@@ -45,7 +49,9 @@ export async function hostTls(registry: string, root = certsDir(), env: NodeJS.P
   if (cert) {
     const key = `${cert.slice(0, -'.cert'.length)}.key`;
     if (!files.includes(key)) {
-      throw new TcbuildError(`${join(dir, cert)} is a client certificate without its key`, { hint: `put the key next to it as ${join(dir, key)}` });
+      throw new TcbuildError(`${join(dir, cert)} is a client certificate without its key`, {
+        hint: `put the key next to it as ${join(dir, key)}`,
+      });
     }
     tls.cert = await readFile(join(dir, cert), 'utf8');
     tls.key = await readFile(join(dir, key), 'utf8');

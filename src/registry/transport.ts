@@ -7,7 +7,14 @@ import type { Credentials } from './docker-config.js';
 import { RegistryError, UnauthorizedError, responseError } from './errors.js';
 import { readLimited } from '../stream/read-limited.js';
 import { certsDir } from './tls.js';
-import { DEFAULT_RETRY, isRetryableError, isRetryableStatus, parseRetryAfter, withRetry, type RetryPolicy } from './retry.js';
+import {
+  DEFAULT_RETRY,
+  isRetryableError,
+  isRetryableStatus,
+  parseRetryAfter,
+  withRetry,
+  type RetryPolicy,
+} from './retry.js';
 
 type Method = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 export type Headers = Record<string, string | string[] | undefined>;
@@ -121,16 +128,26 @@ export class Transport {
       const sent = await credentials();
       let res = await this.send(req, url, sent);
       // Only the registry itself may say how to authenticate to it: not a host it redirected or sent us to.
-      if (res.status === 401 && res.url.origin === origin && this.auth.accept(res.headers['www-authenticate'], sent?.header)) {
+      if (
+        res.status === 401 &&
+        res.url.origin === origin &&
+        this.auth.accept(res.headers['www-authenticate'], sent?.header)
+      ) {
         await res.body.dump();
         res = await this.send(req, url, await credentials());
       }
       if (req.expect.includes(res.status)) return res;
       if (res.status === 401 && res.url.origin !== origin) {
         await res.body.dump();
-        throw new UnauthorizedError(`${displayUrl(res.url)}, where ${this.registry} sent ${req.what}, asks for credentials; tcbuild sends the credentials of ${this.registry} only to ${origin}`, {
-          hint: `the registry is misconfigured (its upload or storage URLs should be on ${origin}, or need no credentials); report it to its operator`,
-        });
+        throw new UnauthorizedError(
+          `${displayUrl(res.url)}, where ${this.registry} sent ${req.what}, asks for credentials; tcbuild sends the ` +
+            `credentials of ${this.registry} only to ${origin}`,
+          {
+            hint:
+              `the registry is misconfigured (its upload or storage URLs should be on ${origin}, or need no ` +
+              `credentials); report it to its operator`,
+          },
+        );
       }
       throw await this.failure(req, res);
     };
@@ -153,14 +170,26 @@ export class Transport {
 
   private async ping(): Promise<string> {
     const host = apiHost(this.registry);
-    const schemes = this.opts.plainHttpHosts.includes(this.registry) ? ['http'] : this.mayUsePlainHttp(this.registry) ? ['https', 'http'] : ['https'];
+    const schemes = this.opts.plainHttpHosts.includes(this.registry)
+      ? ['http']
+      : this.mayUsePlainHttp(this.registry)
+        ? ['https', 'http']
+        : ['https'];
     let failure: { origin: string; error: unknown } | undefined;
     for (const [i, scheme] of schemes.entries()) {
       const origin = new URL(`${scheme}://${host}`).origin;
-      const req: RegistryRequest = { method: 'GET', path: '/v2/', scopes: [], what: `the registry API at ${origin}/v2/`, expect: [] };
+      const req: RegistryRequest = {
+        method: 'GET',
+        path: '/v2/',
+        scopes: [],
+        what: `the registry API at ${origin}/v2/`,
+        expect: [],
+      };
       const canFallBack = i < schemes.length - 1;
       try {
-        const res = await withRetry(canFallBack ? { ...this.retryPolicy, maxAttempts: 1 } : this.retryPolicy, () => this.send(req, new URL('/v2/', origin)));
+        const res = await withRetry(canFallBack ? { ...this.retryPolicy, maxAttempts: 1 } : this.retryPolicy, () =>
+          this.send(req, new URL('/v2/', origin)),
+        );
         await res.body.dump();
         if (res.status === 401) this.auth.accept(res.headers['www-authenticate']);
         return origin;
@@ -170,12 +199,17 @@ export class Transport {
       }
     }
     const certificate = isCertificateError(failure?.error);
-    throw new TcbuildError(`cannot reach the registry ${this.registry} at ${failure?.origin}/v2/: ${messageOf(failure?.error)}`, {
-      cause: failure?.error,
-      hint: certificate
-        ? `its TLS certificate is not trusted: put its CA in ${join(certsDir(), this.registry, 'ca.crt')}, or skip verification with --tls-verify=false`
-        : `check that the registry is running and the address is right${schemes.includes('http') ? '' : '; if it speaks plain HTTP, use --tls-verify=false'}`,
-    });
+    throw new TcbuildError(
+      `cannot reach the registry ${this.registry} at ${failure?.origin}/v2/: ${messageOf(failure?.error)}`,
+      {
+        cause: failure?.error,
+        hint: certificate
+          ? `its TLS certificate is not trusted: put its CA in ${join(certsDir(), this.registry, 'ca.crt')}, or ` +
+            `skip verification with --tls-verify=false`
+          : `check that the registry is running and the address is ` +
+            `right${schemes.includes('http') ? '' : '; if it speaks plain HTTP, use --tls-verify=false'}`,
+      },
+    );
   }
 
   /**
@@ -197,10 +231,11 @@ export class Transport {
           path: url.pathname + url.search,
           method: req.method,
           headers,
-          body: typeof req.body === 'function' ? await req.body() : req.body ?? null,
+          body: typeof req.body === 'function' ? await req.body() : (req.body ?? null),
         });
       } catch (err) {
-        if (err instanceof TcbuildError) throw err; // the request body's own failure, e.g. a source that is not what it claims
+        // The request body's own failure, e.g. a source that is not what it claims.
+        if (err instanceof TcbuildError) throw err;
         throw new RegistryError(`cannot reach ${url.origin} for ${req.what}: ${messageOf(err)}`, {
           cause: err,
           retryable: isRetryableError(err),
@@ -227,7 +262,14 @@ export class Transport {
     if (req.method === 'HEAD') await res.body.dump();
     const retryable = isRetryableStatus(res.status);
     return responseError(
-      { method: req.method, url: displayUrl(res.url), status: res.status, body, what: req.what, registry: this.registry },
+      {
+        method: req.method,
+        url: displayUrl(res.url),
+        status: res.status,
+        body,
+        what: req.what,
+        registry: this.registry,
+      },
       { retryable, retryAfterMs: retryable ? parseRetryAfter(header(res.headers, 'retry-after')) : undefined },
     );
   }
@@ -242,15 +284,28 @@ export class Transport {
     const url = serverUrl(request.realm, undefined, `the token realm of ${this.registry}`);
     if (request.credentials && url.protocol !== 'https:' && !this.mayUsePlainHttp(url.host)) {
       throw new UnauthorizedError(
-        `${this.registry} asks for your password to be sent to its token service at ${displayUrl(url)} over plain HTTP; tcbuild does not send it there`,
-        { hint: `if you trust that service and the network to it, allow plain HTTP to it with --insecure-registry ${url.host}` },
+        `${this.registry} asks for your password to be sent to its token service at ${displayUrl(url)} over plain ` +
+          `HTTP; tcbuild does not send it there`,
+        {
+          hint:
+            `if you trust that service and the network to it, allow plain HTTP to it with --insecure-registry ` +
+            `${url.host}`,
+        },
       );
     }
     if (request.service) url.searchParams.set('service', request.service);
     for (const scope of request.scopes) url.searchParams.append('scope', scope);
     if (request.credentials) url.searchParams.set('account', request.credentials.username);
-    const req: RegistryRequest = { method: 'GET', path: url.href, scopes: [], what: `${what} from ${url.origin}`, expect: [200] };
-    const credentials = request.credentials ? { header: basicHeader(request.credentials), origin: url.origin } : undefined;
+    const req: RegistryRequest = {
+      method: 'GET',
+      path: url.href,
+      scopes: [],
+      what: `${what} from ${url.origin}`,
+      expect: [200],
+    };
+    const credentials = request.credentials
+      ? { header: basicHeader(request.credentials), origin: url.origin }
+      : undefined;
     const res = await withRetry(this.retryPolicy, async () => {
       const r = await this.send(req, url, credentials);
       if (r.status === 200) return r;
@@ -263,7 +318,8 @@ export class Transport {
       body = {};
     }
     const token = body.token ?? body.access_token;
-    if (typeof token !== 'string' || token === '') throw new RegistryError(`${url.origin} answered the token request for ${this.registry} without a token`);
+    if (typeof token !== 'string' || token === '')
+      throw new RegistryError(`${url.origin} answered the token request for ${this.registry} without a token`);
     const expiresIn = typeof body.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : 60;
     return { token, expiresIn };
   }
@@ -277,7 +333,8 @@ export function serverUrl(text: string, base: string | URL | undefined, what: st
   } catch {
     throw new RegistryError(`${what}: the registry sent an invalid URL`);
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new RegistryError(`${what}: the registry sent a ${url.protocol} URL, which tcbuild does not follow`);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new RegistryError(`${what}: the registry sent a ${url.protocol} URL, which tcbuild does not follow`);
   return url;
 }
 

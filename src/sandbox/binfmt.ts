@@ -25,7 +25,11 @@ const ELF: Record<string, { bits: 1 | 2; order: 1 | 2; machine: number }> = {
 export function runsNatively(p: Platform): boolean {
   const host = hostPlatform();
   const arch = normalizePlatform(p).architecture;
-  return arch === host.architecture || (host.architecture === 'amd64' && arch === '386') || (host.architecture === 'arm64' && arch === 'arm');
+  return (
+    arch === host.architecture ||
+    (host.architecture === 'amd64' && arch === '386') ||
+    (host.architecture === 'arm64' && arch === 'arm')
+  );
 }
 
 /** The first bytes of an ELF executable for the platform, as binfmt_misc matches them. */
@@ -94,23 +98,34 @@ export async function requireEmulation(platforms: Platform[]): Promise<void> {
   }
   if (missing.length === 0) return;
   throw new TcbuildError(
-    `cannot run ${missing.map(formatPlatform).join(', ')} programs on this ${formatPlatform(hostPlatform())} host: no binfmt_misc handler (with the F flag) is registered for them`,
-    { hint: 'install Debian\'s qemu-user-static, then run "tcbuild binfmt --install" as root (it registers the QEMU handlers)' },
+    `cannot run ${missing.map(formatPlatform).join(', ')} programs on this ${formatPlatform(hostPlatform())} host: ` +
+      `no binfmt_misc handler (with the F flag) is registered for them`,
+    {
+      hint:
+        'install Debian\'s qemu-user-static, then run "tcbuild binfmt --install" as root (it registers the QEMU ' +
+        'handlers)',
+    },
   );
 }
 
-/** Registers the handlers of an installed qemu-user-static (mounting binfmt_misc first if needed); returns their names. */
+/**
+ * Registers the handlers of an installed qemu-user-static (mounting binfmt_misc first if needed); returns their names.
+ */
 export async function installEmulators(): Promise<string[]> {
   if (process.getuid?.() !== 0) throw new TcbuildError('registering binfmt_misc handlers needs root');
   const status = await readFile(join(BINFMT_DIR, 'status'), 'utf8').catch(() => undefined);
   if (status === undefined) {
     await promisify(execFile)('mount', ['-t', 'binfmt_misc', 'binfmt_misc', BINFMT_DIR]).catch((err: unknown) => {
-      throw new TcbuildError(`cannot mount binfmt_misc on ${BINFMT_DIR}: ${err instanceof Error ? err.message : String(err)}`);
+      throw new TcbuildError(
+        `cannot mount binfmt_misc on ${BINFMT_DIR}: ${err instanceof Error ? err.message : String(err)}`,
+      );
     });
   }
   const confs = (await readdir(QEMU_CONFS).catch(() => [] as string[])).filter((f) => /^qemu-.*\.conf$/.test(f));
   if (confs.length === 0) {
-    throw new TcbuildError(`no QEMU handlers found in ${QEMU_CONFS}`, { hint: 'install them: apt-get install qemu-user-static' });
+    throw new TcbuildError(`no QEMU handlers found in ${QEMU_CONFS}`, {
+      hint: 'install them: apt-get install qemu-user-static',
+    });
   }
   const registered = new Set((await handlers()).map((h) => h.name));
   const installed: string[] = [];

@@ -26,7 +26,9 @@ export class ConsoleRelay {
   private detached = false;
 
   constructor(native: NativeSandbox, socket: number, streams: ConsoleStreams) {
-    this.output = native.receiveConsole(socket).then((master) => (master ? this.attach(native, master, streams) : undefined));
+    this.output = native
+      .receiveConsole(socket)
+      .then((master) => (master ? this.attach(native, master, streams) : undefined));
   }
 
   /** Stops relaying and restores the caller's terminal; the master is closed once both copies stop. */
@@ -41,7 +43,8 @@ export class ConsoleRelay {
     input.on('error', () => undefined); // EIO: the terminal hung up while input was on its way
     const raw = stdin instanceof ReadStream && !stdin.isRaw ? stdin : undefined;
     const resize = () => {
-      if (!output.destroyed && stdout instanceof WriteStream) native.setConsoleSize(master.read, stdout.rows, stdout.columns);
+      if (!output.destroyed && stdout instanceof WriteStream)
+        native.setConsoleSize(master.read, stdout.rows, stdout.columns);
     };
     this.detachStreams = () => {
       stdout?.removeListener('resize', resize);

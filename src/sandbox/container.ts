@@ -58,7 +58,8 @@ async function run(req: ContainerRequest, killer: Killer): Promise<ContainerResu
 function validate(req: ContainerRequest): void {
   if (process.getuid?.() !== 0) {
     throw new ContainerSetupError(
-      'running a container needs root: rootless sandboxes (a user namespace mapped through newuidmap/newgidmap and /etc/subuid) are not implemented yet; run tcbuild as root, e.g. with sudo',
+      'running a container needs root: rootless sandboxes (a user namespace mapped through newuidmap/newgidmap and ' +
+        '/etc/subuid) are not implemented yet; run tcbuild as root, e.g. with sudo',
       'check privileges',
       'EPERM',
       1,
@@ -66,7 +67,8 @@ function validate(req: ContainerRequest): void {
   }
   if (req.args.length === 0) throw new TypeError('runContainer: args must not be empty');
   if (!req.cwd.startsWith('/')) throw new TypeError(`runContainer: cwd must be an absolute path, got "${req.cwd}"`);
-  if (!isAbsolute(req.mountpoint)) throw new TypeError(`runContainer: mountpoint must be absolute, got "${req.mountpoint}"`);
+  if (!isAbsolute(req.mountpoint))
+    throw new TypeError(`runContainer: mountpoint must be absolute, got "${req.mountpoint}"`);
   if (req.rootfs.length === 0) throw new TypeError('runContainer: rootfs must have at least one mount');
 }
 

@@ -15,14 +15,29 @@ export interface EtcFiles {
  * `docker run --add-host` takes them; they are appended to /etc/hosts. resolv.conf is the host's,
  * with `nameserver` in place of its name servers when given.
  */
-export function writeEtcFiles(dir: string, hostname: string, addHosts: readonly string[] = [], nameserver?: string): EtcFiles {
-  const files: EtcFiles = { hosts: join(dir, 'hosts'), resolvConf: join(dir, 'resolv.conf'), hostname: join(dir, 'hostname') };
+export function writeEtcFiles(
+  dir: string,
+  hostname: string,
+  addHosts: readonly string[] = [],
+  nameserver?: string,
+): EtcFiles {
+  const files: EtcFiles = {
+    hosts: join(dir, 'hosts'),
+    resolvConf: join(dir, 'resolv.conf'),
+    hostname: join(dir, 'hostname'),
+  };
   const extra = addHosts.map((entry) => {
     const { name, ip } = parseAddHost(entry);
     return `${ip}\t${name}\n`;
   });
-  writeFileSync(files.hosts, `127.0.0.1\tlocalhost ${hostname}\n::1\tlocalhost ip6-localhost ip6-loopback\n${extra.join('')}`);
-  writeFileSync(files.resolvConf, nameserver === undefined ? hostResolvConf() : withNameserver(hostResolvConf(), nameserver));
+  writeFileSync(
+    files.hosts,
+    `127.0.0.1\tlocalhost ${hostname}\n::1\tlocalhost ip6-localhost ip6-loopback\n${extra.join('')}`,
+  );
+  writeFileSync(
+    files.resolvConf,
+    nameserver === undefined ? hostResolvConf() : withNameserver(hostResolvConf(), nameserver),
+  );
   writeFileSync(files.hostname, `${hostname}\n`);
   return files;
 }

@@ -5,7 +5,10 @@ import type { NetworkMode, Ulimit } from './types.js';
 /** "64m", "1g", "512k", "1048576" → bytes (as `docker run --memory`). */
 export function parseMemory(text: string): number {
   const match = /^(\d+(?:\.\d+)?)\s*([bkmgt]?)i?b?$/i.exec(text.trim());
-  if (!match) throw new InvalidInputError(`invalid memory size "${text}": expected a number with an optional unit b, k, m, g (e.g. 64m)`);
+  if (!match)
+    throw new InvalidInputError(
+      `invalid memory size "${text}": expected a number with an optional unit b, k, m, g (e.g. 64m)`,
+    );
   const power = 'bkmgt'.indexOf((match[2] || 'b').toLowerCase());
   return Math.floor(Number(match[1]) * 1024 ** power);
 }
@@ -13,7 +16,8 @@ export function parseMemory(text: string): number {
 /** "nofile=1024:4096" or "nproc=512" → a Ulimit (as `docker run --ulimit`). */
 export function parseUlimit(text: string): Ulimit {
   const match = /^([a-z]+)=(-?\d+|unlimited)(?::(-?\d+|unlimited))?$/.exec(text.trim());
-  if (!match) throw new InvalidInputError(`invalid --ulimit "${text}": expected NAME=SOFT[:HARD], e.g. nofile=1024:4096`);
+  if (!match)
+    throw new InvalidInputError(`invalid --ulimit "${text}": expected NAME=SOFT[:HARD], e.g. nofile=1024:4096`);
   const value = (v: string) => (v === 'unlimited' || v === '-1' ? Number.MAX_SAFE_INTEGER : Number(v));
   const soft = value(match[2]!);
   const hard = match[3] === undefined ? soft : value(match[3]);
@@ -28,5 +32,7 @@ export function parseUlimit(text: string): Ulimit {
 export function parseNetworkMode(text: string): NetworkMode {
   if (text === 'default' || text === 'bridge' || text === 'private') return 'private';
   if (text === 'host' || text === 'none') return text;
-  throw new InvalidInputError(`invalid --network "${text}": expected default (a private network with outbound access), host or none`);
+  throw new InvalidInputError(
+    `invalid --network "${text}": expected default (a private network with outbound access), host or none`,
+  );
 }

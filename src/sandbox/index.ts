@@ -1,4 +1,13 @@
-export type { ConsoleSize, ContainerRequest, ContainerResult, ContainerUser, Mount, NetworkMode, SandboxLimits, Ulimit } from './types.js';
+export type {
+  ConsoleSize,
+  ContainerRequest,
+  ContainerResult,
+  ContainerUser,
+  Mount,
+  NetworkMode,
+  SandboxLimits,
+  Ulimit,
+} from './types.js';
 export { runContainer } from './container.js';
 export { ContainerSetupError } from './report.js';
 export { resolveUser } from './user.js';

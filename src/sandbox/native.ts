@@ -28,7 +28,15 @@ export interface NativeSpec {
   linux: {
     /** network with an `fd`: join that namespace instead of making a new one. */
     namespaces: { type: 'mount' | 'pid' | 'uts' | 'ipc' | 'cgroup' | 'network'; fd?: number }[];
-    devices: { path: string; type: 'c' | 'b' | 'u' | 'p'; major: number; minor: number; fileMode: number; uid: number; gid: number }[];
+    devices: {
+      path: string;
+      type: 'c' | 'b' | 'u' | 'p';
+      major: number;
+      minor: number;
+      fileMode: number;
+      uid: number;
+      gid: number;
+    }[];
     maskedPaths: string[];
     readonlyPaths: string[];
     /** Compiled classic-BPF program (8 bytes per instruction), or null for none. */

@@ -78,8 +78,11 @@ function ready(stack: ChildProcess): Promise<void> {
       reject(stackError(why, output));
     };
     const timer = setTimeout(() => fail(`did not come up within ${READY_TIMEOUT_MS / 1000} s`), READY_TIMEOUT_MS);
-    stack.once('error', (err: NodeJS.ErrnoException) => fail(err.code === 'ENOENT' ? 'is not installed' : messageOf(err)));
-    const exitedEarly = (code: number | null, signal: string | null) => fail(`exited (${signal ?? `code ${code}`}) before it was ready`);
+    stack.once('error', (err: NodeJS.ErrnoException) =>
+      fail(err.code === 'ENOENT' ? 'is not installed' : messageOf(err)),
+    );
+    const exitedEarly = (code: number | null, signal: string | null) =>
+      fail(`exited (${signal ?? `code ${code}`}) before it was ready`);
     stack.once('exit', exitedEarly);
     (stack.stdio.at(4) as Readable).once('data', () => {
       clearTimeout(timer);
@@ -91,7 +94,12 @@ function ready(stack: ChildProcess): Promise<void> {
 
 function stackError(why: string, output: string): FailedPreconditionError {
   const printed = output.trim() ? `; it printed:\n${output.trim()}` : '';
-  return new FailedPreconditionError(`the private network of the container could not be set up: ${STACK} ${why}${printed}`, {
-    hint: `install it (apt-get install ${STACK}), or pass --network none (no network) or --network host (the host's) to tcbuild build or run`,
-  });
+  return new FailedPreconditionError(
+    `the private network of the container could not be set up: ${STACK} ${why}${printed}`,
+    {
+      hint:
+        `install it (apt-get install ${STACK}), or pass --network none (no network) or --network host (the ` +
+        `host's) to tcbuild build or run`,
+    },
+  );
 }

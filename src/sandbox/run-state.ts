@@ -29,7 +29,10 @@ export function newRunName(): string {
 
 /** The /etc/hosts, /etc/resolv.conf and /etc/hostname files for a sandbox; `nameserver` replaces the host's. */
 export function etcFilesFor(hostname: string, addHosts: readonly string[], nameserver?: string): EtcFiles {
-  const key = createHash('sha256').update(JSON.stringify([hostname, addHosts, nameserver ?? null])).digest('hex').slice(0, 16);
+  const key = createHash('sha256')
+    .update(JSON.stringify([hostname, addHosts, nameserver ?? null]))
+    .digest('hex')
+    .slice(0, 16);
   let files = etcCache.get(key);
   if (!files) {
     const dir = join(ownDir(), key);

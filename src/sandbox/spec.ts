@@ -10,14 +10,24 @@ import type { ContainerRequest, Mount, Ulimit } from './types.js';
 // Docker's defaults for a container's /dev, /proc, /sys and friends.
 const SYSTEM_MOUNTS: Mount[] = [
   { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
-  { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
+  {
+    destination: '/dev',
+    type: 'tmpfs',
+    source: 'tmpfs',
+    options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'],
+  },
   {
     destination: '/dev/pts',
     type: 'devpts',
     source: 'devpts',
     options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'],
   },
-  { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
+  {
+    destination: '/dev/shm',
+    type: 'tmpfs',
+    source: 'shm',
+    options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'],
+  },
   { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
   // Without its own network namespace the addon falls back to a read-only rbind of the host's /sys.
   { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
@@ -57,7 +67,12 @@ export interface CgroupPlacement {
  * The addon's spec for a request: the request plus every default a container gets.
  * `networkFd`: the namespace of a 'private' network (PrivateNetwork.fd), which the container joins.
  */
-export function buildSpec(req: ContainerRequest, etc: EtcFiles, cgroup: CgroupPlacement, networkFd?: number): NativeSpec {
+export function buildSpec(
+  req: ContainerRequest,
+  etc: EtcFiles,
+  cgroup: CgroupPlacement,
+  networkFd?: number,
+): NativeSpec {
   const namespaces: NativeSpec['linux']['namespaces'] = [
     { type: 'mount' },
     { type: 'pid' },
@@ -120,7 +135,9 @@ function capabilitiesFor(cgroup: CgroupPlacement): string[] {
 
 /** What a privileged container gets: every capability this process holds (as runc, it cannot grant more). */
 function ownCapabilities(): string[] {
-  const permitted = BigInt(`0x${/^CapPrm:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '0'}`);
+  const permitted = BigInt(
+    `0x${/^CapPrm:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '0'}`,
+  );
   return loadNative().capabilityNames.filter((_, bit) => ((permitted >> BigInt(bit)) & 1n) === 1n);
 }
 

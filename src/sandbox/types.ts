@@ -92,5 +92,7 @@ export interface ContainerResult {
   timedOut?: true;
 }
 
-/** The sandbox options `tcbuild build` applies to every RUN step (--memory, --cpus, --pids-limit, --add-host, --ulimit). */
+/**
+ * The sandbox options `tcbuild build` applies to every RUN step (--memory, --cpus, --pids-limit, --add-host, --ulimit).
+ */
 export type SandboxLimits = Pick<ContainerRequest, 'memory' | 'cpus' | 'pidsLimit' | 'addHosts' | 'ulimits'>;

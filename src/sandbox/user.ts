@@ -54,7 +54,9 @@ export function resolveUser(user: string, passwd: string | null, group: string |
 
   let additionalGids: number[] = [];
   if (groupPart !== '') {
-    const entry = parseGroup(group).find((e) => (numericGid === undefined ? e.name === groupPart : e.gid === numericGid));
+    const entry = parseGroup(group).find((e) =>
+      numericGid === undefined ? e.name === groupPart : e.gid === numericGid,
+    );
     if (entry) gid = entry.gid;
     else if (numericGid === undefined) throw missing('group', groupPart, '/etc/group', group);
     else gid = checkRange('gid', numericGid);
@@ -72,7 +74,11 @@ export function resolveUser(user: string, passwd: string | null, group: string |
  * and the gid both; a group name or number then replaces the gid. A user name without an entry is
  * root, a group name without one changes nothing: neither is an error there.
  */
-export function resolveFileOwner(user: string, passwd: string | null, group: string | null): { uid: number; gid: number } {
+export function resolveFileOwner(
+  user: string,
+  passwd: string | null,
+  group: string | null,
+): { uid: number; gid: number } {
   const colon = user.indexOf(':');
   const userPart = colon < 0 ? user : user.slice(0, colon);
   const groupPart = colon < 0 ? '' : user.slice(colon + 1);

@@ -79,7 +79,8 @@ class LayerExtractor {
   }
 
   finish(): void {
-    for (const { path, mtime } of this.dirTimes) this.atParent(path, false, (dirfd, name) => setTimes(dirfd, name, mtime));
+    for (const { path, mtime } of this.dirTimes)
+      this.atParent(path, false, (dirfd, name) => setTimes(dirfd, name, mtime));
   }
 
   private async applyEntry(entry: TarEntry, body: AsyncIterable<Buffer>): Promise<void> {
@@ -161,7 +162,9 @@ class LayerExtractor {
         fsOps().linkat(targetDirfd, targetName, dirfd, name);
       } catch (err) {
         if (isErrno(err, 'ENOENT')) {
-          throw new InvalidInputError(`hard link target "${entry.linkname}" is not earlier in this layer`, { cause: err });
+          throw new InvalidInputError(`hard link target "${entry.linkname}" is not earlier in this layer`, {
+            cause: err,
+          });
         }
         throw err;
       }
@@ -228,7 +231,8 @@ function removeExisting(dirfd: number, name: string): void {
 async function writeFile(fd: number, body: AsyncIterable<Buffer>): Promise<void> {
   try {
     for await (const chunk of body) {
-      for (let done = 0; done < chunk.length; ) done += (await writeAsync(fd, chunk, done, chunk.length - done)).bytesWritten;
+      for (let done = 0; done < chunk.length; )
+        done += (await writeAsync(fd, chunk, done, chunk.length - done)).bytesWritten;
     }
   } finally {
     closeSync(fd);

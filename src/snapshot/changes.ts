@@ -26,7 +26,8 @@ export function upperDirChanges(root: string): ChangeSource {
       const stat = lstatSync(absPath, { bigint: true });
       return { name, kind: isOverlayWhiteout(stat) ? 'whiteout' : 'entry', absPath, stat };
     });
-    if (isOpaqueDir(absDir)) changes.push({ name: '', kind: 'opaque', absPath: absDir, stat: lstatSync(absDir, { bigint: true }) });
+    if (isOpaqueDir(absDir))
+      changes.push({ name: '', kind: 'opaque', absPath: absDir, stat: lstatSync(absDir, { bigint: true }) });
     return changes;
   };
 }

@@ -21,7 +21,11 @@ export function parseSnapshotterName(text: string): SnapshotterName {
  * overlay if an overlay mount works there (probed once per root, the answer kept in
  * `root/snapshotter`), else native. Each keeps its snapshots in a directory of its own.
  */
-export async function openSnapshotter(root: string, requested?: SnapshotterName, env: NodeJS.ProcessEnv = process.env): Promise<Snapshotter> {
+export async function openSnapshotter(
+  root: string,
+  requested?: SnapshotterName,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<Snapshotter> {
   const fromEnv = env['TCBUILD_SNAPSHOTTER'];
   const name = requested ?? (fromEnv ? parseSnapshotterName(fromEnv) : await probedChoice(root));
   return allSnapshotters(root).find((s) => s.name === name)!;
@@ -51,7 +55,18 @@ export async function overlayMountWorks(root: string): Promise<boolean> {
   try {
     for (const sub of ['lower', 'upper', 'work', 'merged']) await mkdir(join(dir, sub));
     const options = `lowerdir=${dir}/lower,upperdir=${dir}/upper,workdir=${dir}/work`;
-    await execFileAsync('unshare', ['--mount', '--propagation', 'private', 'mount', '-t', 'overlay', 'overlay', '-o', options, join(dir, 'merged')]);
+    await execFileAsync('unshare', [
+      '--mount',
+      '--propagation',
+      'private',
+      'mount',
+      '-t',
+      'overlay',
+      'overlay',
+      '-o',
+      options,
+      join(dir, 'merged'),
+    ]);
     return true;
   } catch {
     return false;

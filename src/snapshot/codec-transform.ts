@@ -3,7 +3,12 @@ import { InvalidInputError, TcbuildError, messageOf } from '../errors.js';
 import type { CodecStepResult, NativeCodecStream } from './native.js';
 
 /** A CodecTransform over the native stream `open` makes; a library that cannot be loaded is an error with `hint`. */
-export function codecTransform(open: () => NativeCodecStream, format: string, compress: boolean, hint: string): Transform {
+export function codecTransform(
+  open: () => NativeCodecStream,
+  format: string,
+  compress: boolean,
+  hint: string,
+): Transform {
   let native: NativeCodecStream;
   try {
     native = open();
@@ -60,7 +65,9 @@ export class CodecTransform extends Transform {
       if (rest.length > 0) continue;
       if (!end || finished) return;
       if (!this.compress && output.length === 0) {
-        throw new InvalidInputError(`the ${this.format} stream ends in the middle of a frame (truncated download or corrupt file)`);
+        throw new InvalidInputError(
+          `the ${this.format} stream ends in the middle of a frame (truncated download or corrupt file)`,
+        );
       }
     }
   }
@@ -68,7 +75,9 @@ export class CodecTransform extends Transform {
   private step(input: Buffer, end: boolean): Promise<CodecStepResult> {
     return new Promise((resolve, reject) =>
       this.native.run(input, end, (err, result) =>
-        err ? reject(this.compress ? err : new InvalidInputError(`not a valid ${this.format} stream: ${err.message}`)) : resolve(result),
+        err
+          ? reject(this.compress ? err : new InvalidInputError(`not a valid ${this.format} stream: ${err.message}`))
+          : resolve(result),
       ),
     );
   }

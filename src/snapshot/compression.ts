@@ -47,7 +47,12 @@ export function createDecompressor(compression: StreamCompression): Transform | 
   if (compression === 'gzip') return createGunzip();
   if (compression === 'zstd') return createZstdDecompress();
   if (compression === 'bzip2' || compression === 'xz') {
-    return codecTransform(() => newDecompressStream(compression), compression, false, `install Debian's ${ARCHIVE_LIBRARIES[compression]}`);
+    return codecTransform(
+      () => newDecompressStream(compression),
+      compression,
+      false,
+      `install Debian's ${ARCHIVE_LIBRARIES[compression]}`,
+    );
   }
   return undefined;
 }

@@ -37,7 +37,11 @@ export function writeLayer(dir: string, store: ContentStore, options: WriteLayer
 }
 
 /** writeLayer for any source of changes (an upper dir, or the difference of two trees). */
-export async function writeChangesLayer(changes: ChangeSource, store: ContentStore, options: WriteLayerOptions): Promise<WrittenLayer> {
+export async function writeChangesLayer(
+  changes: ChangeSource,
+  store: ContentStore,
+  options: WriteLayerOptions,
+): Promise<WrittenLayer> {
   const compressor = createCompressor(options.compression, options.level);
   const counter = { entries: 0 };
   const tar = Readable.from(coalesce(layerTar(changes, options.sourceDateEpoch, counter)), { objectMode: false });
@@ -62,7 +66,11 @@ interface WalkContext {
   firstPathOfInode: Map<string, string>;
 }
 
-async function* layerTar(changes: ChangeSource, clampTo: number | undefined, counter: { entries: number }): AsyncGenerator<Buffer> {
+async function* layerTar(
+  changes: ChangeSource,
+  clampTo: number | undefined,
+  counter: { entries: number },
+): AsyncGenerator<Buffer> {
   yield* walkDir({ changes, clampTo, counter, firstPathOfInode: new Map() }, '');
   yield END_OF_ARCHIVE;
 }
@@ -103,7 +111,12 @@ function markerEntry(path: string, stat: BigIntStats, clampTo: number | undefine
   return tarEntry({ name: path, type: 'file', mode: 0, mtime: mtimeOf(stat, clampTo) });
 }
 
-async function entryFor(ctx: WalkContext, path: string, absPath: string, stat: BigIntStats): Promise<TarEntry | undefined> {
+async function entryFor(
+  ctx: WalkContext,
+  path: string,
+  absPath: string,
+  stat: BigIntStats,
+): Promise<TarEntry | undefined> {
   const entry = tarEntry({
     name: path,
     type: 'file',
@@ -149,13 +162,17 @@ const SMALL_FILE = 256 * 1024;
 
 async function* fileData(absPath: string, size: number): AsyncGenerator<Buffer> {
   let read = 0;
-  const chunks = size <= SMALL_FILE ? [readFileSync(absPath)] : (createReadStream(absPath, { end: size - 1, highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>);
+  const chunks =
+    size <= SMALL_FILE
+      ? [readFileSync(absPath)]
+      : (createReadStream(absPath, { end: size - 1, highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>);
   for await (const chunk of chunks) {
     read += chunk.length;
     if (read > size) break;
     yield chunk;
   }
-  if (read !== size) throw new TcbuildError(`${absPath} changed while it was being archived (${read} of ${size} bytes)`);
+  if (read !== size)
+    throw new TcbuildError(`${absPath} changed while it was being archived (${read} of ${size} bytes)`);
   yield Buffer.alloc(paddingFor(size));
 }
 

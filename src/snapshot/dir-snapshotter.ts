@@ -54,7 +54,8 @@ export abstract class DirSnapshotter implements Snapshotter {
     const { size } = await diskUsage(this.upperDir(key));
     await this.metadata.update((snapshots) => {
       const record = existing(snapshots, key);
-      if (record.kind !== 'active') throw new InvalidInputError(`snapshot "${key}" is ${record.kind}: only an active snapshot can be committed`);
+      if (record.kind !== 'active')
+        throw new InvalidInputError(`snapshot "${key}" is ${record.kind}: only an active snapshot can be committed`);
       if (snapshots.has(name)) throw new AlreadyExistsError(`snapshot "${name}" already exists`);
       snapshots.delete(key);
       const { owner: _owner, ...rest } = record;
@@ -82,7 +83,8 @@ export abstract class DirSnapshotter implements Snapshotter {
       const kept = new Set<string>();
       for (const [key, record] of snapshots) {
         if (!keep.has(key) && record.kind === 'committed') continue;
-        for (let k: string | undefined = key; k !== undefined && !kept.has(k); k = snapshots.get(k)?.parent) kept.add(k);
+        for (let k: string | undefined = key; k !== undefined && !kept.has(k); k = snapshots.get(k)?.parent)
+          kept.add(k);
       }
       const gone = [...snapshots].filter(([key]) => !kept.has(key)).map(([key, record]) => ({ key, record }));
       for (const { key } of gone) snapshots.delete(key);
@@ -99,7 +101,9 @@ export abstract class DirSnapshotter implements Snapshotter {
 
   async recover(othersAlive: boolean): Promise<number> {
     const abandoned = await this.metadata.update((snapshots) => {
-      const gone = [...snapshots].filter(([, r]) => r.kind !== 'committed' && (r.owner === undefined || !isOwnerAlive(r.owner)));
+      const gone = [...snapshots].filter(
+        ([, r]) => r.kind !== 'committed' && (r.owner === undefined || !isOwnerAlive(r.owner)),
+      );
       for (const [key] of gone) snapshots.delete(key);
       return gone.map(([, record]) => record.id);
     });
@@ -143,7 +147,9 @@ export abstract class DirSnapshotter implements Snapshotter {
     try {
       const result = await applyLayer(layer, compression, this.upperDir(key), { whiteouts: this.whiteouts });
       if (options.expectedDiffId !== undefined && result.diffId !== options.expectedDiffId) {
-        throw new InvalidInputError(`the layer unpacks to ${result.diffId}, not the expected ${options.expectedDiffId}`);
+        throw new InvalidInputError(
+          `the layer unpacks to ${result.diffId}, not the expected ${options.expectedDiffId}`,
+        );
       }
       await this.commit(name, key);
       return result;
@@ -164,10 +170,18 @@ export abstract class DirSnapshotter implements Snapshotter {
         if (parent !== undefined) {
           const parentRecord = existing(snapshots, parent);
           if (parentRecord.kind !== 'committed') {
-            throw new InvalidInputError(`snapshot "${parent}" is ${parentRecord.kind}: only a committed snapshot can be a parent`);
+            throw new InvalidInputError(
+              `snapshot "${parent}" is ${parentRecord.kind}: only a committed snapshot can be a parent`,
+            );
           }
         }
-        snapshots.set(key, { id, kind, created: new Date().toISOString(), owner: currentOwner(), ...(parent !== undefined ? { parent } : {}) });
+        snapshots.set(key, {
+          id,
+          kind,
+          created: new Date().toISOString(),
+          owner: currentOwner(),
+          ...(parent !== undefined ? { parent } : {}),
+        });
         return this.mountsOf(snapshots, key);
       });
     } catch (err) {

@@ -6,4 +6,12 @@ export { MOUNT_DATA_LIMIT, mountDataSize } from './mount.js';
 export { writeLayer, type WriteLayerOptions, type WrittenLayer } from './differ.js';
 export { applyLayer } from './applier.js';
 export { LayeredView, type Located } from './view.js';
-export { LAYER_COMPRESSIONS, compressionLevel, createCompressor, createDecompressor, layerMediaType, parseLayerCompression, type StreamCompression } from './compression.js';
+export {
+  LAYER_COMPRESSIONS,
+  compressionLevel,
+  createCompressor,
+  createDecompressor,
+  layerMediaType,
+  parseLayerCompression,
+  type StreamCompression,
+} from './compression.js';

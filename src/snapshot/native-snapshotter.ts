@@ -32,7 +32,11 @@ export class NativeSnapshotter extends DirSnapshotter {
     return writeChangesLayer(await treeChanges(parentDir, this.fsDir(record)), store, options);
   }
 
-  protected override async populate(fsDir: string, parent: SnapshotRecord | undefined, kind: SnapshotKind): Promise<void> {
+  protected override async populate(
+    fsDir: string,
+    parent: SnapshotRecord | undefined,
+    kind: SnapshotKind,
+  ): Promise<void> {
     if (parent === undefined || kind === 'view') return;
     try {
       await execFileAsync('cp', ['-a', '--reflink=auto', `${this.fsDir(parent)}/.`, `${fsDir}/`]);
@@ -44,7 +48,8 @@ export class NativeSnapshotter extends DirSnapshotter {
 
   protected mountsOf(snapshots: Snapshots, key: string): Mount[] {
     const record = existing(snapshots, key);
-    if (record.kind === 'committed') throw new InvalidInputError(`snapshot "${key}" is committed: make a view of it to mount it`);
+    if (record.kind === 'committed')
+      throw new InvalidInputError(`snapshot "${key}" is committed: make a view of it to mount it`);
     return [bindMount(this.fsDir(this.ownOrParent(snapshots, key)), record.kind === 'view')];
   }
 

@@ -14,7 +14,14 @@ export interface FsOps {
   fchownat(dirfd: number, name: string, uid: number, gid: number): void;
   fchmodat(dirfd: number, name: string, mode: number): void;
   /** Never follows a final symlink. */
-  utimensat(dirfd: number, name: string, atimeSec: number, atimeNsec: number, mtimeSec: number, mtimeNsec: number): void;
+  utimensat(
+    dirfd: number,
+    name: string,
+    atimeSec: number,
+    atimeNsec: number,
+    mtimeSec: number,
+    mtimeNsec: number,
+  ): void;
   /** st_mode, or null when `name` does not exist; never follows a final symlink. */
   lstatMode(dirfd: number, name: string): number | null;
   lsetxattr(path: string, name: string, value: Buffer): void;

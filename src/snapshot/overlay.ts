@@ -26,11 +26,18 @@ export class OverlaySnapshotter extends DirSnapshotter {
 
   protected mountsOf(snapshots: Snapshots, key: string): Mount[] {
     const [record, ...parents] = chainOf(snapshots, key);
-    if (record!.kind === 'committed') throw new InvalidInputError(`snapshot "${key}" is committed: make a view of it to mount it`);
+    if (record!.kind === 'committed')
+      throw new InvalidInputError(`snapshot "${key}" is committed: make a view of it to mount it`);
     const lowers = parents.map((r) => `${r.id}/fs`);
     if (record!.kind === 'active') {
       if (lowers.length === 0) return [bindMount(this.fsDir(record!), false)];
-      return [overlayMount({ base: this.snapshotsDir, lowers, upper: { upper: `${record!.id}/fs`, work: `${record!.id}/work` } })];
+      return [
+        overlayMount({
+          base: this.snapshotsDir,
+          lowers,
+          upper: { upper: `${record!.id}/fs`, work: `${record!.id}/work` },
+        }),
+      ];
     }
     if (parents.length <= 1) return [bindMount(this.fsDir(parents[0] ?? record!), true)];
     return [overlayMount({ base: this.snapshotsDir, lowers })];

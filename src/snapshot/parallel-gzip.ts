@@ -10,7 +10,9 @@ const deflateRawAsync = promisify(deflateRaw);
 export const GZIP_BLOCK_SIZE = 512 * 1024;
 /** Deflate's window: each block is primed with this much of the input before it. */
 const WINDOW_SIZE = 32 * 1024;
-/** Room for a whole deflated block (incompressible data grows a little), so each block is one job on the thread pool. */
+/**
+ * Room for a whole deflated block (incompressible data grows a little), so each block is one job on the thread pool.
+ */
 const DEFLATE_OUTPUT_SIZE = GZIP_BLOCK_SIZE + 16 * 1024;
 
 /** Deflate jobs of every layer being compressed share the cores. */

@@ -104,7 +104,9 @@ function scopedResolve(): number {
 function explain(err: unknown, components: readonly string[]): unknown {
   const path = components.join('/');
   if (isErrno(err, 'ELOOP')) return new InvalidInputError(`"${path}" passes through a symlink`, { cause: err });
-  if (isErrno(err, 'ENOTDIR')) return new InvalidInputError(`"${path}" passes through something that is not a directory`, { cause: err });
-  if (isErrno(err, 'EXDEV')) return new InvalidInputError(`"${path}" leads outside the target directory`, { cause: err });
+  if (isErrno(err, 'ENOTDIR'))
+    return new InvalidInputError(`"${path}" passes through something that is not a directory`, { cause: err });
+  if (isErrno(err, 'EXDEV'))
+    return new InvalidInputError(`"${path}" leads outside the target directory`, { cause: err });
   return err;
 }

@@ -30,7 +30,18 @@ export interface TarEntry {
 }
 
 export function tarEntry(fields: Partial<TarEntry> & Pick<TarEntry, 'name' | 'type'>): TarEntry {
-  return { mode: 0o644, uid: 0, gid: 0, size: 0, mtime: 0, linkname: '', devmajor: 0, devminor: 0, xattrs: new Map(), ...fields };
+  return {
+    mode: 0o644,
+    uid: 0,
+    gid: 0,
+    size: 0,
+    mtime: 0,
+    linkname: '',
+    devmajor: 0,
+    devminor: 0,
+    xattrs: new Map(),
+    ...fields,
+  };
 }
 
 const TYPEFLAGS: Record<TarEntryType, string> = {
@@ -253,7 +264,7 @@ export function decodeHeaderBlock(block: Buffer): RawHeader {
   const magic = block.subarray(FIELD.magic[0], FIELD.magic[0] + FIELD.magic[1]).toString('latin1');
   const isPosix = magic === 'ustar\0';
   const prefix = isPosix ? text('prefix') : '';
-  let name = prefix ? `${prefix}/${text('name')}` : text('name');
+  const name = prefix ? `${prefix}/${text('name')}` : text('name');
   let typeflag = text('typeflag') || '0';
   if (typeflag === '0' && name.endsWith('/')) typeflag = '5'; // pre-POSIX directories
   return {
@@ -309,9 +320,13 @@ function parseNumber(block: Buffer, field: Field): number {
     for (let i = 1; i < raw.length; i++) value = value * 256 + (negative ? 0xff - raw[i]! : raw[i]!);
     return negative ? -(value + 1) : value;
   }
-  const digits = raw.toString('latin1').replace(/[\0 ]+$/, '').replace(/^[\0 ]+/, '');
+  const digits = raw
+    .toString('latin1')
+    .replace(/[\0 ]+$/, '')
+    .replace(/^[\0 ]+/, '');
   if (digits === '') return 0;
-  if (!/^[0-7]+$/.test(digits)) throw new InvalidInputError(`not a valid tar archive: bad number in header field ${field}`);
+  if (!/^[0-7]+$/.test(digits))
+    throw new InvalidInputError(`not a valid tar archive: bad number in header field ${field}`);
   return parseInt(digits, 8);
 }
 
@@ -341,7 +356,8 @@ export function applyPaxRecords(entry: TarEntry, records: Map<string, Buffer>): 
     const text = value.toString('utf8');
     const number = (): number => {
       const n = Number(text);
-      if (!Number.isFinite(n)) throw new InvalidInputError(`not a valid tar archive: PAX ${key}="${text}" is not a number`);
+      if (!Number.isFinite(n))
+        throw new InvalidInputError(`not a valid tar archive: PAX ${key}="${text}" is not a number`);
       return n;
     };
     if (key === 'path') entry.name = text;
@@ -362,7 +378,12 @@ export const MAX_META_BYTES = 1024 * 1024;
 /** PAX records (xattrs, mostly) for one entry: far more than any file system keeps on a file. */
 export const MAX_PAX_RECORDS = 1024;
 
-const META_NAMES: Record<string, string> = { x: 'a PAX header', g: 'a global PAX header', L: 'a GNU long name', K: 'a GNU long link name' };
+const META_NAMES: Record<string, string> = {
+  x: 'a PAX header',
+  g: 'a global PAX header',
+  L: 'a GNU long name',
+  K: 'a GNU long link name',
+};
 
 /**
  * What the metadata records before one entry may take: each is read whole into memory, so each
@@ -378,10 +399,14 @@ export class MetaRecordBudget {
   /** Before reading a record of type `typeflag` whose header says `size` bytes. */
   admit(typeflag: string, size: number): void {
     const record = `${META_NAMES[typeflag] ?? 'a metadata record'}${this.where}`;
-    if (size > MAX_META_BYTES) throw this.refuse(`${record} is ${size} bytes, more than 1 MiB, the most tcbuild accepts for one`);
+    if (size > MAX_META_BYTES)
+      throw this.refuse(`${record} is ${size} bytes, more than 1 MiB, the most tcbuild accepts for one`);
     this.bytes += size;
     if (this.bytes > MAX_META_BYTES) {
-      throw this.refuse(`the PAX headers and long names before one entry${this.where} add up to more than 1 MiB, the most tcbuild accepts (the last is ${record})`);
+      throw this.refuse(
+        `the PAX headers and long names before one entry${this.where} add up to more than 1 MiB, the most tcbuild ` +
+          `accepts (the last is ${record})`,
+      );
     }
   }
 
@@ -389,7 +414,10 @@ export class MetaRecordBudget {
   countPax(count: number): void {
     this.records += count;
     if (this.records > MAX_PAX_RECORDS) {
-      throw this.refuse(`the PAX headers before one entry${this.where} hold more than ${MAX_PAX_RECORDS} records, the most tcbuild accepts`);
+      throw this.refuse(
+        `the PAX headers before one entry${this.where} hold more than ${MAX_PAX_RECORDS} records, the most tcbuild ` +
+          `accepts`,
+      );
     }
   }
 
@@ -405,6 +433,8 @@ export class MetaRecordBudget {
   }
 
   private refuse(message: string): InvalidInputError {
-    return new InvalidInputError(message, { hint: 'no tool writes such records for a real file: the archive is broken or hostile' });
+    return new InvalidInputError(message, {
+      hint: 'no tool writes such records for a real file: the archive is broken or hostile',
+    });
   }
 }

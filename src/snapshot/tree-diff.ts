@@ -21,7 +21,13 @@ export async function treeChanges(oldRoot: string | undefined, newRoot: string):
 }
 
 /** Records the changes under `relDir` in `byDir`; true when there are any. */
-async function diffDir(oldRoot: string | undefined, newRoot: string, relDir: string, byDir: Map<string, Change[]>, replacesFile = false): Promise<boolean> {
+async function diffDir(
+  oldRoot: string | undefined,
+  newRoot: string,
+  relDir: string,
+  byDir: Map<string, Change[]>,
+  replacesFile = false,
+): Promise<boolean> {
   const newDir = join(newRoot, relDir);
   const newNames = await readdir(newDir);
   const oldNames = oldRoot === undefined ? [] : await readdirIfDir(join(oldRoot, relDir));
@@ -32,7 +38,8 @@ async function diffDir(oldRoot: string | undefined, newRoot: string, relDir: str
     changes.push({ name: '', kind: 'opaque', absPath: newDir, stat: await lstat(newDir, { bigint: true }) });
   } else {
     for (const name of oldNames) {
-      if (!newSet.has(name)) changes.push({ name, kind: 'whiteout', absPath: newDir, stat: await lstat(newDir, { bigint: true }) });
+      if (!newSet.has(name))
+        changes.push({ name, kind: 'whiteout', absPath: newDir, stat: await lstat(newDir, { bigint: true }) });
     }
   }
   const compareTo = opaque ? undefined : oldRoot;
@@ -44,7 +51,9 @@ async function diffDir(oldRoot: string | undefined, newRoot: string, relDir: str
     const bothDirs = stat.isDirectory() && old?.isDirectory() === true;
     const changedHere = !old || !(await sameEntry(old, join(compareTo!, rel), stat, absPath));
     // A new directory (or one replacing a file) is compared with nothing: all of it is new.
-    const below = stat.isDirectory() && (await diffDir(bothDirs ? compareTo : undefined, newRoot, `${rel}/`, byDir, old !== undefined && !bothDirs));
+    const below =
+      stat.isDirectory() &&
+      (await diffDir(bothDirs ? compareTo : undefined, newRoot, `${rel}/`, byDir, old !== undefined && !bothDirs));
     if (changedHere || below) changes.push({ name, kind: 'entry', absPath, stat });
   }
   if (changes.length > 0) byDir.set(relDir, changes);
@@ -54,7 +63,11 @@ async function diffDir(oldRoot: string | undefined, newRoot: string, relDir: str
 async function sameEntry(old: BigIntStats, oldPath: string, stat: BigIntStats, newPath: string): Promise<boolean> {
   const sameType = (old.mode & 0o170000n) === (stat.mode & 0o170000n);
   if (!sameType || old.mode !== stat.mode || old.uid !== stat.uid || old.gid !== stat.gid) return false;
-  if (!stat.isDirectory() && (old.size !== stat.size || old.mtimeNs !== stat.mtimeNs || old.nlink !== stat.nlink || old.rdev !== stat.rdev)) return false;
+  if (
+    !stat.isDirectory() &&
+    (old.size !== stat.size || old.mtimeNs !== stat.mtimeNs || old.nlink !== stat.nlink || old.rdev !== stat.rdev)
+  )
+    return false;
   if (stat.isDirectory() && old.mtimeNs !== stat.mtimeNs) return false;
   if (stat.isSymbolicLink() && (await readlink(oldPath)) !== (await readlink(newPath))) return false;
   return sameXattrs(oldPath, newPath);

@@ -25,5 +25,7 @@ export function isOverlayWhiteout(stat: { isCharacterDevice(): boolean; rdev: nu
 
 export function isOpaqueDir(path: string): boolean {
   const ops = fsOps();
-  return [OVERLAY_OPAQUE_XATTR, OVERLAY_USER_OPAQUE_XATTR].some((name) => ops.lgetxattr(path, name)?.toString() === 'y');
+  return [OVERLAY_OPAQUE_XATTR, OVERLAY_USER_OPAQUE_XATTR].some(
+    (name) => ops.lgetxattr(path, name)?.toString() === 'y',
+  );
 }

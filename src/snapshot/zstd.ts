@@ -8,7 +8,12 @@ import { newZstdStream } from './native.js';
  * is the same for any number of workers, so the bytes depend only on the input and the level.
  */
 function zstdTransform(compress: boolean, level: number): Transform {
-  return codecTransform(() => newZstdStream(compress, level, availableParallelism()), 'zstd', compress, "install Debian's libzstd1, or use --compression gzip");
+  return codecTransform(
+    () => newZstdStream(compress, level, availableParallelism()),
+    'zstd',
+    compress,
+    "install Debian's libzstd1, or use --compression gzip",
+  );
 }
 
 export function createZstdCompress(level: number): Transform {

@@ -23,9 +23,13 @@ export async function unpackArchive(path: string, dir: string): Promise<Readonly
   const head = await readHead(path, 16);
   const compression = MAGIC.find((m) => m.bytes.every((b, i) => head[i] === b))?.compression ?? 'none';
   if (!isTarHeader(await decompressedHead(path, compression))) return undefined;
-  const { paths } = await applyLayer(createReadStream(path), compression, dir, { skipNonDirectoryRoot: true }).catch((err: unknown) => {
-    throw err instanceof InvalidInputError ? new InvalidInputError(`cannot unpack ${path}: ${err.message}`, { cause: err, hint: err.hint }) : err;
-  });
+  const { paths } = await applyLayer(createReadStream(path), compression, dir, { skipNonDirectoryRoot: true }).catch(
+    (err: unknown) => {
+      throw err instanceof InvalidInputError
+        ? new InvalidInputError(`cannot unpack ${path}: ${err.message}`, { cause: err, hint: err.hint })
+        : err;
+    },
+  );
   return paths;
 }
 
@@ -40,7 +44,10 @@ async function readHead(path: string, length: number): Promise<Buffer> {
   }
 }
 
-/** The first tar header's worth of decompressed bytes (fewer when the content is shorter or not compressed as it claims). */
+/**
+ * The first tar header's worth of decompressed bytes (fewer when the content is shorter or not compressed as it
+ * claims).
+ */
 async function decompressedHead(path: string, compression: StreamCompression): Promise<Buffer> {
   const decompressor = createDecompressor(compression);
   const source = createReadStream(path);

@@ -14,7 +14,10 @@ export class CacheMountLocks {
       const previous = this.queues.get(id) ?? Promise.resolve();
       let unlock!: () => void;
       const turn = new Promise<void>((resolve) => (unlock = resolve));
-      this.queues.set(id, previous.then(() => turn));
+      this.queues.set(
+        id,
+        previous.then(() => turn),
+      );
       await previous;
       this.use(id, +1);
       return { slot: 0, release: once(() => (this.use(id, -1), unlock())) };

@@ -21,17 +21,23 @@ export interface ChecksumRequest {
 /**
  * A digest of exactly what a COPY (or a bind mount) reads from a local directory: each selected
  * path, its type and permission bits, and its content (symlink target, or file bytes by way of
- * the hash cache, and file capabilities, which COPY keeps). Owners and times are left out: a COPY from the context resets owners, and an
+ * the hash cache, and file capabilities, which COPY keeps). Owners and times are left out: a COPY from the context
+ * resets owners, and an
  * mtime-only change must not invalidate the step.
  */
 export async function contextChecksum(tree: SourceTree, req: ChecksumRequest, hashes: FileHashCache): Promise<Digest> {
   const excludes = excludeMatcher(req.excludes);
   const entries: { path: string; st: Stats; header?: string }[] = [];
-  for (const { named, path, keep } of selectSources(tree, req.sources, { parents: req.parents, excludes, at: req.at })) {
+  for (const { named, path, keep } of selectSources(tree, req.sources, {
+    parents: req.parents,
+    excludes,
+    at: req.at,
+  })) {
     const st = tree.lstat(path)!;
     entries.push({ path, st, header: `source ${named} ${path} ${keep ?? ''}\n` });
     if (st.isDirectory()) {
-      for (const entry of walkTree(tree, path, excludes)) entries.push({ path: entry.path, st: tree.lstat(entry.path)! });
+      for (const entry of walkTree(tree, path, excludes))
+        entries.push({ path: entry.path, st: tree.lstat(entry.path)! });
     }
   }
   const limit = pLimit(PARALLEL_READS);
@@ -41,9 +47,12 @@ export async function contextChecksum(tree: SourceTree, req: ChecksumRequest, ha
       if (!st.isFile()) return '';
       const host = tree.hostPath(path)!;
       const capabilities = fileCapabilitiesOf(host);
-      const withCapabilities = (digest: string) => (capabilities ? `${digest}\0cap=${capabilities.toString('hex')}` : digest);
+      const withCapabilities = (digest: string) =>
+        capabilities ? `${digest}\0cap=${capabilities.toString('hex')}` : digest;
       const known = hashes.known(host, st);
-      return known !== undefined ? withCapabilities(known) : limit(async () => withCapabilities(await hashes.hash(host, st)));
+      return known !== undefined
+        ? withCapabilities(known)
+        : limit(async () => withCapabilities(await hashes.hash(host, st)));
     }),
   );
   const hash = createHash('sha256');

@@ -88,7 +88,9 @@ export class ContextView implements SourceTree {
     return hidden;
   }
 
-  /** The real path (no symlinks; the final one followed only with `followFinal`) that `path` names inside the context. */
+  /**
+   * The real path (no symlinks; the final one followed only with `followFinal`) that `path` names inside the context.
+   */
   private realPath(path: string, followFinal: boolean, depth = 0): string {
     const clean = posix.normalize(`/${path}`);
     if (clean === '/') return '/';
@@ -108,7 +110,8 @@ export class ContextView implements SourceTree {
   }
 
   private followLink(link: string, parent: string, depth: number): string {
-    if (depth >= MAX_SYMLINKS) throw new TcbuildError(`too many levels of symbolic links resolving ${link} in the build context`);
+    if (depth >= MAX_SYMLINKS)
+      throw new TcbuildError(`too many levels of symbolic links resolving ${link} in the build context`);
     const target = readlinkSync(this.dir + link);
     return this.realPath(target.startsWith('/') ? target : posix.join(parent, target), true, depth + 1);
   }
@@ -131,7 +134,9 @@ export class ContextView implements SourceTree {
   private hasVisibleDescendant(dir: string): boolean {
     let known = this.visibleDirs.get(dir);
     if (known === undefined) {
-      known = this.lstatReal(dir)?.isDirectory() === true && readdirSync(this.dir + dir).some((name) => this.visible(`${dir}/${name}`));
+      known =
+        this.lstatReal(dir)?.isDirectory() === true &&
+        readdirSync(this.dir + dir).some((name) => this.visible(`${dir}/${name}`));
       this.visibleDirs.set(dir, known);
     }
     return known;

@@ -45,8 +45,14 @@ function expand(tree: SourceTree, source: string, lenient: boolean, at: StepDesc
   if (!hasGlobMeta(clean)) {
     if (tree.lstat(clean)) return [clean];
     if (lenient) return [];
-    const escaped = clean.includes('\\') ? `; a backslash before a wildcard character stays in the path: name arr[0].txt as arr[[]0].txt` : '';
-    throw notFound(source, at, `check the path (it is relative to the context directory) and that .dockerignore does not exclude it${escaped}`);
+    const escaped = clean.includes('\\')
+      ? `; a backslash before a wildcard character stays in the path: name arr[0].txt as arr[[]0].txt`
+      : '';
+    throw notFound(
+      source,
+      at,
+      `check the path (it is relative to the context directory) and that .dockerignore does not exclude it${escaped}`,
+    );
   }
   let paths = ['/'];
   for (const part of clean.split('/').filter(Boolean)) {
@@ -77,7 +83,12 @@ export function excludeMatcher(patterns: readonly string[]): PatternMatcher | un
  * what `excludes` matches (paths relative to the directory); an excluded directory is still
  * entered when an exception pattern may re-include something in it.
  */
-export function* walkTree(tree: SourceTree, dir: string, excludes: PatternMatcher | undefined, rel = ''): Generator<{ path: string; rel: string; excluded: boolean }> {
+export function* walkTree(
+  tree: SourceTree,
+  dir: string,
+  excludes: PatternMatcher | undefined,
+  rel = '',
+): Generator<{ path: string; rel: string; excluded: boolean }> {
   for (const name of tree.readdir(dir).sort()) {
     const path = posix.join(dir, name);
     const childRel = rel === '' ? name : `${rel}/${name}`;

@@ -38,7 +38,9 @@ export class FileHashCache {
   /** The remembered hash when the file is unchanged by size, mtime and inode. */
   known(path: string, st: Stats): string | undefined {
     const known = this.entries.get(path);
-    return known && known.size === st.size && known.mtimeMs === st.mtimeMs && known.ino === st.ino ? known.hash : undefined;
+    return known && known.size === st.size && known.mtimeMs === st.mtimeMs && known.ino === st.ino
+      ? known.hash
+      : undefined;
   }
 
   async hash(path: string, st: Stats): Promise<string> {

@@ -1,6 +1,15 @@
 import { chmod, lchown, lutimes, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import { chmodSync, copyFileSync, lchownSync, lutimesSync, mkdirSync, readlinkSync, symlinkSync, type Stats } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  lchownSync,
+  lutimesSync,
+  mkdirSync,
+  readlinkSync,
+  symlinkSync,
+  type Stats,
+} from 'node:fs';
 import { DockerfileError } from '../frontend/errors.js';
 import type { CopyVertex } from '../graph/vertex.js';
 import { resolveFileOwner } from '../sandbox/user.js';
@@ -22,7 +31,9 @@ export type CopySource =
     }
   | { kind: 'inline'; files: { name: string; content: string }[] };
 
-/** A local archive ADD unpacked: its tree, and the paths ('a/b') its entries name (the other directories are implied). */
+/**
+ * A local archive ADD unpacked: its tree, and the paths ('a/b') its entries name (the other directories are implied).
+ */
 export interface UnpackedArchive {
   tree: SourceTree;
   entries: ReadonlySet<string>;
@@ -98,8 +109,15 @@ class Destination {
 }
 
 /** WORKDIR: creates the directory (and parents) as root with mode 0755 unless it exists. */
-export async function makeDirectory(upper: string, lowerDirs: readonly string[], path: string, user: string, fail: (m: string) => never): Promise<void> {
-  const owner = user === '' ? ROOT : resolveOwner(user, new LayeredView([...lowerDirs]), (m) => fail(`USER ${user}: ${m}`));
+export async function makeDirectory(
+  upper: string,
+  lowerDirs: readonly string[],
+  path: string,
+  user: string,
+  fail: (m: string) => never,
+): Promise<void> {
+  const owner =
+    user === '' ? ROOT : resolveOwner(user, new LayeredView([...lowerDirs]), (m) => fail(`USER ${user}: ${m}`));
   await new Destination(upper, lowerDirs).directory(path, { ...ROOT_DIRECTORY, owner });
 }
 
@@ -108,16 +126,28 @@ export async function makeDirectory(upper: string, lowerDirs: readonly string[],
  * layers the copy lands on (none with --link); `base` is the stage's filesystem, where --chown
  * names are looked up.
  */
-export async function copyFiles(v: CopyVertex, upper: string, lowerDirs: readonly string[], base: LayeredView, from: CopySource): Promise<void> {
+export async function copyFiles(
+  v: CopyVertex,
+  upper: string,
+  lowerDirs: readonly string[],
+  base: LayeredView,
+  from: CopySource,
+): Promise<void> {
   const fail = (message: string): never => {
     throw new DockerfileError(v.description.file, v.description.line, `${v.description.text}: ${message}`);
   };
   const dest = new Destination(upper, lowerDirs);
-  const owner = v.chown !== undefined ? resolveOwner(v.chown, base, (m) => fail(`--chown=${v.chown}: ${m}`)) : undefined;
-  const mode = v.chmod !== undefined ? (parseChmod(v.chmod) ?? fail(`--chmod=${v.chmod}: expected an octal mode (755) or symbolic clauses (u+x,g=r)`)) : undefined;
+  const owner =
+    v.chown !== undefined ? resolveOwner(v.chown, base, (m) => fail(`--chown=${v.chown}: ${m}`)) : undefined;
+  const mode =
+    v.chmod !== undefined
+      ? (parseChmod(v.chmod) ?? fail(`--chmod=${v.chmod}: expected an octal mode (755) or symbolic clauses (u+x,g=r)`))
+      : undefined;
   const newDirs: NewDirectory = { owner: owner ?? ROOT, mode: createdDirectoryMode(v.chmod) };
   const destIsDir = (count: number) =>
-    v.dest.endsWith('/') || count > 1 || dest.merged.lstat(dest.merged.resolve(v.dest, { followFinal: true }))?.isDirectory() === true;
+    v.dest.endsWith('/') ||
+    count > 1 ||
+    dest.merged.lstat(dest.merged.resolve(v.dest, { followFinal: true }))?.isDirectory() === true;
 
   if (from.kind === 'inline') {
     const intoDir = destIsDir(from.files.length);
@@ -131,7 +161,11 @@ export async function copyFiles(v: CopyVertex, upper: string, lowerDirs: readonl
   }
 
   const excludes = excludeMatcher(v.excludes);
-  const matches = selectSources(from.tree, from.sources ?? v.sources, { parents: v.parents, excludes, at: v.description });
+  const matches = selectSources(from.tree, from.sources ?? v.sources, {
+    parents: v.parents,
+    excludes,
+    at: v.description,
+  });
   const intoDir = destIsDir(matches.length);
   const options: EntryOptions = { owner, mode, keepOwners: from.keepOwners };
   const dirTimes: { host: string; st: Stats }[] = [];
@@ -140,7 +174,13 @@ export async function copyFiles(v: CopyVertex, upper: string, lowerDirs: readonl
       const st = from.tree.lstat(path)!;
       const unpacked = from.unpack && st.isFile() ? await from.unpack(path, from.tree.hostPath(path)!) : undefined;
       if (unpacked) {
-        await mergeArchive(unpacked, await dest.directory(v.dest, newDirs), { ...options, keepOwners: true }, dest, dirTimes);
+        await mergeArchive(
+          unpacked,
+          await dest.directory(v.dest, newDirs),
+          { ...options, keepOwners: true },
+          dest,
+          dirTimes,
+        );
         continue;
       }
       if (st.isDirectory()) {
@@ -167,12 +207,25 @@ export async function copyFiles(v: CopyVertex, upper: string, lowerDirs: readonl
  * Copies what is in the directory `path` of `tree` (resolved inside the tree) into the host
  * directory `targetDir`, owners, modes and times kept: how a cache mount is seeded `from=`.
  */
-export async function copyDirectoryContents(tree: SourceTree, path: string, targetDir: string, fail: (m: string) => never): Promise<void> {
+export async function copyDirectoryContents(
+  tree: SourceTree,
+  path: string,
+  targetDir: string,
+  fail: (m: string) => never,
+): Promise<void> {
   const located = tree.locate(path);
   if (!located) fail(`mount source "${path}" does not exist`);
   if (!located!.stat.isDirectory()) fail(`mount source "${path}" is not a directory`);
   const dirTimes: { host: string; st: Stats }[] = [];
-  await copyTree(tree, located!.path, '/', { owner: undefined, mode: undefined, keepOwners: true }, undefined, new Destination(targetDir, []), dirTimes);
+  await copyTree(
+    tree,
+    located!.path,
+    '/',
+    { owner: undefined, mode: undefined, keepOwners: true },
+    undefined,
+    new Destination(targetDir, []),
+    dirTimes,
+  );
   for (const { host, st } of dirTimes.reverse()) await lutimes(host, st.atime, st.mtime);
 }
 
@@ -201,7 +254,8 @@ async function copyTree(
     const inFreshDir = fresh.has(posix.dirname(targetPath));
     if (st.isDirectory()) {
       const existing = inFreshDir ? undefined : dest.merged.lstat(targetPath);
-      if (existing && !existing.isDirectory()) throw new Error(`cannot copy directory ${path} over ${targetPath}, which is not a directory`);
+      if (existing && !existing.isDirectory())
+        throw new Error(`cannot copy directory ${path} over ${targetPath}, which is not a directory`);
       if (!existing) fresh.add(targetPath);
       await copyEntry(tree, path, st, host, opts);
       dirTimes.push({ host, st });
@@ -235,8 +289,12 @@ async function mergeArchive(
     const host = join(dest.upper, targetPath);
     const existing = parent.fresh ? undefined : dest.merged.lstat(targetPath);
     if (st.isDirectory() && existing && !archive.entries.has(rel)) {
-      const resolved = dest.merged.resolve(posix.relative(targetDir, targetPath), { followFinal: true, root: targetDir });
-      if (dest.merged.lstat(resolved)?.isDirectory() !== true) throw new Error(`cannot unpack ${rel}/ into ${resolved}: it is not a directory`);
+      const resolved = dest.merged.resolve(posix.relative(targetDir, targetPath), {
+        followFinal: true,
+        root: targetDir,
+      });
+      if (dest.merged.lstat(resolved)?.isDirectory() !== true)
+        throw new Error(`cannot unpack ${rel}/ into ${resolved}: it is not a directory`);
       landed.set(rel, { path: await dest.directory(resolved, ROOT_DIRECTORY), fresh: false });
       continue;
     }
@@ -288,7 +346,10 @@ function setMetadata(path: string, m: { mode: number; owner: Owner }): void {
   chmodSync(path, m.mode);
 }
 
-/** A USER-style spec resolved in the image's /etc/passwd and /etc/group, as BuildKit's file operations do; `fail` gets the reason. */
+/**
+ * A USER-style spec resolved in the image's /etc/passwd and /etc/group, as BuildKit's file operations do; `fail` gets
+ * the reason.
+ */
 function resolveOwner(spec: string, base: LayeredView, fail: (m: string) => never): Owner {
   try {
     const text = (path: string) => base.readFile(path)?.toString('utf8') ?? null;

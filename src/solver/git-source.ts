@@ -13,17 +13,39 @@ import { EMPTY_SESSION, secretValue, type BuildSession } from './run-mounts.js';
 const FULL_COMMIT = /^([a-f0-9]{40}|[a-f0-9]{64})$/;
 /** Environment variables that point git at another repository than the one it is run in. */
 const REPOSITORY_VARIABLES = [
-  'GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE', 'GIT_OBJECT_DIRECTORY', 'GIT_ALTERNATE_OBJECT_DIRECTORIES',
-  'GIT_COMMON_DIR', 'GIT_NAMESPACE', 'GIT_CEILING_DIRECTORIES', 'GIT_DISCOVERY_ACROSS_FILESYSTEM', 'GIT_PREFIX',
-  'GIT_QUARANTINE_PATH', 'GIT_SHALLOW_FILE', 'GIT_REPLACE_REF_BASE', 'GIT_GRAFT_FILE', 'GIT_INTERNAL_SUPER_PREFIX',
+  'GIT_DIR',
+  'GIT_WORK_TREE',
+  'GIT_INDEX_FILE',
+  'GIT_OBJECT_DIRECTORY',
+  'GIT_ALTERNATE_OBJECT_DIRECTORIES',
+  'GIT_COMMON_DIR',
+  'GIT_NAMESPACE',
+  'GIT_CEILING_DIRECTORIES',
+  'GIT_DISCOVERY_ACROSS_FILESYSTEM',
+  'GIT_PREFIX',
+  'GIT_QUARANTINE_PATH',
+  'GIT_SHALLOW_FILE',
+  'GIT_REPLACE_REF_BASE',
+  'GIT_GRAFT_FILE',
+  'GIT_INTERNAL_SUPER_PREFIX',
 ];
 /**
  * The fetched repository is hostile: no hooks, no fsmonitor command, no transport that runs a
  * command (ext::) or reads the host's files on the repository's say (file:// submodules).
  */
 const HARDENING = [
-  '-c', 'core.hooksPath=/dev/null', '-c', 'core.fsmonitor=false', '-c', 'protocol.ext.allow=never',
-  '-c', 'protocol.file.allow=user', '-c', 'advice.detachedHead=false', '-c', 'init.defaultBranch=main',
+  '-c',
+  'core.hooksPath=/dev/null',
+  '-c',
+  'core.fsmonitor=false',
+  '-c',
+  'protocol.ext.allow=never',
+  '-c',
+  'protocol.file.allow=user',
+  '-c',
+  'advice.detachedHead=false',
+  '-c',
+  'init.defaultBranch=main',
 ];
 
 /** What the git source needs to know of one build: where it may write, and the session's credentials. */
@@ -197,7 +219,12 @@ async function lsRemote(url: GitUrl, ctx: GitContext): Promise<{ commit: string;
     }
   }
   const out = await git(['ls-remote', '--', url.remote, ref, `${ref}^{}`], 'list its refs');
-  const refs = new Map(out.split('\n').filter(Boolean).map((line) => line.split('\t').reverse() as [string, string]));
+  const refs = new Map(
+    out
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => line.split('\t').reverse() as [string, string]),
+  );
   const bare = ref.replace(/^refs\/(heads|tags)\//, '');
   const candidates = [`refs/${ref.replace(/^refs\//, '')}`, `refs/heads/${bare}`, `refs/tags/${bare}`];
   for (const name of candidates) {
@@ -249,16 +276,21 @@ function gitRunner(remote: string, session: BuildSession, dir: string): GitRunne
       child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
       child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
       child.on('error', (err: NodeJS.ErrnoException) => {
-        reject(err.code === 'ENOENT'
-          ? new FailedPreconditionError('git sources need the git command, which is not installed', {
-            hint: 'install git (apt-get install git)',
-          })
-          : err);
+        reject(
+          err.code === 'ENOENT'
+            ? new FailedPreconditionError('git sources need the git command, which is not installed', {
+                hint: 'install git (apt-get install git)',
+              })
+            : err,
+        );
       });
       child.on('close', (code) => {
         if (code === 0) return resolve(Buffer.concat(stdout).toString('utf8'));
         const lines = Buffer.concat(stderr).toString('utf8').replaceAll(remote, shown).trim().split('\n');
-        const said = lines.slice(-5).map((line) => `\n  ${line}`).join('');
+        const said = lines
+          .slice(-5)
+          .map((line) => `\n  ${line}`)
+          .join('');
         reject(new TcbuildError(`git could not ${doing} (${shown}):${said || ` exit code ${code}`}`));
       });
     });

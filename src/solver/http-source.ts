@@ -25,7 +25,12 @@ export async function download(src: HttpSource, dir: string, at: StepDescription
   const fail = (message: string): never => {
     throw new DockerfileError(at.file, at.line, `${at.text}: ${src.url}: ${message}`);
   };
-  const response = await fetch(src.url, { redirect: 'follow' }).catch((err: unknown) => fail(`download failed: ${err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err)}`));
+  const response = await fetch(src.url, { redirect: 'follow' }).catch((err: unknown) =>
+    fail(
+      `download failed: ` +
+        `${err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err)}`,
+    ),
+  );
   if (!response.ok || !response.body) fail(`the server answered ${response.status} ${response.statusText}`);
   const name = downloadName(new URL(src.url), response.headers.get('content-disposition'));
   const scoped = ScopedDir.open(dir);
@@ -45,7 +50,11 @@ export async function download(src: HttpSource, dir: string, at: StepDescription
     },
   });
   try {
-    await pipeline(Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>), hashing, createWriteStream('', { fd, autoClose: false }));
+    await pipeline(
+      Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>),
+      hashing,
+      createWriteStream('', { fd, autoClose: false }),
+    );
     const digest: Digest = `sha256:${hash.digest('hex')}`;
     if (src.checksum !== undefined && src.checksum !== digest) fail(`digest mismatch ${src.checksum}: ${digest}`);
     fchmodSync(fd, 0o600);

@@ -1,4 +1,14 @@
-import { chmodSync, closeSync, copyFileSync, lchownSync, lstatSync, mkdirSync, openSync, utimesSync, constants as fsConstants } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  copyFileSync,
+  lchownSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  utimesSync,
+  constants as fsConstants,
+} from 'node:fs';
 import { join, posix } from 'node:path';
 import { InvalidInputError, isErrno } from '../errors.js';
 import type { Mount } from '../sandbox/index.js';
@@ -30,8 +40,13 @@ export function bindMounts(source: BindSource, target: string, rw: boolean, scra
     return [{ type: 'bind', source: copy, destination: target, options: ['rbind', 'rw'] }];
   }
   const lowers = located.layerDirs.map((root) => ({ root, path: located.path }));
-  if (hidden.length > 0) lowers.unshift({ root: whiteoutLayer(join(scratch, 'hide'), join(located.layerDirs[0]!, located.path), hidden), path: '/' });
-  if (lowers.length === 1 && !rw) return [{ type: 'bind', source: '', destination: target, options: ['rbind', 'ro'], beneath: lowers }];
+  if (hidden.length > 0)
+    lowers.unshift({
+      root: whiteoutLayer(join(scratch, 'hide'), join(located.layerDirs[0]!, located.path), hidden),
+      path: '/',
+    });
+  if (lowers.length === 1 && !rw)
+    return [{ type: 'bind', source: '', destination: target, options: ['rbind', 'ro'], beneath: lowers }];
   const options: string[] = [];
   if (rw) {
     mkdirSync(join(scratch, 'upper'));
@@ -47,7 +62,13 @@ function copyBeneath(root: string, path: string, to: string): void {
   const base = openat2(c.AT_FDCWD, root, c.O_PATH | c.O_DIRECTORY | c.O_CLOEXEC, 0, 0);
   let fd: number | undefined;
   try {
-    fd = openat2(base, path.replace(/^\/+/, ''), c.O_PATH | c.O_CLOEXEC, 0, c.RESOLVE_BENEATH | c.RESOLVE_NO_SYMLINKS | c.RESOLVE_NO_MAGICLINKS);
+    fd = openat2(
+      base,
+      path.replace(/^\/+/, ''),
+      c.O_PATH | c.O_CLOEXEC,
+      0,
+      c.RESOLVE_BENEATH | c.RESOLVE_NO_SYMLINKS | c.RESOLVE_NO_MAGICLINKS,
+    );
     copyFileSync(`/proc/self/fd/${fd}`, to);
   } catch (err) {
     if (isErrno(err, 'ENOENT') || isErrno(err, 'ELOOP') || isErrno(err, 'ENOTDIR') || isErrno(err, 'EXDEV')) {

@@ -14,7 +14,11 @@ import { ScopedDir } from '../snapshot/scoped-dir.js';
  * directories with a symlink: every lookup is fd-relative and follows none, so nothing outside
  * the upper directory is ever removed.
  */
-export async function removeMountTargets(upper: string, below: LayeredView, runMounts: readonly string[] = []): Promise<void> {
+export async function removeMountTargets(
+  upper: string,
+  below: LayeredView,
+  runMounts: readonly string[] = [],
+): Promise<void> {
   const targets = [...new Set([...MOUNT_TARGETS, ...runMounts].map((t) => posix.normalize(t)))];
   const parents = new Set<string>();
   const scoped = ScopedDir.open(upper);
@@ -27,7 +31,8 @@ export async function removeMountTargets(upper: string, below: LayeredView, runM
     for (const dir of [...parents].sort().reverse()) {
       const original = below.lstat(dir);
       removeIf(scoped, dir, (st, empty) => {
-        const unchanged = original?.isDirectory() && original.mode === st.mode && original.uid === st.uid && original.gid === st.gid;
+        const unchanged =
+          original?.isDirectory() && original.mode === st.mode && original.uid === st.uid && original.gid === st.gid;
         return empty && (!original || unchanged === true);
       });
     }
@@ -51,7 +56,8 @@ function removeIf(scoped: ScopedDir, path: string, removable: (st: Stats, emptyD
   }
   try {
     const st = scoped.lstatAt(dirfd, name);
-    if (st && removable(st, st.isDirectory() && scoped.isEmptyDirAt(dirfd, name))) fsOps().unlinkat(dirfd, name, st.isDirectory());
+    if (st && removable(st, st.isDirectory() && scoped.isEmptyDirAt(dirfd, name)))
+      fsOps().unlinkat(dirfd, name, st.isDirectory());
   } finally {
     closeSync(dirfd);
   }

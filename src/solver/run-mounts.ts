@@ -8,7 +8,7 @@ import type { Mount } from '../sandbox/index.js';
 import { copyDirectoryContents } from './file-ops.js';
 import { bindMounts } from './mount-source.js';
 import type { StepSources } from './sources.js';
-import { CacheMountLocks } from './cache-mount-locks.js';
+import type { CacheMountLocks } from './cache-mount-locks.js';
 
 /** Where a secret's value comes from (`--secret id=x,src=FILE` or `env=VAR`). */
 export type SecretSource = { file: string } | { env: string };
@@ -59,11 +59,21 @@ export async function prepareRunMounts(
         case 'cache': {
           const { dir, release } = await cacheDirectory(m, ctx, v);
           releases.push(release);
-          mounts.push({ type: 'bind', source: dir, destination: m.target, options: ['rbind', m.readonly ? 'ro' : 'rw'] });
+          mounts.push({
+            type: 'bind',
+            source: dir,
+            destination: m.target,
+            options: ['rbind', m.readonly ? 'ro' : 'rw'],
+          });
           break;
         }
         case 'tmpfs':
-          mounts.push({ type: 'tmpfs', source: 'tmpfs', destination: m.target, options: ['nosuid', 'nodev', ...(m.size !== undefined ? [`size=${m.size}`] : [])] });
+          mounts.push({
+            type: 'tmpfs',
+            source: 'tmpfs',
+            destination: m.target,
+            options: ['nosuid', 'nodev', ...(m.size !== undefined ? [`size=${m.size}`] : [])],
+          });
           break;
         case 'secret': {
           const value = secretValue(ctx.session, m.id, fail);
@@ -77,17 +87,32 @@ export async function prepareRunMounts(
           await writeFile(file, value, { mode: 0o600 });
           await chown(file, m.uid, m.gid);
           await chmod(file, m.mode);
-          mounts.push({ type: 'bind', source: file, destination: m.target, options: ['rbind', 'ro', 'nosuid', 'nodev', 'noexec'] });
+          mounts.push({
+            type: 'bind',
+            source: file,
+            destination: m.target,
+            options: ['rbind', 'ro', 'nosuid', 'nodev', 'noexec'],
+          });
           break;
         }
         case 'ssh': {
           const socket = ctx.session.ssh.get(m.id);
           if (socket === undefined) {
-            if (m.required) fail(`no SSH agent for id "${m.id}" (give one with --ssh ${m.id === 'default' ? 'default' : `${m.id}=SOCKET`})`);
+            if (m.required)
+              fail(
+                `no SSH agent for id "${m.id}" (give one with --ssh ` +
+                  `${m.id === 'default' ? 'default' : `${m.id}=SOCKET`})`,
+              );
             break;
           }
-          mounts.push({ type: 'bind', source: socket, destination: m.target, options: ['rbind', 'nosuid', 'nodev', 'noexec'] });
-          if (!env.some((e) => e.startsWith('SSH_AUTH_SOCK=')) && !v.env.some((e) => e.startsWith('SSH_AUTH_SOCK='))) env.push(`SSH_AUTH_SOCK=${m.target}`);
+          mounts.push({
+            type: 'bind',
+            source: socket,
+            destination: m.target,
+            options: ['rbind', 'nosuid', 'nodev', 'noexec'],
+          });
+          if (!env.some((e) => e.startsWith('SSH_AUTH_SOCK=')) && !v.env.some((e) => e.startsWith('SSH_AUTH_SOCK=')))
+            env.push(`SSH_AUTH_SOCK=${m.target}`);
           break;
         }
       }
@@ -102,7 +127,7 @@ export async function prepareRunMounts(
     env,
     targets: mounts.map((m) => m.destination),
     release: async () => {
-        await Promise.all(releases.map((r) => r()));
+      await Promise.all(releases.map((r) => r()));
       await rm(join(ctx.runDir, 'mounts'), { recursive: true, force: true });
     },
   };
@@ -114,7 +139,9 @@ export function secretValue(session: BuildSession, id: string, fail: (m: string)
   if (source === undefined) return undefined;
   if ('env' in source) {
     const value = process.env[source.env];
-    return value === undefined ? fail(`secret ${id}: the environment variable ${source.env} is not set`) : Buffer.from(value);
+    return value === undefined
+      ? fail(`secret ${id}: the environment variable ${source.env} is not set`)
+      : Buffer.from(value);
   }
   try {
     return readFileSync(source.file);
@@ -127,10 +154,20 @@ export function secretValue(session: BuildSession, id: string, fail: (m: string)
  * A bind mount of a path in a context, stage or image, resolved inside that tree: read-only, or
  * writable through a throwaway upper directory.
  */
-async function bindMount(m: Extract<ExecMount, { type: 'bind' }>, sources: StepSources, v: ExecVertex, scratch: () => Promise<string>): Promise<Mount[]> {
+async function bindMount(
+  m: Extract<ExecMount, { type: 'bind' }>,
+  sources: StepSources,
+  v: ExecVertex,
+  scratch: () => Promise<string>,
+): Promise<Mount[]> {
   const source = await sources.mountSource(m.source, m.path, v.description);
   const located = source.tree.locate(m.path);
-  if (!located) throw new DockerfileError(v.description.file, v.description.line, `${v.description.text}: mount source "${m.path}" does not exist`);
+  if (!located)
+    throw new DockerfileError(
+      v.description.file,
+      v.description.line,
+      `${v.description.text}: mount source "${m.path}" does not exist`,
+    );
   const hidden = located.stat.isDirectory() ? (source.hiddenBelow?.(located.path) ?? []) : [];
   return bindMounts({ located, hidden }, m.target, m.readwrite, await scratch());
 }
@@ -146,7 +183,11 @@ async function cacheDirectory(
   v: ExecVertex,
 ): Promise<{ dir: string; release: () => void }> {
   const { slot, release } = await ctx.locks.acquire(m.id, m.sharing);
-  const dir = join(ctx.root, 'cache-mounts', sha256(m.id).slice('sha256:'.length, 'sha256:'.length + 32) + (slot > 0 ? `-${slot}` : ''));
+  const dir = join(
+    ctx.root,
+    'cache-mounts',
+    sha256(m.id).slice('sha256:'.length, 'sha256:'.length + 32) + (slot > 0 ? `-${slot}` : ''),
+  );
   try {
     const created = await mkdir(dir, { recursive: true });
     if (created !== undefined) {
@@ -162,7 +203,12 @@ async function cacheDirectory(
 }
 
 /** A new cache directory starts as a copy of `source` in the `from` tree, resolved inside that tree. */
-async function seedCache(m: Extract<ExecMount, { type: 'cache' }>, sources: StepSources, v: ExecVertex, dir: string): Promise<void> {
+async function seedCache(
+  m: Extract<ExecMount, { type: 'cache' }>,
+  sources: StepSources,
+  v: ExecVertex,
+  dir: string,
+): Promise<void> {
   const source = await sources.mountSource(m.source!, m.path, v.description);
   await copyDirectoryContents(source.tree, m.path, dir, (message) => {
     throw new DockerfileError(v.description.file, v.description.line, `${v.description.text}: ${message}`);

@@ -8,7 +8,16 @@ import type { ContentStore } from '../content/store.js';
 import { storeImageOrIndex } from '../content/store-image.js';
 import { CancelledError, messageOf, TcbuildError } from '../errors.js';
 import { DockerfileError } from '../frontend/errors.js';
-import { canonicalJson, vertexDigest, type CopyVertex, type ExecVertex, type ImageVertex, type MkdirVertex, type StepDescription, type Vertex } from '../graph/vertex.js';
+import {
+  canonicalJson,
+  vertexDigest,
+  type CopyVertex,
+  type ExecVertex,
+  type ImageVertex,
+  type MkdirVertex,
+  type StepDescription,
+  type Vertex,
+} from '../graph/vertex.js';
 import { sha256, type Digest } from '../image/digest.js';
 import { MediaType, type LayerCompression } from '../image/media-types.js';
 import type { Progress } from '../progress/progress.js';
@@ -106,13 +115,19 @@ export class Solver {
   /** A base image: each layer unpacked once into a snapshot named by its chain ID. */
   private async solveImage(v: ImageVertex): Promise<Solved> {
     this.throwIfCancelled(`before unpacking ${v.ref}`);
-    const found = await storeImageOrIndex(this.opts.blobs, { mediaType: MediaType.ociManifest, digest: v.manifest, size: 0 });
+    const found = await storeImageOrIndex(this.opts.blobs, {
+      mediaType: MediaType.ociManifest,
+      digest: v.manifest,
+      size: 0,
+    });
     if (found.kind !== 'image') throw new TcbuildError(`${v.ref}: expected an image manifest at ${v.manifest}`);
     const layers = await found.image.layers();
     // Looked up (so leased) now: the image built on them names them, and a prune meanwhile keeps them.
     for (const layer of layers) {
       if (!(await this.opts.blobs.has(layer.descriptor.digest))) {
-        throw new TcbuildError(`${v.ref}: its layer ${layer.descriptor.digest} is not in the store`, { hint: `pull it again: tcbuild pull ${v.ref}` });
+        throw new TcbuildError(`${v.ref}: its layer ${layer.descriptor.digest} is not in the store`, {
+          hint: `pull it again: tcbuild pull ${v.ref}`,
+        });
       }
     }
     const parent = await unpackImageLayers(this.opts.snapshotter, this.opts.differ, layers, v.ref);
@@ -140,14 +155,24 @@ export class Solver {
     mountKeys: Digest[] | undefined,
   ): Promise<Solved> {
     const cacheKey = sha256(
-      canonicalJson({ vertex: vertexDigest(v), input: input.cacheKey, source: source?.cacheKey ?? null, ...(mountKeys ? { mounts: mountKeys } : {}) }),
+      canonicalJson({
+        vertex: vertexDigest(v),
+        input: input.cacheKey,
+        source: source?.cacheKey ?? null,
+        ...(mountKeys ? { mounts: mountKeys } : {}),
+      }),
     );
     const id = this.nextStep++;
     const name = stepName(v.description);
     this.throwIfCancelled(`before ${name}`);
     if (!this.opts.noCache && !this.opts.noCacheStages?.has(v.description.stage)) {
       const hit = await this.cache.get(cacheKey);
-      if (hit && (await this.opts.snapshotter.stat(hit.snapshot)) && (await this.opts.blobs.has(hit.layer.descriptor.digest)) && hit.layer.descriptor.mediaType === layerMediaType(this.opts.compression ?? 'gzip')) {
+      if (
+        hit &&
+        (await this.opts.snapshotter.stat(hit.snapshot)) &&
+        (await this.opts.blobs.has(hit.layer.descriptor.digest)) &&
+        hit.layer.descriptor.mediaType === layerMediaType(this.opts.compression ?? 'gzip')
+      ) {
         await this.cache.touch(cacheKey);
         this.opts.progress.emit({ kind: 'step-cached', id, name });
         return { cacheKey, snapshot: hit.snapshot, layers: [...input.layers, hit.layer] };
@@ -165,22 +190,27 @@ export class Solver {
         const mountTargets = await this.runStep(v, id, mounts, below, key);
         // On a native snapshotter's whole copy, removing "unchanged" empty dirs would delete real ones.
         if (this.opts.snapshotter.name === 'overlay') await removeMountTargets(upper, below, mountTargets);
-      }
-      else if (v.op === 'mkdir') {
+      } else if (v.op === 'mkdir') {
         await makeDirectory(upper, lowerDirs, v.path, v.user, (message) => {
           throw new DockerfileError(v.description.file, v.description.line, `${v.description.text}: ${message}`);
         });
-      }
-      else await copyFiles(v, upper, v.link ? [] : lowerDirs, below, source!.from);
-      const written = await this.exportLimit(() => this.opts.differ.writeLayer(key, this.opts.blobs, {
-        compression: this.opts.compression ?? 'gzip',
-        ...(this.opts.compressionLevel !== undefined ? { level: this.opts.compressionLevel } : {}),
-        ...(this.opts.sourceDateEpoch !== undefined ? { sourceDateEpoch: this.opts.sourceDateEpoch } : {}),
-      }));
+      } else await copyFiles(v, upper, v.link ? [] : lowerDirs, below, source!.from);
+      const written = await this.exportLimit(() =>
+        this.opts.differ.writeLayer(key, this.opts.blobs, {
+          compression: this.opts.compression ?? 'gzip',
+          ...(this.opts.compressionLevel !== undefined ? { level: this.opts.compressionLevel } : {}),
+          ...(this.opts.sourceDateEpoch !== undefined ? { sourceDateEpoch: this.opts.sourceDateEpoch } : {}),
+        }),
+      );
       // A rebuild under --no-cache may meet the same key while the earlier snapshot still has children.
-      const snapshot = `step-${cacheKey.slice('sha256:'.length, 'sha256:'.length + 24)}-${randomBytes(6).toString('hex')}`;
+      const keyPart = cacheKey.slice('sha256:'.length, 'sha256:'.length + 24);
+      const snapshot = `step-${keyPart}-${randomBytes(6).toString('hex')}`;
       await this.opts.snapshotter.commit(snapshot, key);
-      const layer: LayerRecord = { descriptor: written.descriptor, diffId: written.diffId, created: configTime(new Date()) };
+      const layer: LayerRecord = {
+        descriptor: written.descriptor,
+        diffId: written.diffId,
+        created: configTime(new Date()),
+      };
       await this.cache.set(cacheKey, { snapshot, layer });
       this.opts.progress.emit({ kind: 'step-done', id, name, seconds: (Date.now() - started) / 1000 });
       return { cacheKey, snapshot, layers: [...input.layers, layer] };
@@ -203,7 +233,11 @@ export class Solver {
         const text = (path: string) => below.readFile(path)?.toString('utf8') ?? null;
         return resolveUser(v.user, text('/etc/passwd'), text('/etc/group'));
       } catch (err) {
-        throw new DockerfileError(v.description.file, v.description.line, err instanceof Error ? err.message : String(err));
+        throw new DockerfileError(
+          v.description.file,
+          v.description.line,
+          err instanceof Error ? err.message : String(err),
+        );
       }
     })();
     const mountpoint = join(this.opts.root, 'run', key);
@@ -247,13 +281,20 @@ export class Solver {
       if (result.exitCode !== 0) {
         const how = describeExit(result, request);
         const output = tail.length ? `\nlast lines of its output:\n${tail.map((l) => `  ${l}`).join('\n')}` : '';
-        throw new DockerfileError(v.description.file, v.description.line, `${v.description.text}: the command ${JSON.stringify(v.args)} ${how}${output}`);
+        throw new DockerfileError(
+          v.description.file,
+          v.description.line,
+          `${v.description.text}: the command ${JSON.stringify(v.args)} ${how}${output}`,
+        );
       }
     } catch (err) {
       this.throwIfCancelled(`while running ${stepName(v.description)}`);
       if (err instanceof DockerfileError) throw err;
       const hint = err instanceof TcbuildError && err.hint ? { hint: err.hint } : {};
-      throw new DockerfileError(v.description.file, v.description.line, `${v.description.text}: ${messageOf(err)}`, { cause: err, ...hint });
+      throw new DockerfileError(v.description.file, v.description.line, `${v.description.text}: ${messageOf(err)}`, {
+        cause: err,
+        ...hint,
+      });
     } finally {
       await rm(mountpoint, { recursive: true, force: true });
       await runMounts.release();
@@ -266,8 +307,6 @@ export class Solver {
   }
 }
 
-
 function stepName(d: StepDescription): string {
   return `[${d.file}:${d.line}] ${d.text}`;
 }
-

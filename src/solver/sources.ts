@@ -21,7 +21,10 @@ export interface SolvedRef {
 /** A filesystem a step reads from. */
 export interface ReadableSource {
   tree: SourceTree;
-  /** Entries below a directory that are on disk but not in the tree (.dockerignore'd), relative to it: what a mount must hide. */
+  /**
+   * Entries below a directory that are on disk but not in the tree (.dockerignore'd), relative to it: what a mount must
+   * hide.
+   */
   hiddenBelow?(dir: string): string[];
   /** Files from the context belong to root once copied; files from a stage or image keep their owners. */
   keepOwners: boolean;
@@ -35,7 +38,11 @@ export class StepSources {
   private readonly hashCaches = new Map<string, Promise<FileHashCache>>();
 
   constructor(
-    private readonly opts: { root: string; snapshotter: { layerDirs(name: string): string[] }; solve(v: Vertex): Promise<SolvedRef> },
+    private readonly opts: {
+      root: string;
+      snapshotter: { layerDirs(name: string): string[] };
+      solve(v: Vertex): Promise<SolvedRef>;
+    },
   ) {}
 
   /** A COPY's source; `release()` removes what was downloaded or unpacked for it. */
@@ -43,12 +50,16 @@ export class StepSources {
     const temp = new TempDirs(join(this.opts.root, 'tmp'));
     const withRelease = <T extends object>(x: T) => ({ ...x, release: () => temp.removeAll() });
     const src = v.source;
-    if (src.op === 'inline') return withRelease({ cacheKey: sha256(canonicalJson(src)), from: { kind: 'inline', files: src.files } });
+    if (src.op === 'inline')
+      return withRelease({ cacheKey: sha256(canonicalJson(src)), from: { kind: 'inline', files: src.files } });
     if (src.op === 'http') {
       const dir = await temp.make('download-');
       const file = await download(src, dir, v.description);
       const cacheKey = sha256(canonicalJson({ ...src, filename: file.name, digest: file.digest, mtime: file.mtime }));
-      return withRelease({ cacheKey, from: { kind: 'tree', tree: new LayeredView([dir]), keepOwners: true, sources: [`/${file.name}`] } });
+      return withRelease({
+        cacheKey,
+        from: { kind: 'tree', tree: new LayeredView([dir]), keepOwners: true, sources: [`/${file.name}`] },
+      });
     }
     const unpack = async (_path: string, host: string) => {
       const dir = await temp.make('unpack-');
@@ -74,10 +85,19 @@ export class StepSources {
   }
 
   /** A RUN mount's source and the key that stands for what it reads. */
-  async mountSource(source: Vertex | ContextSource, path: string, at: CopyVertex['description']): Promise<ReadableSource & { cacheKey: Digest }> {
+  async mountSource(
+    source: Vertex | ContextSource,
+    path: string,
+    at: CopyVertex['description'],
+  ): Promise<ReadableSource & { cacheKey: Digest }> {
     if (source.op === 'context') {
       const tree = new ContextView(source.dir, source.excludes);
-      const cacheKey = await this.checksum(source, tree, { sources: [path], parents: false, excludes: [], description: at });
+      const cacheKey = await this.checksum(source, tree, {
+        sources: [path],
+        parents: false,
+        excludes: [],
+        description: at,
+      });
       return { tree, hiddenBelow: (dir) => tree.hiddenBelow(dir), keepOwners: false, cacheKey };
     }
     const solved = await this.opts.solve(source);
@@ -98,13 +118,21 @@ export class StepSources {
     return { tree: new LayeredView(dirs), keepOwners: true };
   }
 
-  private async checksum(src: ContextSource, tree: ContextView, v: Pick<CopyVertex, 'sources' | 'parents' | 'excludes' | 'description'>): Promise<Digest> {
+  private async checksum(
+    src: ContextSource,
+    tree: ContextView,
+    v: Pick<CopyVertex, 'sources' | 'parents' | 'excludes' | 'description'>,
+  ): Promise<Digest> {
     let cache = this.hashCaches.get(src.dir);
     if (!cache) {
       cache = FileHashCache.open(this.opts.root, src.dir);
       this.hashCaches.set(src.dir, cache);
     }
-    return contextChecksum(tree, { sources: v.sources, parents: v.parents, excludes: v.excludes, at: v.description }, await cache);
+    return contextChecksum(
+      tree,
+      { sources: v.sources, parents: v.parents, excludes: v.excludes, at: v.description },
+      await cache,
+    );
   }
 }
 

@@ -26,7 +26,8 @@ export class VerifyingStream extends DigestingStream {
   override _flush(done: TransformCallback): void {
     super._flush((err) => {
       if (err) return done(err);
-      if (this.size !== this.expected.size) return done(this.mismatch(`${this.size} bytes, not the ${this.expected.size} its descriptor says`));
+      if (this.size !== this.expected.size)
+        return done(this.mismatch(`${this.size} bytes, not the ${this.expected.size} its descriptor says`));
       if (this.digest() !== this.expected.digest) return done(this.mismatch(`content with digest ${this.digest()}`));
       done();
     });
@@ -34,7 +35,9 @@ export class VerifyingStream extends DigestingStream {
 
   private mismatch(got: string): DigestMismatchError {
     return new DigestMismatchError(`${this.what} sent ${got} for ${this.expected.digest}`, {
-      hint: 'the registry or something between it and you corrupted the data; try again, and report it to the registry operator if it persists',
+      hint:
+        'the registry or something between it and you corrupted the data; try again, and report it to the ' +
+        'registry operator if it persists',
     });
   }
 }

@@ -14,8 +14,16 @@ const WAITERS = 12;
 const ROUNDS = 6;
 
 /** A node process running `body` (an async function body with `withLock`, `fs`, `lockPath`, `dir`, `id` in scope), its stdout by lines. */
-function spawnScript(body: string, lockPath: string, dir: string, id: string): { child: ChildProcessWithoutNullStreams; line: () => Promise<string> } {
-  const child = spawn(process.execPath, ['--input-type=module', '-e', `
+function spawnScript(
+  body: string,
+  lockPath: string,
+  dir: string,
+  id: string,
+): { child: ChildProcessWithoutNullStreams; line: () => Promise<string> } {
+  const child = spawn(process.execPath, [
+    '--input-type=module',
+    '-e',
+    `
     import fs from 'node:fs';
     import { createInterface } from 'node:readline';
     const { withLock } = await import(${JSON.stringify(lockModule)});
@@ -23,7 +31,8 @@ function spawnScript(body: string, lockPath: string, dir: string, id: string): {
     const stdinLines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
     ${body}
     process.exit(0);
-  `]);
+  `,
+  ]);
   child.stderr.on('data', (d: Buffer) => process.stderr.write(d));
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   return {
@@ -37,7 +46,9 @@ function spawnScript(body: string, lockPath: string, dir: string, id: string): {
 }
 
 const exited = (child: ChildProcessWithoutNullStreams): Promise<number | null> =>
-  child.exitCode !== null ? Promise.resolve(child.exitCode) : new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  child.exitCode !== null
+    ? Promise.resolve(child.exitCode)
+    : new Promise((resolve) => child.once('exit', (code) => resolve(code)));
 
 /** Takes the lock, says so, and waits inside it until killed. */
 const HOLD = `await withLock(lockPath, async () => { console.log('held'); await new Promise(() => setInterval(() => {}, 1000)); });`;
@@ -54,7 +65,8 @@ describe('lock files between processes', () => {
   it(`${WAITERS} waiters released at once onto a lock whose holder was just killed: one holder at a time, each gets it once a round`, async () => {
     // Each round: wait for "go" on stdin, take the lock, mark being inside (O_EXCL), stay a while, leave.
     const waiters = Array.from({ length: WAITERS }, (_, i) =>
-      spawnScript(`
+      spawnScript(
+        `
         for (let round = 0; round < ${ROUNDS}; round++) {
           console.log('ready');
           await stdinLines.next();
@@ -67,7 +79,11 @@ describe('lock files between processes', () => {
           });
           console.log('done');
         }
-      `, lockPath, dir, `w${i}`),
+      `,
+        lockPath,
+        dir,
+        `w${i}`,
+      ),
     );
     try {
       for (let round = 0; round < ROUNDS; round++) {
@@ -83,11 +99,22 @@ describe('lock files between processes', () => {
     } finally {
       for (const w of waiters) w.child.kill('SIGKILL');
     }
-    assert.equal(await readFile(join(dir, 'overlaps'), 'utf8').catch(() => ''), '', 'no two processes were inside the lock at once');
+    assert.equal(
+      await readFile(join(dir, 'overlaps'), 'utf8').catch(() => ''),
+      '',
+      'no two processes were inside the lock at once',
+    );
     const log = (await readFile(join(dir, 'log'), 'utf8')).trim().split('\n');
     for (let round = 0; round < ROUNDS; round++) {
-      const entered = log.filter((l) => l.startsWith(`${round} `)).map((l) => l.split(' ')[1]).sort();
-      assert.deepEqual(entered, Array.from({ length: WAITERS }, (_, i) => `w${i}`).sort(), `round ${round}: every waiter got the lock once`);
+      const entered = log
+        .filter((l) => l.startsWith(`${round} `))
+        .map((l) => l.split(' ')[1])
+        .sort();
+      assert.deepEqual(
+        entered,
+        Array.from({ length: WAITERS }, (_, i) => `w${i}`).sort(),
+        `round ${round}: every waiter got the lock once`,
+      );
     }
   });
 
@@ -101,9 +128,19 @@ describe('lock files between processes', () => {
   });
 
   it('a waiter gets the lock as soon as its live holder lets go, never before', async () => {
-    const holder = spawnScript(`await withLock(lockPath, async () => { console.log('held'); await stdinLines.next(); fs.writeFileSync(dir + '/released', ''); }); console.log('out');`, lockPath, dir, 'holder');
+    const holder = spawnScript(
+      `await withLock(lockPath, async () => { console.log('held'); await stdinLines.next(); fs.writeFileSync(dir + '/released', ''); }); console.log('out');`,
+      lockPath,
+      dir,
+      'holder',
+    );
     assert.equal(await holder.line(), 'held');
-    const waiter = spawnScript(`console.log('waiting'); await withLock(lockPath, async () => console.log(fs.existsSync(dir + '/released') ? 'after' : 'before'));`, lockPath, dir, 'waiter');
+    const waiter = spawnScript(
+      `console.log('waiting'); await withLock(lockPath, async () => console.log(fs.existsSync(dir + '/released') ? 'after' : 'before'));`,
+      lockPath,
+      dir,
+      'waiter',
+    );
     assert.equal(await waiter.line(), 'waiting');
     holder.child.stdin.write('go\n');
     assert.equal(await holder.line(), 'out');

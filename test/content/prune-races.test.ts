@@ -17,15 +17,22 @@ import { NEEDS_ROOT, TCBUILD, tcbuild, tempRoot } from '../helpers/cli.js';
 const rootModule = fileURLToPath(new URL('../../src/root.js', import.meta.url));
 
 /** A node process with `store` (the root opened) in scope running `body`; its stdout by lines. */
-function storeScript(root: string, body: string): { child: ChildProcessWithoutNullStreams; line: () => Promise<string> } {
-  const child = spawn(process.execPath, ['--input-type=module', '-e', `
+function storeScript(
+  root: string,
+  body: string,
+): { child: ChildProcessWithoutNullStreams; line: () => Promise<string> } {
+  const child = spawn(process.execPath, [
+    '--input-type=module',
+    '-e',
+    `
     import { createInterface } from 'node:readline';
     const { openRoot } = await import(${JSON.stringify(rootModule)});
     const store = await openRoot(${JSON.stringify(root)});
     const stdinLines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
     ${body}
     process.exit(0);
-  `]);
+  `,
+  ]);
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
@@ -39,7 +46,10 @@ function storeScript(root: string, body: string): { child: ChildProcessWithoutNu
   };
 }
 
-const exitOf = (child: { exitCode: number | null; once(event: 'exit', listener: (code: number | null) => void): unknown }): Promise<number | null> =>
+const exitOf = (child: {
+  exitCode: number | null;
+  once(event: 'exit', listener: (code: number | null) => void): unknown;
+}): Promise<number | null> =>
   child.exitCode !== null ? Promise.resolve(child.exitCode) : new Promise((resolve) => child.once('exit', resolve));
 
 /** What the other process takes up while prune waits (`use`), and later relies on (`rely`): each prints a line. */
@@ -74,19 +84,25 @@ describe('prune racing another process on the store', { skip: NEEDS_ROOT }, () =
     it(`keeps ${scenario.what}`, async () => {
       const root = await tempRoot();
       roots.push(root);
-      const setup = storeScript(root, `
+      const setup = storeScript(
+        root,
+        `
         await store.layout.blobs.writeBuffer(Buffer.from('orphan'));
         await store.snapshotter.prepare('k', undefined);
         await store.snapshotter.commit('orphan', 'k');
         console.log('set up');
-      `);
+      `,
+      );
       assert.equal(await setup.line(), 'set up');
       assert.equal(await exitOf(setup.child), 0);
 
       const fifo = join(root, 'cache', digestHex(sha256('a record prune waits on')));
       execFileSync('mkdir', ['-p', join(root, 'cache')]);
       execFileSync('mkfifo', [fifo]);
-      const prune = spawn(TCBUILD, ['prune'], { env: { ...process.env, TCBUILD_ROOT: root }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const prune = spawn(TCBUILD, ['prune'], {
+        env: { ...process.env, TCBUILD_ROOT: root },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let pruneOutput = '';
       prune.stdout.on('data', (d: Buffer) => (pruneOutput += d.toString()));
       prune.stderr.on('data', (d: Buffer) => (pruneOutput += d.toString()));
@@ -105,7 +121,15 @@ describe('prune racing another process on the store', { skip: NEEDS_ROOT }, () =
 
       const user = storeScript(root, `${scenario.use}\nawait stdinLines.next();\n${scenario.rely}\nconsole.log('ok');`);
       assert.equal(await user.line(), 'used');
-      await writer!.writeFile(JSON.stringify({ snapshot: 'gone', layer: { descriptor: { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: sha256('gone'), size: 4 }, diffId: sha256('gone') } }));
+      await writer!.writeFile(
+        JSON.stringify({
+          snapshot: 'gone',
+          layer: {
+            descriptor: { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: sha256('gone'), size: 4 },
+            diffId: sha256('gone'),
+          },
+        }),
+      );
       await writer!.close();
       assert.equal(await pruned, 0, pruneOutput);
 

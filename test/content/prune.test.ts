@@ -26,18 +26,35 @@ async function populate(store: StoreRoot): Promise<{ cachedBlob: Digest; orphanB
   const layer = await writeLayer(tree, layout.blobs, { compression: 'gzip' });
   const [base] = baseSnapshotNames([layer.diffId]);
   await snapshotter.applyLayerAsSnapshot(base!, undefined, await layout.blobs.read(layer.descriptor.digest), 'gzip');
-  const config: ImageConfig = { architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [layer.diffId] } } as ImageConfig;
-  const { manifest: descriptor } = await writeImage(layout, config, [{ descriptor: layer.descriptor, diffId: layer.diffId }]);
+  const config: ImageConfig = {
+    architecture: 'amd64',
+    os: 'linux',
+    config: {},
+    rootfs: { type: 'layers', diff_ids: [layer.diffId] },
+  } as ImageConfig;
+  const { manifest: descriptor } = await writeImage(layout, config, [
+    { descriptor: layer.descriptor, diffId: layer.diffId },
+  ]);
   await layout.tag('docker.io/library/base:1', descriptor, '1');
 
   await commitFiles(snapshotter, 'step-cached', base, { 'app/x': 'x' });
   const cached = await layout.blobs.writeBuffer(Buffer.from('cached layer'));
   await mkdir(join(store.root, 'cache'), { recursive: true });
-  await writeFile(join(store.root, 'cache', digestHex(sha256('key'))), JSON.stringify({ snapshot: 'step-cached', layer: { descriptor: { mediaType: 'x', digest: cached.digest, size: cached.size }, diffId: cached.digest } }));
+  await writeFile(
+    join(store.root, 'cache', digestHex(sha256('key'))),
+    JSON.stringify({
+      snapshot: 'step-cached',
+      layer: { descriptor: { mediaType: 'x', digest: cached.digest, size: cached.size }, diffId: cached.digest },
+    }),
+  );
   await commitFiles(snapshotter, 'step-orphan', undefined, { y: 'y' });
   const orphan = await layout.blobs.writeBuffer(Buffer.from('orphan'));
   await rm(tree, { recursive: true });
-  return { cachedBlob: cached.digest, orphanBlob: orphan.digest, imageBlobs: [descriptor.digest, layer.descriptor.digest] };
+  return {
+    cachedBlob: cached.digest,
+    orphanBlob: orphan.digest,
+    imageBlobs: [descriptor.digest, layer.descriptor.digest],
+  };
 }
 
 describe('prune, usage and GC', { skip: needsRoot }, () => {
@@ -49,7 +66,11 @@ describe('prune, usage and GC', { skip: needsRoot }, () => {
   });
   afterEach(() => rm(root, { recursive: true, force: true }));
 
-  const snapshotNames = async (): Promise<string[]> => (await store.snapshotter.list()).filter((s) => s.kind === 'committed').map((s) => s.name).sort();
+  const snapshotNames = async (): Promise<string[]> =>
+    (await store.snapshotter.list())
+      .filter((s) => s.kind === 'committed')
+      .map((s) => s.name)
+      .sort();
 
   test('prune removes what nothing refers to; --all removes all build cache; named images stay', async () => {
     const blobs = await populate(store);
@@ -73,14 +94,22 @@ describe('prune, usage and GC', { skip: needsRoot }, () => {
 
   test('what a live process holds survives prune --all until it dies', async () => {
     const blobs = await populate(store);
-    const holder = spawn(process.execPath, ['--input-type=module', '-e', `
+    const holder = spawn(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `
       const { openRoot } = await import(${JSON.stringify(rootModule)});
       const store = await openRoot(${JSON.stringify(root)}, { snapshotter: 'overlay' });
       await store.snapshotter.stat('step-cached');
       await store.layout.blobs.has(${JSON.stringify(blobs.cachedBlob)});
       process.stdout.write('ready\\n');
       setInterval(() => {}, 1000);
-    `], { stdio: ['ignore', 'pipe', 'inherit'] });
+    `,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     await new Promise<void>((resolve) => holder.stdout.once('data', () => resolve()));
     try {
       await prune({ root, all: true });
@@ -99,7 +128,11 @@ describe('prune, usage and GC', { skip: needsRoot }, () => {
 
   test('GC drops the oldest cache records until the cache fits, then what only they used', async () => {
     const blobs = await populate(store);
-    assert.equal(await collectGarbage({ root, keepBytes: Number.MAX_SAFE_INTEGER }), undefined, 'under the limit: nothing to do');
+    assert.equal(
+      await collectGarbage({ root, keepBytes: Number.MAX_SAFE_INTEGER }),
+      undefined,
+      'under the limit: nothing to do',
+    );
     const result = await collectGarbage({ root, keepBytes: 0 });
     assert.equal(result?.cacheRecords, 1);
     assert.equal(await store.layout.blobs.has(blobs.cachedBlob), false);

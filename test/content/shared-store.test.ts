@@ -65,7 +65,10 @@ describe('concurrent builds, pulls and prunes on one store', { skip: NEEDS_ROOT 
     };
     const builders = Array.from({ length: BUILDERS }, async (_, b) => {
       for (let i = 0; i < BUILDS_EACH; i++) {
-        note(`build ${b}.${i}`, await tcbuild(['build', '-q', '-t', `shared/built-${b}:${i}`, join(work, `context-${b}`)], env()));
+        note(
+          `build ${b}.${i}`,
+          await tcbuild(['build', '-q', '-t', `shared/built-${b}:${i}`, join(work, `context-${b}`)], env()),
+        );
       }
     });
     const puller = (async () => {
@@ -87,8 +90,17 @@ describe('concurrent builds, pulls and prunes on one store', { skip: NEEDS_ROOT 
     const check = await tcbuild(['check'], env());
     assertOk(check, 'check');
     assert.match(check.stdout, /^\d+ blobs verified$/m);
-    const names = [pulled, ...Array.from({ length: BUILDERS }, (_, b) => Array.from({ length: BUILDS_EACH }, (_, i) => `shared/built-${b}:${i}`)).flat()];
-    for (const name of names) assertOk(await tcbuild(['save', '-o', join(work, 'saved.tar'), name], env()), `every blob of ${name} is in the store`);
+    const names = [
+      pulled,
+      ...Array.from({ length: BUILDERS }, (_, b) =>
+        Array.from({ length: BUILDS_EACH }, (_, i) => `shared/built-${b}:${i}`),
+      ).flat(),
+    ];
+    for (const name of names)
+      assertOk(
+        await tcbuild(['save', '-o', join(work, 'saved.tar'), name], env()),
+        `every blob of ${name} is in the store`,
+      );
     const out = await tcbuild(['run', '--rm', `shared/built-1:${BUILDS_EACH - 1}`, 'cat', '/out'], env());
     assertOk(out, 'running a built image');
     assert.equal(out.stdout, '1\nbuilder 1\n');
@@ -96,13 +108,20 @@ describe('concurrent builds, pulls and prunes on one store', { skip: NEEDS_ROOT 
     const committed = new Set<string>();
     for (const dir of ['snapshots', 'native-snapshots']) {
       const metadata = await readFile(join(root, dir, 'metadata.json'), 'utf8').catch(() => '{"snapshots":[]}');
-      for (const s of (JSON.parse(metadata) as { snapshots: Array<{ key: string; kind: string }> }).snapshots) if (s.kind === 'committed') committed.add(s.key);
+      for (const s of (JSON.parse(metadata) as { snapshots: Array<{ key: string; kind: string }> }).snapshots)
+        if (s.kind === 'committed') committed.add(s.key);
     }
     const blobs = new Set(await readdir(join(root, 'blobs', 'sha256')));
     for (const name of await readdir(join(root, 'cache'))) {
-      const record = JSON.parse(await readFile(join(root, 'cache', name), 'utf8')) as { snapshot: string; layer: { descriptor: { digest: string } } };
+      const record = JSON.parse(await readFile(join(root, 'cache', name), 'utf8')) as {
+        snapshot: string;
+        layer: { descriptor: { digest: string } };
+      };
       assert.ok(committed.has(record.snapshot), `cache record ${name}: its snapshot ${record.snapshot} is there`);
-      assert.ok(blobs.has(digestHex(record.layer.descriptor.digest as `sha256:${string}`)), `cache record ${name}: its layer is there`);
+      assert.ok(
+        blobs.has(digestHex(record.layer.descriptor.digest as `sha256:${string}`)),
+        `cache record ${name}: its layer is there`,
+      );
     }
   });
 });

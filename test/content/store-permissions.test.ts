@@ -28,7 +28,13 @@ function asNobody(paths: { stat: string[]; open: string[]; exec: string[]; list:
     for (const p of paths.list) tryIt('list', p, fs.readdirSync);
     process.stdout.write(JSON.stringify(seen));
   `;
-  return JSON.parse(execFileSync('setpriv', [...NOBODY, process.execPath, '-e', script], { input: JSON.stringify(paths), encoding: 'utf8', cwd: '/' })) as Record<string, string>;
+  return JSON.parse(
+    execFileSync('setpriv', [...NOBODY, process.execPath, '-e', script], {
+      input: JSON.stringify(paths),
+      encoding: 'utf8',
+      cwd: '/',
+    }),
+  ) as Record<string, string>;
 }
 
 /** Every path below `dir`, and which of them are setuid files and device nodes. */
@@ -49,15 +55,23 @@ async function walk(dir: string): Promise<{ all: string[]; setuid: string[]; dev
 }
 
 /** Tries every path under `root` as nobody: stat, open (device nodes), exec (setuid files), listing of the root. */
-async function probeStore(root: string): Promise<{ found: Awaited<ReturnType<typeof walk>>; seen: Record<string, string> }> {
+async function probeStore(
+  root: string,
+): Promise<{ found: Awaited<ReturnType<typeof walk>>; seen: Record<string, string> }> {
   const found = await walk(root);
   return { found, seen: asNobody({ stat: found.all, open: found.devices, exec: found.setuid, list: [root] }) };
 }
 
 function assertNothingReachable(root: string, probe: Awaited<ReturnType<typeof probeStore>>): void {
   const { found, seen } = probe;
-  assert.ok(found.setuid.length >= 2, `the image's setuid file is in the store, unpacked and in the cache mount: ${found.setuid.join(', ')}`);
-  assert.ok(found.devices.length >= 2, `the image's device node is in the store, and the one the RUN made: ${found.devices.join(', ')}`);
+  assert.ok(
+    found.setuid.length >= 2,
+    `the image's setuid file is in the store, unpacked and in the cache mount: ${found.setuid.join(', ')}`,
+  );
+  assert.ok(
+    found.devices.length >= 2,
+    `the image's device node is in the store, and the one the RUN made: ${found.devices.join(', ')}`,
+  );
   const reached = Object.entries(seen).filter(([, outcome]) => outcome !== 'EACCES');
   assert.deepEqual(reached, [], `nobody reached these in ${root}`);
   assert.equal(Object.keys(seen).length, found.all.length + found.devices.length + found.setuid.length + 1);
@@ -79,7 +93,14 @@ describe('the store is private to its owner', { skip: NEEDS_ROOT }, () => {
     await writeFile(join(staging, 'suid'), '#!/bin/sh\nid\n');
     await chmod(join(staging, 'suid'), 0o4755);
     execFileSync('mknod', [join(staging, 'devs', 'mem'), 'c', '1', '1']);
-    const archive = await busyboxWithLayer({ root, dir: parent, staging, paths: ['suid', 'devs'], tag: 'suidbase:latest', createdBy: 'a setuid file and /dev/mem' });
+    const archive = await busyboxWithLayer({
+      root,
+      dir: parent,
+      staging,
+      paths: ['suid', 'devs'],
+      tag: 'suidbase:latest',
+      createdBy: 'a setuid file and /dev/mem',
+    });
     const load = await tcbuild(['load', '-i', archive], env());
     assert.equal(load.code, 0, load.stderr);
     context = join(parent, 'context');
@@ -103,13 +124,19 @@ describe('the store is private to its owner', { skip: NEEDS_ROOT }, () => {
 
   it('a new store is 0700, and after a build (a RUN as a non-root user, a secret, cache mounts) nobody else can stat, open or exec anything in it', async () => {
     assert.equal((await stat(root)).mode & 0o777, 0o700);
-    const build = await tcbuild(['build', '--secret', `id=s,src=${join(parent, 'secret')}`, '-t', 'private:1', context], env());
+    const build = await tcbuild(
+      ['build', '--secret', `id=s,src=${join(parent, 'secret')}`, '-t', 'private:1', context],
+      env(),
+    );
     assert.equal(build.code, 0, build.stderr);
     assertNothingReachable(root, await probeStore(root));
   });
 
   it('a store an older tcbuild left world-readable is tightened when next opened; du, check and builds work on it', async () => {
-    for (const dir of [root, ...['snapshots', 'native-snapshots', 'cache-mounts', 'run', 'tmp', 'ingest', 'blobs'].map((d) => join(root, d))]) {
+    for (const dir of [
+      root,
+      ...['snapshots', 'native-snapshots', 'cache-mounts', 'run', 'tmp', 'ingest', 'blobs'].map((d) => join(root, d)),
+    ]) {
       await chmod(dir, 0o755).catch(() => undefined);
     }
     const before = await probeStore(root);
@@ -124,7 +151,10 @@ describe('the store is private to its owner', { skip: NEEDS_ROOT }, () => {
     const check = await tcbuild(['check'], env());
     assert.equal(check.code, 0, check.stderr);
     assert.match(check.stdout, /^\d+ blobs verified$/m);
-    const again = await tcbuild(['build', '--secret', `id=s,src=${join(parent, 'secret')}`, '--no-cache', '-t', 'private:2', context], env());
+    const again = await tcbuild(
+      ['build', '--secret', `id=s,src=${join(parent, 'secret')}`, '--no-cache', '-t', 'private:2', context],
+      env(),
+    );
     assert.equal(again.code, 0, again.stderr);
     assertNothingReachable(root, await probeStore(root));
   });

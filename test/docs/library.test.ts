@@ -31,7 +31,9 @@ describe('docs/library.md', { skip: NEEDS_ROOT }, () => {
     const work = /^work (.+)$/m.exec(r.stdout)?.[1];
     assert.ok(work);
     t.after(() => rm(work, { recursive: true, force: true }));
-    const layoutIndex = JSON.parse(await readFile(join(work, 'layout', 'index.json'), 'utf8')) as { manifests: unknown[] };
+    const layoutIndex = JSON.parse(await readFile(join(work, 'layout', 'index.json'), 'utf8')) as {
+      manifests: unknown[];
+    };
     assert.equal(layoutIndex.manifests.length, 1, 'copy wrote the image into the OCI layout');
     assert.ok((await stat(join(work, 'hello.tar'))).size > 0, 'save wrote the archive');
   });

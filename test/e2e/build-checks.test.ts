@@ -26,18 +26,21 @@ describe('build checks through bin/tcbuild: --check, directives, warnings in a b
     await withDockerfile(`${WARNED}MAINTAINER me\n`);
     const r = await tcbuild(['build', '--check', '-t', 'checked:1', context], env());
     assert.equal(r.code, 1, r.stderr);
-    assert.equal(r.stdout, [
-      'Check complete, 2 warnings have been found!',
-      '',
-      'WARNING: FromAsCasing - https://docs.docker.com/go/dockerfile/rule/from-as-casing/',
-      "'as' and 'FROM' keywords' casing do not match",
-      `${join(context, 'Dockerfile')}:1`,
-      '',
-      'WARNING: MaintainerDeprecated - https://docs.docker.com/go/dockerfile/rule/maintainer-deprecated/',
-      'Maintainer instruction is deprecated in favor of using label',
-      `${join(context, 'Dockerfile')}:3`,
-      '',
-    ].join('\n'));
+    assert.equal(
+      r.stdout,
+      [
+        'Check complete, 2 warnings have been found!',
+        '',
+        'WARNING: FromAsCasing - https://docs.docker.com/go/dockerfile/rule/from-as-casing/',
+        "'as' and 'FROM' keywords' casing do not match",
+        `${join(context, 'Dockerfile')}:1`,
+        '',
+        'WARNING: MaintainerDeprecated - https://docs.docker.com/go/dockerfile/rule/maintainer-deprecated/',
+        'Maintainer instruction is deprecated in favor of using label',
+        `${join(context, 'Dockerfile')}:3`,
+        '',
+      ].join('\n'),
+    );
     const images = await tcbuild(['images'], env());
     assert.doesNotMatch(images.stdout, /checked/);
   });
@@ -55,7 +58,9 @@ describe('build checks through bin/tcbuild: --check, directives, warnings in a b
   });
 
   it('--check judges every stage, and still names the error of a Dockerfile that does not convert', async () => {
-    await withDockerfile('FROM busybox AS unused\nCOPY $nothing /x\nFROM busybox\nCOPY --from=missing-stage-or-image /a /b\n');
+    await withDockerfile(
+      'FROM busybox AS unused\nCOPY $nothing /x\nFROM busybox\nCOPY --from=missing-stage-or-image /a /b\n',
+    );
     const r = await tcbuild(['build', '--check', context], env());
     assert.equal(r.code, 1);
     assert.match(r.stdout, /WARNING: UndefinedVar .*\nUsage of undefined variable '\$nothing'\n.*Dockerfile:2\n/);
@@ -70,15 +75,23 @@ describe('build checks through bin/tcbuild: --check, directives, warnings in a b
     await withDockerfile(WARNED);
     const r = await tcbuild(['build', '--check', '--progress', 'json', context], env());
     assert.equal(r.code, 1);
-    assert.deepEqual(r.stdout.trim().split('\n').map((l) => JSON.parse(l)), [{
-      kind: 'check',
-      rule: 'FromAsCasing',
-      description: "The 'as' keyword should match the case of the 'from' keyword",
-      url: 'https://docs.docker.com/go/dockerfile/rule/from-as-casing/',
-      file: join(context, 'Dockerfile'),
-      line: 1,
-      message: "'as' and 'FROM' keywords' casing do not match",
-    }]);
+    assert.deepEqual(
+      r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l)),
+      [
+        {
+          kind: 'check',
+          rule: 'FromAsCasing',
+          description: "The 'as' keyword should match the case of the 'from' keyword",
+          url: 'https://docs.docker.com/go/dockerfile/rule/from-as-casing/',
+          file: join(context, 'Dockerfile'),
+          line: 1,
+          message: "'as' and 'FROM' keywords' casing do not match",
+        },
+      ],
+    );
   });
 
   it('a malformed # check= directive is an input error naming it', async () => {
@@ -92,10 +105,13 @@ describe('build checks through bin/tcbuild: --check, directives, warnings in a b
     await withDockerfile(`${WARNED}WORKDIR app\n`);
     const { warnings, error } = await build({ context, root: workspace.root(), check: true });
     assert.equal(error, undefined);
-    assert.deepEqual(warnings.map((w) => [w.rule, w.file, w.line]), [
-      ['FromAsCasing', join(context, 'Dockerfile'), 1],
-      ['WorkdirRelativePath', join(context, 'Dockerfile'), 3],
-    ]);
+    assert.deepEqual(
+      warnings.map((w) => [w.rule, w.file, w.line]),
+      [
+        ['FromAsCasing', join(context, 'Dockerfile'), 1],
+        ['WorkdirRelativePath', join(context, 'Dockerfile'), 3],
+      ],
+    );
   });
 
   describe('in a build', { skip: NEEDS_ROOT }, () => {
@@ -104,7 +120,10 @@ describe('build checks through bin/tcbuild: --check, directives, warnings in a b
       const r = await tcbuild(['build', '--progress', 'plain', '-t', 'warned:1', context], env());
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stderr, new RegExp(`^WARN: ${FROM_AS_CASING} \\(line 1\\)$`, 'm'));
-      assert.ok(r.stderr.includes(`1 warning found:\n - ${join(context, 'Dockerfile')}:1: ${FROM_AS_CASING}\n`), r.stderr);
+      assert.ok(
+        r.stderr.includes(`1 warning found:\n - ${join(context, 'Dockerfile')}:1: ${FROM_AS_CASING}\n`),
+        r.stderr,
+      );
     });
 
     it('--progress json carries each warning as an event', async () => {
@@ -138,7 +157,10 @@ describe('build checks through bin/tcbuild: --check, directives, warnings in a b
 
     it('the BUILDKIT_DOCKERFILE_CHECK build-arg takes the place of the directive, and is consumed', async () => {
       await withDockerfile(`# check=error=true\n${WARNED}`);
-      const r = await tcbuild(['build', '--progress', 'plain', '--build-arg', 'BUILDKIT_DOCKERFILE_CHECK=skip=all', context], env());
+      const r = await tcbuild(
+        ['build', '--progress', 'plain', '--build-arg', 'BUILDKIT_DOCKERFILE_CHECK=skip=all', context],
+        env(),
+      );
       assert.equal(r.code, 0, r.stderr);
       assert.doesNotMatch(r.stderr, /WARN/);
       await withDockerfile(WARNED);

@@ -33,7 +33,10 @@ describe('build options and caching through bin/tcbuild', { skip: NEEDS_ROOT }, 
     );
     const out = join(context, 'out');
     // Each RUN has a private network of its own by default: the stages meet on the host's.
-    const r = await tcbuild(['build', '--progress', 'plain', '--network', 'host', '-o', `type=local,dest=${out}`, context], env());
+    const r = await tcbuild(
+      ['build', '--progress', 'plain', '--network', 'host', '-o', `type=local,dest=${out}`, context],
+      env(),
+    );
     assert.equal(r.code, 0, r.stderr);
     assert.equal(await readFile(join(out, 'received.txt'), 'utf8'), 'hello-from-client\n');
     await rm(out, { recursive: true });
@@ -45,7 +48,16 @@ describe('build options and caching through bin/tcbuild', { skip: NEEDS_ROOT }, 
     await writeFile(join(context, 'b.txt'), 'b1\n');
     await writeFile(
       join(context, 'Dockerfile'),
-      ['FROM busybox', 'RUN echo base > /base', 'COPY b.txt /b.txt', 'ARG V=1', 'RUN echo $V > /v', 'COPY src/ /src/', 'RUN cat /src/a.txt > /copied', ''].join('\n'),
+      [
+        'FROM busybox',
+        'RUN echo base > /base',
+        'COPY b.txt /b.txt',
+        'ARG V=1',
+        'RUN echo $V > /v',
+        'COPY src/ /src/',
+        'RUN cat /src/a.txt > /copied',
+        '',
+      ].join('\n'),
     );
     const buildIt = (...args: string[]) => tcbuild(['build', '--progress', 'plain', ...args, context], env());
     const first = await buildIt();
@@ -63,20 +75,33 @@ describe('build options and caching through bin/tcbuild', { skip: NEEDS_ROOT }, 
     await writeFile(join(context, 'src', 'a.txt'), 'a2\n');
     assert.deepEqual(ranLines((await buildIt()).stderr), [6, 7], 'only the steps after the changed file run');
 
-    assert.deepEqual(ranLines((await buildIt('--build-arg', 'V=2')).stderr), [5, 6, 7], 'only the steps that see the arg run');
+    assert.deepEqual(
+      ranLines((await buildIt('--build-arg', 'V=2')).stderr),
+      [5, 6, 7],
+      'only the steps that see the arg run',
+    );
 
     const uncached = await buildIt('--build-arg', 'V=2', '--no-cache');
     assert.equal(uncached.code, 0, uncached.stderr);
-    assert.deepEqual(ranLines(uncached.stderr), [2, 3, 5, 6, 7], '--no-cache reruns every step, over snapshots it made before');
+    assert.deepEqual(
+      ranLines(uncached.stderr),
+      [2, 3, 5, 6, 7],
+      '--no-cache reruns every step, over snapshots it made before',
+    );
   });
 
   it('gives a rebuild from cache the same image id, as BuildKit does; a changed step gets a new time, the cached ones keep theirs', async () => {
     await writeFile(join(context, 'b.txt'), 'b1\n');
-    await writeFile(join(context, 'Dockerfile'), 'FROM busybox\nENV A=1\nRUN echo one > /one\nLABEL l=1\nCOPY b.txt /b.txt\nCMD ["sh"]\n');
+    await writeFile(
+      join(context, 'Dockerfile'),
+      'FROM busybox\nENV A=1\nRUN echo one > /one\nLABEL l=1\nCOPY b.txt /b.txt\nCMD ["sh"]\n',
+    );
     const build = async () => {
       const r = await tcbuild(['build', '-q', '-t', 'times:1', context], env());
       assert.equal(r.code, 0, r.stderr);
-      const inspected = JSON.parse((await tcbuild(['inspect', 'times:1'], env())).stdout) as { config: { created: string; history: { created: string; created_by: string }[] } };
+      const inspected = JSON.parse((await tcbuild(['inspect', 'times:1'], env())).stdout) as {
+        config: { created: string; history: { created: string; created_by: string }[] };
+      };
       return { id: r.stdout.trim(), config: inspected.config };
     };
     const first = await build();
@@ -91,11 +116,18 @@ describe('build options and caching through bin/tcbuild', { skip: NEEDS_ROOT }, 
     assert.equal(time(changed, 'echo one'), time(first, 'echo one'), 'the cached RUN keeps its time');
     assert.ok(time(changed, 'COPY b.txt') > time(first, 'COPY b.txt'), 'the step that ran has its own, later time');
     assert.equal(changed.config.created, time(changed, 'CMD'), 'the image is as old as its last history entry');
-    assert.equal(time(changed, 'CMD'), time(changed, 'COPY b.txt'), 'an entry without a layer takes the time before it');
+    assert.equal(
+      time(changed, 'CMD'),
+      time(changed, 'COPY b.txt'),
+      'an entry without a layer takes the time before it',
+    );
   });
 
   it('reruns only the steps of the stages named by --no-cache-filter', async () => {
-    await writeFile(join(context, 'Dockerfile'), 'FROM busybox AS first\nRUN echo one > /one\nFROM busybox\nRUN echo two > /two\nCOPY --from=first /one /one\n');
+    await writeFile(
+      join(context, 'Dockerfile'),
+      'FROM busybox AS first\nRUN echo one > /one\nFROM busybox\nRUN echo two > /two\nCOPY --from=first /one /one\n',
+    );
     const first = await tcbuild(['build', '--progress', 'plain', context], env());
     assert.deepEqual(ranLines(first.stderr), [2, 4, 5]);
     const filtered = await tcbuild(['build', '--progress', 'plain', '--no-cache-filter', 'first', context], env());
@@ -106,7 +138,10 @@ describe('build options and caching through bin/tcbuild', { skip: NEEDS_ROOT }, 
   it('adds --label, writes --metadata-file and --iidfile, names several -t, and prints only the digest with -q', async () => {
     await writeFile(join(context, 'Dockerfile'), 'FROM busybox\nLABEL from.dockerfile=yes\n');
     const meta = join(context, 'meta.json');
-    const r = await tcbuild(['build', '-q', '-t', 'one:1', '-t', 'two:2', '--label', 'from.cli=yes', '--metadata-file', meta, context], env());
+    const r = await tcbuild(
+      ['build', '-q', '-t', 'one:1', '-t', 'two:2', '--label', 'from.cli=yes', '--metadata-file', meta, context],
+      env(),
+    );
     assert.equal(r.code, 0, r.stderr);
     const digest = r.stdout.trim();
     assert.match(digest, /^sha256:[a-f0-9]{64}$/);
@@ -118,24 +153,40 @@ describe('build options and caching through bin/tcbuild', { skip: NEEDS_ROOT }, 
     assert.equal(docker.code, 0, docker.stderr);
     const fromArchive = await run('skopeo', ['inspect', `docker-archive:${saved}`]);
     assert.equal(fromArchive.code, 0, fromArchive.stderr);
-    assert.equal((JSON.parse(fromArchive.stdout) as { Labels: Record<string, string> }).Labels['from.dockerfile'], 'yes');
+    assert.equal(
+      (JSON.parse(fromArchive.stdout) as { Labels: Record<string, string> }).Labels['from.dockerfile'],
+      'yes',
+    );
     const inspected = await tcbuild(['inspect', 'two:2'], env());
-    const info = JSON.parse(inspected.stdout) as { descriptor: { digest: string }; config: { config: { Labels: Record<string, string> } } };
+    const info = JSON.parse(inspected.stdout) as {
+      descriptor: { digest: string };
+      config: { config: { Labels: Record<string, string> } };
+    };
     assert.equal(info.descriptor.digest, digest);
     assert.deepEqual(info.config.config.Labels, { 'from.dockerfile': 'yes', 'from.cli': 'yes' });
   });
 
   it('streams one JSON event per line with --progress json, and builds only the --target stage', async () => {
-    await writeFile(join(context, 'Dockerfile'), 'FROM busybox AS wanted\nRUN echo wanted > /w\nFROM busybox AS other\nRUN exit 1\n');
+    await writeFile(
+      join(context, 'Dockerfile'),
+      'FROM busybox AS wanted\nRUN echo wanted > /w\nFROM busybox AS other\nRUN exit 1\n',
+    );
     const r = await tcbuild(['build', '--progress', 'json', '--target', 'wanted', context], env());
     assert.equal(r.code, 0, r.stderr);
-    const events = r.stderr.trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { kind: string; name?: string });
+    const events = r.stderr
+      .trim()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { kind: string; name?: string });
     assert.ok(events.some((e) => e.kind === 'step-start' && e.name?.includes('RUN echo wanted')));
     assert.ok(!events.some((e) => e.name?.includes('exit 1')));
   });
 
   it('exports the final filesystem with -o type=local', async () => {
-    await writeFile(join(context, 'Dockerfile'), 'FROM busybox\nRUN mkdir /out && echo made > /out/file && chmod 0750 /out/file && rm /bin/vi\n');
+    await writeFile(
+      join(context, 'Dockerfile'),
+      'FROM busybox\nRUN mkdir /out && echo made > /out/file && chmod 0750 /out/file && rm /bin/vi\n',
+    );
     const dest = join(context, 'rootfs');
     const r = await tcbuild(['build', '-o', `type=local,dest=${dest}`, context], env());
     assert.equal(r.code, 0, r.stderr);

@@ -39,12 +39,16 @@ describe('Dockerfile conformance set: tcbuild against BuildKit results', { skip:
     for (const c of cases) {
       assert.ok(c.expected, `${c.name}: no expected.json`);
       assert.ok(['buildkit-docker.io', 'buildkit-docs'].includes(c.meta.source), `${c.name}: source ${c.meta.source}`);
-      if (c.meta.source === 'buildkit-docs') assert.ok(c.meta.docs, `${c.name}: buildkit-docs case without a docs link`);
+      if (c.meta.source === 'buildkit-docs')
+        assert.ok(c.meta.docs, `${c.name}: buildkit-docs case without a docs link`);
     }
   });
 
   for (const c of cases) {
-    it(`${c.name}: ${c.meta.description}`, { ...(c.meta.todo ? { todo: c.meta.todo } : {}), timeout: 60_000 }, async () => {
+    it(`${c.name}: ${c.meta.description}`, {
+      ...(c.meta.todo ? { todo: c.meta.todo } : {}),
+      timeout: 60_000,
+    }, async () => {
       const { run, result } = await tcbuildBuild(c, root, `conformance/${c.name}:latest`, 'busybox:latest', work);
       assert.equal(run.code, 0, `tcbuild build failed:\n${run.stderr.split('\n').slice(-12).join('\n')}`);
       const diffs = compareResults(expectedForTcbuild(c, c.expected!), result!);

@@ -10,14 +10,26 @@ import { fsOps } from '../../src/snapshot/native.js';
 import { NEEDS_ROOT } from '../helpers/cli.js';
 import { buildToDir, buildWorkspace, ranLines } from '../helpers/context.js';
 
-describe('COPY and ADD through bin/tcbuild: .dockerignore, flags, symlinks, archives, URLs', { skip: NEEDS_ROOT }, () => {
+describe('COPY and ADD through bin/tcbuild: .dockerignore, flags, symlinks, archives, URLs', {
+  skip: NEEDS_ROOT,
+}, () => {
   const workspace = buildWorkspace();
   const context = workspace.context;
 
   it('applies .dockerignore with Docker semantics: **, ! exceptions in order, leading /, .. cleaned', async () => {
     const ctx = await context({
       Dockerfile: 'FROM busybox\nCOPY . /ctx/\n',
-      '.dockerignore': ['# comment', '**/*.log', '!keep.log', '/secret.txt', 'build/', '!build/dist/app.js', 'a/../tmp', 'docs/*/draft.md', ''].join('\n'),
+      '.dockerignore': [
+        '# comment',
+        '**/*.log',
+        '!keep.log',
+        '/secret.txt',
+        'build/',
+        '!build/dist/app.js',
+        'a/../tmp',
+        'docs/*/draft.md',
+        '',
+      ].join('\n'),
       'app.txt': 'app\n',
       'x.log': 'no\n',
       'keep.log': 'yes\n',
@@ -34,8 +46,18 @@ describe('COPY and ADD through bin/tcbuild: .dockerignore, flags, symlinks, arch
     const r = await buildToDir(workspace.root(), ctx);
     assert.equal(r.code, 0, r.stderr);
     const present = (p: string) => existsSync(join(r.out, 'ctx', p));
-    for (const p of ['app.txt', 'keep.log', 'deep/er/z.txt', 'sub/secret.txt', 'build/dist/app.js', 'docs/a/final.md', 'Dockerfile']) assert.ok(present(p), `${p} is copied`);
-    for (const p of ['x.log', 'deep/er/y.log', 'secret.txt', 'build/obj.o', 'tmp', 'docs/a/draft.md']) assert.ok(!present(p), `${p} is ignored`);
+    for (const p of [
+      'app.txt',
+      'keep.log',
+      'deep/er/z.txt',
+      'sub/secret.txt',
+      'build/dist/app.js',
+      'docs/a/final.md',
+      'Dockerfile',
+    ])
+      assert.ok(present(p), `${p} is copied`);
+    for (const p of ['x.log', 'deep/er/y.log', 'secret.txt', 'build/obj.o', 'tmp', 'docs/a/draft.md'])
+      assert.ok(!present(p), `${p} is ignored`);
   });
 
   it('prefers <Dockerfile>.dockerignore beside the Dockerfile over the context one', async () => {
@@ -76,7 +98,10 @@ describe('COPY and ADD through bin/tcbuild: .dockerignore, flags, symlinks, arch
   });
 
   it('keys COPY on file capabilities too: a setcap on a context file reruns the COPY, whose copy keeps them', async () => {
-    const ctx = await context({ Dockerfile: 'FROM busybox\nCOPY tool /tool\n', tool: { content: '#!/bin/sh\n', mode: 0o755 } });
+    const ctx = await context({
+      Dockerfile: 'FROM busybox\nCOPY tool /tool\n',
+      tool: { content: '#!/bin/sh\n', mode: 0o755 },
+    });
     const first = await buildToDir(workspace.root(), ctx);
     assert.equal(first.code, 0, first.stderr);
     const capability = Buffer.from('0100000200200000000000000000000000000000', 'hex');
@@ -162,7 +187,10 @@ describe('COPY and ADD through bin/tcbuild: .dockerignore, flags, symlinks, arch
     const ctx = await context({ Dockerfile: 'FROM busybox\nCOPY "arr\\[0\\].txt" /quoted/\n', 'arr[0].txt': 'zero\n' });
     const r = await buildToDir(workspace.root(), ctx);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /Dockerfile:2: COPY "arr\\\[0\\\]\.txt" \/quoted\/: "arr\\\[0\\\]\.txt" not found in the build context/);
+    assert.match(
+      r.stderr,
+      /Dockerfile:2: COPY "arr\\\[0\\\]\.txt" \/quoted\/: "arr\\\[0\\\]\.txt" not found in the build context/,
+    );
     assert.match(r.stderr, /name arr\[0\]\.txt as arr\[\[\]0\]\.txt/);
   });
 
@@ -173,7 +201,7 @@ describe('COPY and ADD through bin/tcbuild: .dockerignore, flags, symlinks, arch
         'FROM busybox',
         'RUN ln -s / /escape && ln -s ../../../../../../.. /up && mkdir -p /real',
         'COPY link-to-root/etc/hostname /from-link/',
-        'COPY evil.txt /escape' + outside + '/',
+        `COPY evil.txt /escape${outside}/`,
         'COPY evil.txt /up/tmp/up.txt',
         'COPY tree/ /real/',
         'COPY tree/ /real/',
@@ -189,23 +217,43 @@ describe('COPY and ADD through bin/tcbuild: .dockerignore, flags, symlinks, arch
     });
     const r = await buildToDir(workspace.root(), ctx);
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(await readFile(join(r.out, 'from-link/hostname'), 'utf8'), 'context hostname\n', 'a context symlink to / stays inside the context');
+    assert.equal(
+      await readFile(join(r.out, 'from-link/hostname'), 'utf8'),
+      'context hostname\n',
+      'a context symlink to / stays inside the context',
+    );
     assert.ok(!existsSync(outside), 'nothing is written through a symlink in the image to the host');
     assert.equal(await readFile(join(r.out, outside, 'evil.txt'), 'utf8'), 'evil\n');
     assert.equal(await readFile(join(r.out, 'tmp/up.txt'), 'utf8'), 'evil\n');
     assert.equal(await readlink(join(r.out, 'real/dirlink')), '/tmp');
     assert.ok((await lstat(join(r.out, 'real/dirlink'))).isSymbolicLink());
-    assert.equal(await readFile(join(r.out, 'followed/up-to-hostname'), 'utf8'), 'context hostname\n', 'a symlink named as source is followed inside the context');
+    assert.equal(
+      await readFile(join(r.out, 'followed/up-to-hostname'), 'utf8'),
+      'context hostname\n',
+      'a symlink named as source is followed inside the context',
+    );
   });
 
   it('ADD unpacks local tarballs (plain, gzip, zstd) by content, copies other files as they are', async () => {
-    const ctx = await context({ 'payload/hello.txt': 'from the archive\n', 'payload/bin/tool': { content: '#!/bin/sh\n', mode: 0o755 }, 'not-a-tar.gz': 'just text\n' });
+    const ctx = await context({
+      'payload/hello.txt': 'from the archive\n',
+      'payload/bin/tool': { content: '#!/bin/sh\n', mode: 0o755 },
+      'not-a-tar.gz': 'just text\n',
+    });
     execFileSync('tar', ['-cf', join(ctx, 'plain.tar'), '-C', join(ctx, 'payload'), '.']);
     execFileSync('tar', ['-czf', join(ctx, 'gzipped.tgz'), '-C', join(ctx, 'payload'), '.']);
     execFileSync('sh', ['-c', `zstd -q -c ${join(ctx, 'plain.tar')} > ${join(ctx, 'zstd.tar.zst')}`]);
     await writeFile(
       join(ctx, 'Dockerfile'),
-      ['FROM busybox', 'ADD plain.tar /plain/', 'ADD gzipped.tgz /gz', 'ADD zstd.tar.zst /zst/', 'ADD not-a-tar.gz /copied/', 'COPY gzipped.tgz /kept/', ''].join('\n'),
+      [
+        'FROM busybox',
+        'ADD plain.tar /plain/',
+        'ADD gzipped.tgz /gz',
+        'ADD zstd.tar.zst /zst/',
+        'ADD not-a-tar.gz /copied/',
+        'COPY gzipped.tgz /kept/',
+        '',
+      ].join('\n'),
     );
     const r = await buildToDir(workspace.root(), ctx);
     assert.equal(r.code, 0, r.stderr);
@@ -261,7 +309,9 @@ describe('COPY and ADD through bin/tcbuild: .dockerignore, flags, symlinks, arch
     });
 
     it('fails on a checksum mismatch, naming the line', async () => {
-      const ctx = await context({ Dockerfile: `FROM busybox\nADD --checksum=sha256:${'0'.repeat(64)} ${base}/files/tool.sh /dl/\n` });
+      const ctx = await context({
+        Dockerfile: `FROM busybox\nADD --checksum=sha256:${'0'.repeat(64)} ${base}/files/tool.sh /dl/\n`,
+      });
       const r = await buildToDir(workspace.root(), ctx);
       assert.notEqual(r.code, 0);
       assert.match(r.stderr, /Dockerfile:2: .*digest mismatch sha256:0{64}: sha256:[0-9a-f]{64}/);

@@ -26,7 +26,9 @@ interface Config {
   };
 }
 
-describe('Dockerfile.test: every supported instruction, built and checked from the registry', { skip: NEEDS_ROOT }, () => {
+describe('Dockerfile.test: every supported instruction, built and checked from the registry', {
+  skip: NEEDS_ROOT,
+}, () => {
   let registry: TestRegistry;
   let root: string;
   let work: string;
@@ -40,7 +42,19 @@ describe('Dockerfile.test: every supported instruction, built and checked from t
     work = await mkdtemp(join(tmpdir(), 'tcbuild-e2e-'));
     const image = `${registry.host}/dockerfile-test:1`;
     const built = await tcbuild(
-      ['build', '-f', 'Dockerfile.test', '-t', image, '--push', '--build-arg', `BASE=${base}`, '--build-arg', 'FLAVOR=spicy', 'fixtures/hello'],
+      [
+        'build',
+        '-f',
+        'Dockerfile.test',
+        '-t',
+        image,
+        '--push',
+        '--build-arg',
+        `BASE=${base}`,
+        '--build-arg',
+        'FLAVOR=spicy',
+        'fixtures/hello',
+      ],
       { TCBUILD_ROOT: root },
     );
     assert.equal(built.code, 0, built.stderr);
@@ -84,7 +98,8 @@ describe('Dockerfile.test: every supported instruction, built and checked from t
     assert.equal(await file('cache-used.txt'), 'cached\n');
     assert.equal(await file('bound.txt'), 'greetings from the build context\n');
     assert.equal(await file('secret-optional.txt'), 'optional secret skipped\n');
-    for (const gone of ['var/cache/t', 'mnt/data', 'scratch', 'run/secrets']) await assert.rejects(stat(join(rootfs, gone)), /ENOENT/, `${gone} is not in the image`);
+    for (const gone of ['var/cache/t', 'mnt/data', 'scratch', 'run/secrets'])
+      await assert.rejects(stat(join(rootfs, gone)), /ENOENT/, `${gone} is not in the image`);
   });
 
   it('writes the config of every metadata instruction', () => {
@@ -98,7 +113,12 @@ describe('Dockerfile.test: every supported instruction, built and checked from t
     assert.deepEqual(c.Volumes, { '/data': {} });
     assert.equal(c.StopSignal, 'SIGQUIT');
     assert.deepEqual(c.Shell, ['/bin/sh', '-e', '-c']);
-    assert.deepEqual(c.Healthcheck, { Test: ['CMD-SHELL', 'test -f /env.txt'], Interval: 30e9, Timeout: 5e9, Retries: 2 });
+    assert.deepEqual(c.Healthcheck, {
+      Test: ['CMD-SHELL', 'test -f /env.txt'],
+      Interval: 30e9,
+      Timeout: 5e9,
+      Retries: 2,
+    });
     assert.deepEqual(c.Entrypoint, ['/bin/sh', '-c']);
     assert.deepEqual(c.Cmd, ['cat /env.txt']);
     assert.ok(!c.OnBuild || c.OnBuild.length === 0);

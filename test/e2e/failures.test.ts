@@ -5,7 +5,9 @@ import { before, describe, it } from 'node:test';
 import { NEEDS_ROOT, tcbuild } from '../helpers/cli.js';
 import { buildWorkspace } from '../helpers/context.js';
 
-describe('failed builds: a clear error naming the file and line, exit ≠ 0, nothing tagged', { skip: NEEDS_ROOT }, () => {
+describe('failed builds: a clear error naming the file and line, exit ≠ 0, nothing tagged', {
+  skip: NEEDS_ROOT,
+}, () => {
   const workspace = buildWorkspace();
   let context: string;
   const env = () => ({ TCBUILD_ROOT: workspace.root() });
@@ -41,9 +43,14 @@ describe('failed builds: a clear error naming the file and line, exit ≠ 0, not
   });
 
   it('a RUN that exits 3: the command, its exit code and the tail of its output', async () => {
-    const r = await buildWith('FROM busybox\nRUN echo first > /f\nRUN echo "some output"; echo "to stderr" >&2; exit 3\n');
+    const r = await buildWith(
+      'FROM busybox\nRUN echo first > /f\nRUN echo "some output"; echo "to stderr" >&2; exit 3\n',
+    );
     assert.notEqual(r.code, 0);
-    assert.match(r.stderr, /Dockerfile:3: RUN echo "some output"; echo "to stderr" >&2; exit 3: the command .* exited with code 3/);
+    assert.match(
+      r.stderr,
+      /Dockerfile:3: RUN echo "some output"; echo "to stderr" >&2; exit 3: the command .* exited with code 3/,
+    );
     assert.match(r.stderr, /last lines of its output:\n {2}some output\n {2}to stderr/);
     await assertNotTagged();
     const again = await tcbuild(['build', '--progress', 'plain', context], env());
@@ -83,14 +90,26 @@ describe('bad flag values: one line saying what is wrong, exit 1, never "interna
     [['run', '--network', 'bridge0', 'busybox', 'true'], /invalid --network "bridge0"/],
     [['run', '-u', 'nosuch', 'busybox', 'true'], /unable to find user "nosuch": no matching entries in \/etc\/passwd/],
     [['run', '-u', '5000000000', 'busybox', 'true'], /uid 5000000000 is out of range/],
-    [['run', '-w', 'relative', 'busybox', 'true'], /the working directory "relative" is invalid, it needs to be an absolute path/],
+    [
+      ['run', '-w', 'relative', 'busybox', 'true'],
+      /the working directory "relative" is invalid, it needs to be an absolute path/,
+    ],
     [['load', '-i', '/nonexistent/images.tar'], /cannot read \/nonexistent\/images.tar: no such file or directory/],
-    [['save', '-o', '/nonexistent/images.tar', 'busybox'], /cannot write \/nonexistent\/images.tar: no such file or directory/],
+    [
+      ['save', '-o', '/nonexistent/images.tar', 'busybox'],
+      /cannot write \/nonexistent\/images.tar: no such file or directory/,
+    ],
     [['build', '--memory', '12q'], /invalid memory size "12q"/],
     [['build', '--network', 'sideways'], /invalid --network "sideways"/],
     [['build', '--allow', 'network.host,everything'], /--allow everything: unknown entitlement/],
-    [['build', '--secret', 'id=token,src=/nonexistent/token'], /cannot read \/nonexistent\/token: no such file or directory/],
-    [['build', '--ssh', 'default=/nonexistent/agent.sock'], /cannot read \/nonexistent\/agent.sock: no such file or directory/],
+    [
+      ['build', '--secret', 'id=token,src=/nonexistent/token'],
+      /cannot read \/nonexistent\/token: no such file or directory/,
+    ],
+    [
+      ['build', '--ssh', 'default=/nonexistent/agent.sock'],
+      /cannot read \/nonexistent\/agent.sock: no such file or directory/,
+    ],
     [['build', '--compression-level', 'abc'], /--compression-level abc: expected a whole number/],
     [['build', '--compression', 'zstd', '--compression-level', '0'], /zstd compression level must be 1-22, not 0/],
     [['build', '--add-host', 'db:not-an-ip'], /invalid --add-host "db:not-an-ip"/],

@@ -39,7 +39,9 @@ describe('git sources from a loopback git daemon and git http-backend', { skip: 
     const out = await mkdtemp(join(tmpdir(), 'tcbuild-git-out-'));
     workspace.remove(out);
     await rm(out, { recursive: true });
-    const r = await tcbuild(['build', '--progress', 'plain', '-o', `type=local,dest=${out}`, ...args, context], { TCBUILD_ROOT: workspace.root() });
+    const r = await tcbuild(['build', '--progress', 'plain', '-o', `type=local,dest=${out}`, ...args, context], {
+      TCBUILD_ROOT: workspace.root(),
+    });
     return { ...r, out };
   };
 
@@ -55,17 +57,30 @@ describe('git sources from a loopback git daemon and git http-backend', { skip: 
       assert.equal(r.code, 0, `${context}: ${r.stderr}`);
       assert.equal(await readFile(join(r.out, 'src/hello.txt'), 'utf8'), hello, context);
       assert.deepEqual(
-        [existsSync(join(r.out, 'src/Dockerfile')), existsSync(join(r.out, 'src/tool.sh')), existsSync(join(r.out, 'src/.git'))],
+        [
+          existsSync(join(r.out, 'src/Dockerfile')),
+          existsSync(join(r.out, 'src/tool.sh')),
+          existsSync(join(r.out, 'src/.git')),
+        ],
         [true, false, false],
         `${context}: the context is the subdir, without .git`,
       );
-      assert.match(r.stderr, /\[Dockerfile:2\] COPY \. \/src/, 'the Dockerfile is named as in the repository, not by a temporary path');
+      assert.match(
+        r.stderr,
+        /\[Dockerfile:2\] COPY \. \/src/,
+        'the Dockerfile is named as in the repository, not by a temporary path',
+      );
     }
   });
 
   it('keeps .git in a git context with BUILDKIT_CONTEXT_KEEP_GIT_DIR=1, the Dockerfile given with -f', async () => {
     const dockerfile = await workspace.context({ Dockerfile: 'FROM busybox\nCOPY . /src\n' });
-    const kept = await build(`${server.gitUrl}#v1`, ['-f', join(dockerfile, 'Dockerfile'), '--build-arg', 'BUILDKIT_CONTEXT_KEEP_GIT_DIR=1']);
+    const kept = await build(`${server.gitUrl}#v1`, [
+      '-f',
+      join(dockerfile, 'Dockerfile'),
+      '--build-arg',
+      'BUILDKIT_CONTEXT_KEEP_GIT_DIR=1',
+    ]);
     assert.equal(kept.code, 0, kept.stderr);
     assert.equal((await readFile(join(kept.out, 'src/.git/HEAD'), 'utf8')).trim(), first);
     assert.equal(await readFile(join(kept.out, 'src/app/hello.txt'), 'utf8'), 'hello from v1\n');
@@ -88,19 +103,41 @@ describe('git sources from a loopback git daemon and git http-backend', { skip: 
     assert.equal(await readFile(join(r.out, 'by-commit/app/hello.txt'), 'utf8'), 'hello from v1\n');
     assert.equal(await readFile(join(r.out, 'owner.txt'), 'utf8'), '0:0 755\n', 'root-owned, the executable bit kept');
     assert.equal(await readlink(join(r.out, 'by-commit/link')), 'app/hello.txt');
-    assert.equal((await lstat(join(r.out, 'by-commit/app/hello.txt'))).mtimeMs, V1_TIME * 1000, 'files carry the commit time');
+    assert.equal(
+      (await lstat(join(r.out, 'by-commit/app/hello.txt'))).mtimeMs,
+      V1_TIME * 1000,
+      'files carry the commit time',
+    );
     assert.equal(existsSync(join(r.out, 'by-commit/.git')), false, 'no .git without --keep-git-dir');
     assert.equal(await readFile(join(r.out, 'by-tag/app/hello.txt'), 'utf8'), 'hello from v1\n');
-    assert.equal(await readFile(join(r.out, 'by-branch/hello.txt'), 'utf8'), 'hello from feature\n', 'the subdir is what is added');
+    assert.equal(
+      await readFile(join(r.out, 'by-branch/hello.txt'), 'utf8'),
+      'hello from feature\n',
+      'the subdir is what is added',
+    );
     assert.equal(existsSync(join(r.out, 'by-branch/tool.sh')), false);
     assert.equal(await readFile(join(r.out, 'kept/app/hello.txt'), 'utf8'), 'hello from v2\n');
-    assert.equal((await readFile(join(r.out, 'kept/.git/HEAD'), 'utf8')).trim(), second, '--keep-git-dir: HEAD at the commit');
-    assert.equal((await readFile(join(r.out, 'kept/.git/config'), 'utf8')).includes(server.httpUrl), true, 'origin is the remote');
+    assert.equal(
+      (await readFile(join(r.out, 'kept/.git/HEAD'), 'utf8')).trim(),
+      second,
+      '--keep-git-dir: HEAD at the commit',
+    );
+    assert.equal(
+      (await readFile(join(r.out, 'kept/.git/config'), 'utf8')).includes(server.httpUrl),
+      true,
+      'origin is the remote',
+    );
   });
 
   it('takes --build-context NAME=GIT-URL in FROM and COPY --from', async () => {
     const ctx = await workspace.context({
-      Dockerfile: ['FROM src AS files', 'FROM busybox', 'COPY --from=src hello.txt /named.txt', 'COPY --from=files /Dockerfile /from-stage', ''].join('\n'),
+      Dockerfile: [
+        'FROM src AS files',
+        'FROM busybox',
+        'COPY --from=src hello.txt /named.txt',
+        'COPY --from=files /Dockerfile /from-stage',
+        '',
+      ].join('\n'),
     });
     const r = await build(ctx, ['--build-context', `src=${server.gitUrl}#v1:app`]);
     assert.equal(r.code, 0, r.stderr);
@@ -112,7 +149,9 @@ describe('git sources from a loopback git daemon and git http-backend', { skip: 
     const files = (value: string) => ({ Dockerfile: 'FROM busybox\nCOPY value.txt /value.txt\n', 'value.txt': value });
     await server.commit(files('one\n'), { branch: 'cached' });
     const ctx = await workspace.context({
-      Dockerfile: ['FROM busybox', `ADD ${server.httpUrl}#cached /r`, 'RUN cat /r/value.txt > /seen.txt', ''].join('\n'),
+      Dockerfile: ['FROM busybox', `ADD ${server.httpUrl}#cached /r`, 'RUN cat /r/value.txt > /seen.txt', ''].join(
+        '\n',
+      ),
     });
     const builds = { add: ctx, context: `${server.gitUrl}#cached` };
     const run = async (context: string) => {
@@ -144,7 +183,12 @@ describe('git sources from a loopback git daemon and git http-backend', { skip: 
     const vendored = (url: string) => ({ submodules: { 'vendor/lib': { url, commit: libCommit } } });
     await server.commit({ 'main.txt': 'main\n' }, { branch: 'with-submodule', ...vendored(lib.gitUrl) });
     const ctx = await workspace.context({
-      Dockerfile: ['FROM busybox', `ADD ${server.gitUrl}#with-submodule /m`, `ADD ${server.httpUrl}?branch=with-submodule&submodules=false /bare`, ''].join('\n'),
+      Dockerfile: [
+        'FROM busybox',
+        `ADD ${server.gitUrl}#with-submodule /m`,
+        `ADD ${server.httpUrl}?branch=with-submodule&submodules=false /bare`,
+        '',
+      ].join('\n'),
     });
     const r = await build(ctx);
     assert.equal(r.code, 0, r.stderr);
@@ -159,7 +203,9 @@ describe('git sources from a loopback git daemon and git http-backend', { skip: 
   });
 
   it('fetches git@HOST:PATH and ssh:// URLs through the ssh command, with the --ssh default agent socket', async () => {
-    const ctx = await workspace.context({ Dockerfile: 'FROM busybox\nADD git@127.0.0.1:repo.git#v1 /scp\nADD ssh://git@127.0.0.1/repo.git#main:app /url\n' });
+    const ctx = await workspace.context({
+      Dockerfile: 'FROM busybox\nADD git@127.0.0.1:repo.git#v1 /scp\nADD ssh://git@127.0.0.1/repo.git#main:app /url\n',
+    });
     const agent = join(ctx, 'agent.sock');
     // A socket where the agent would be (tcbuild checks it is one); the fake ssh command only names it.
     const agentServer = createServer().listen(agent).unref();
@@ -167,7 +213,10 @@ describe('git sources from a loopback git daemon and git http-backend', { skip: 
     const ssh = { GIT_SSH_COMMAND: server.sshCommand, GIT_SSH_VARIANT: 'simple' };
     const out = await mkdtemp(join(tmpdir(), 'tcbuild-git-ssh-'));
     workspace.remove(out);
-    const r = await tcbuild(['build', '--ssh', `default=${agent}`, '-o', `type=local,dest=${out}`, ctx], { TCBUILD_ROOT: workspace.root(), ...ssh });
+    const r = await tcbuild(['build', '--ssh', `default=${agent}`, '-o', `type=local,dest=${out}`, ctx], {
+      TCBUILD_ROOT: workspace.root(),
+      ...ssh,
+    });
     assert.equal(r.code, 0, r.stderr);
     assert.equal(await readFile(join(out, 'scp/app/hello.txt'), 'utf8'), 'hello from v1\n');
     assert.equal(await readFile(join(out, 'url/hello.txt'), 'utf8'), 'hello from v2\n');
@@ -175,7 +224,7 @@ describe('git sources from a loopback git daemon and git http-backend', { skip: 
     assert.deepEqual([...agents], [`agent=${agent}`], 'every ssh connection had the agent socket');
   });
 
-  it('authenticates http with a GIT_AUTH_TOKEN secret or the user\'s credential helper, and fails without (never prompts)', async () => {
+  it("authenticates http with a GIT_AUTH_TOKEN secret or the user's credential helper, and fails without (never prompts)", async () => {
     const token = 's3cret';
     server.requireAuthorization(`Basic ${Buffer.from(`x-access-token:${token}`).toString('base64')}`);
     try {
@@ -186,18 +235,27 @@ describe('git sources from a loopback git daemon and git http-backend', { skip: 
 
       const out = await mkdtemp(join(tmpdir(), 'tcbuild-git-auth-'));
       workspace.remove(out);
-      const withToken = await tcbuild(['build', '--secret', 'id=GIT_AUTH_TOKEN,env=TOKEN', '-o', `type=local,dest=${out}/token`, ctx], {
-        TCBUILD_ROOT: workspace.root(),
-        TOKEN: token,
-      });
+      const withToken = await tcbuild(
+        ['build', '--secret', 'id=GIT_AUTH_TOKEN,env=TOKEN', '-o', `type=local,dest=${out}/token`, ctx],
+        {
+          TCBUILD_ROOT: workspace.root(),
+          TOKEN: token,
+        },
+      );
       assert.equal(withToken.code, 0, withToken.stderr);
       assert.equal(await readFile(join(out, 'token/private/app/hello.txt'), 'utf8'), 'hello from v1\n');
 
       const home = join(out, 'home');
       await mkdir(home);
       await writeFile(join(home, '.gitconfig'), '[credential]\n\thelper = store\n');
-      await writeFile(join(home, '.git-credentials'), `${server.httpUrl.replace('http://', `http://x-access-token:${token}@`)}\n`);
-      const withHelper = await tcbuild(['build', '--no-cache', '-o', `type=local,dest=${out}/helper`, ctx], { TCBUILD_ROOT: workspace.root(), HOME: home });
+      await writeFile(
+        join(home, '.git-credentials'),
+        `${server.httpUrl.replace('http://', `http://x-access-token:${token}@`)}\n`,
+      );
+      const withHelper = await tcbuild(['build', '--no-cache', '-o', `type=local,dest=${out}/helper`, ctx], {
+        TCBUILD_ROOT: workspace.root(),
+        HOME: home,
+      });
       assert.equal(withHelper.code, 0, withHelper.stderr);
       assert.equal(await readFile(join(out, 'helper/private/app/hello.txt'), 'utf8'), 'hello from v1\n');
     } finally {
@@ -212,7 +270,9 @@ describe('git sources from a loopback git daemon and git http-backend', { skip: 
     const home = await mkdtemp(join(tmpdir(), 'tcbuild-git-home-'));
     workspace.remove(home);
     await writeFile(join(home, '.gitconfig'), '[protocol]\n\tversion = 0\n');
-    const ctx = await workspace.context({ Dockerfile: `FROM busybox\nADD ${server.gitUrl}#v1 /by-tag\nADD ${server.httpUrl}#${first} /by-commit\n` });
+    const ctx = await workspace.context({
+      Dockerfile: `FROM busybox\nADD ${server.gitUrl}#v1 /by-tag\nADD ${server.httpUrl}#${first} /by-commit\n`,
+    });
     const out = join(home, 'out');
     const r = await tcbuild(['build', '-o', `type=local,dest=${out}`, ctx], { TCBUILD_ROOT: root, HOME: home });
     assert.equal(r.code, 0, r.stderr);
@@ -224,7 +284,10 @@ describe('git sources from a loopback git daemon and git http-backend', { skip: 
     const ctx = await workspace.context({ Dockerfile: `FROM busybox\nADD ${server.gitUrl}#nope /x\n` });
     const add = await build(ctx);
     assert.equal(add.code, 1);
-    assert.match(add.stderr, new RegExp(`Dockerfile:2: ref 'nope' not found in ${server.gitUrl.replaceAll('.', '\\.')}`));
+    assert.match(
+      add.stderr,
+      new RegExp(`Dockerfile:2: ref 'nope' not found in ${server.gitUrl.replaceAll('.', '\\.')}`),
+    );
     assert.doesNotMatch(add.stderr, /\n\s+at /, 'no stack trace');
 
     const context = await build(`${server.httpUrl}#nope`);
@@ -240,6 +303,9 @@ describe('git sources from a loopback git daemon and git http-backend', { skip: 
     });
     const checked = await build(pinned);
     assert.equal(checked.code, 1);
-    assert.match(checked.stderr, new RegExp(`Dockerfile:3: .*/repo\\.git#main: expected commit ${first.slice(0, 12)}, but it is ${second}`));
+    assert.match(
+      checked.stderr,
+      new RegExp(`Dockerfile:3: .*/repo\\.git#main: expected commit ${first.slice(0, 12)}, but it is ${second}`),
+    );
   });
 });

@@ -24,7 +24,19 @@ describe('the first whole build: Dockerfile → sandboxed RUN → layers → reg
     root = await tempRoot();
     work = await mkdtemp(join(tmpdir(), 'tcbuild-e2e-'));
     built = await tcbuild(
-      ['build', '-t', demo(), '--push', '--iidfile', join(work, 'iid'), '--build-arg', `BASE=${base}`, '--progress', 'plain', 'fixtures/hello'],
+      [
+        'build',
+        '-t',
+        demo(),
+        '--push',
+        '--iidfile',
+        join(work, 'iid'),
+        '--build-arg',
+        `BASE=${base}`,
+        '--progress',
+        'plain',
+        'fixtures/hello',
+      ],
       { TCBUILD_ROOT: root, SOURCE_DATE_EPOCH: SDE },
     );
   });
@@ -43,7 +55,10 @@ describe('the first whole build: Dockerfile → sandboxed RUN → layers → reg
     const pushed = [...built.stderr.matchAll(/^pushed (sha256:[0-9a-f]{64}) \(.+\) to (.+)$/gm)];
     const mounted = [...built.stderr.matchAll(/^mounted (sha256:[0-9a-f]{64}) into (.+) from another repository$/gm)];
     for (const layer of info.Layers) {
-      assert.ok([...pushed, ...mounted].some((m) => m[1] === layer && m[2] === repo), `${layer} in:\n${built.stderr}`);
+      assert.ok(
+        [...pushed, ...mounted].some((m) => m[1] === layer && m[2] === repo),
+        `${layer} in:\n${built.stderr}`,
+      );
     }
     assert.match(built.stderr, /^pulled sha256:[0-9a-f]{64} \(.+\) from .+\/busybox(:latest)?$/m);
     assert.match(built.stderr, new RegExp(`^manifest sha256:[0-9a-f]{64} of ${repo.replace(/[.]/g, '\\.')}$`, 'm'));
@@ -54,7 +69,13 @@ describe('the first whole build: Dockerfile → sandboxed RUN → layers → reg
     const iid = (await readFile(join(work, 'iid'), 'utf8')).trim();
     const inspect = await run('skopeo', ['inspect', '--tls-verify=false', `docker://${demo()}`]);
     assert.equal(inspect.code, 0, inspect.stderr);
-    const info = JSON.parse(inspect.stdout) as { Digest: string; Architecture: string; Os: string; Labels: Record<string, string>; Layers: string[] };
+    const info = JSON.parse(inspect.stdout) as {
+      Digest: string;
+      Architecture: string;
+      Os: string;
+      Labels: Record<string, string>;
+      Layers: string[];
+    };
     assert.equal(info.Digest, iid);
     assert.equal(info.Os, 'linux');
     assert.equal(info.Architecture, 'amd64');
@@ -65,12 +86,24 @@ describe('the first whole build: Dockerfile → sandboxed RUN → layers → reg
   it('writes the image config as BuildKit does: Env, Entrypoint/Cmd, WorkingDir, User, ports, labels, history', async () => {
     const config = await registryConfig<{
       created: string;
-      config: { Env: string[]; Entrypoint: string[]; Cmd: string[]; WorkingDir: string; User: string; ExposedPorts: Record<string, object>; Labels: Record<string, string> };
+      config: {
+        Env: string[];
+        Entrypoint: string[];
+        Cmd: string[];
+        WorkingDir: string;
+        User: string;
+        ExposedPorts: Record<string, object>;
+        Labels: Record<string, string>;
+      };
       rootfs: { diff_ids: string[] };
       history: { created_by: string; empty_layer?: boolean; comment?: string }[];
     }>(demo());
     assert.equal(config.created, '2023-11-14T22:13:20Z');
-    assert.deepEqual(config.config.Env, ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'APP_HOME=/app', 'GREETING=hello']);
+    assert.deepEqual(config.config.Env, [
+      'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+      'APP_HOME=/app',
+      'GREETING=hello',
+    ]);
     assert.deepEqual(config.config.Entrypoint, ['/app/hello.sh']);
     assert.deepEqual(config.config.Cmd, ['world']);
     assert.equal(config.config.WorkingDir, '/app');
@@ -111,7 +144,10 @@ describe('the first whole build: Dockerfile → sandboxed RUN → layers → reg
     assert.deepEqual([message.uid, message.gid, message.mode & 0o7777], [0, 0, 0o644]);
     assert.match(await readFile(join(rootfs, 'etc/passwd'), 'utf8'), /^app:x:1000:1000:/m);
     for (const mountTarget of ['etc/hosts', 'etc/resolv.conf', 'etc/hostname']) {
-      await assert.rejects(stat(join(rootfs, mountTarget)), `the sandbox's ${mountTarget} mount point must not end up in a layer`);
+      await assert.rejects(
+        stat(join(rootfs, mountTarget)),
+        `the sandbox's ${mountTarget} mount point must not end up in a layer`,
+      );
     }
 
     const specPath = join(bundle, 'config.json');
@@ -126,7 +162,10 @@ describe('the first whole build: Dockerfile → sandboxed RUN → layers → reg
   it('gives the same image digest when built again from scratch (deterministic under SOURCE_DATE_EPOCH)', async () => {
     const otherRoot = await tempRoot();
     try {
-      const again = await tcbuild(['build', '-q', '--build-arg', `BASE=${base}`, 'fixtures/hello'], { TCBUILD_ROOT: otherRoot, SOURCE_DATE_EPOCH: SDE });
+      const again = await tcbuild(['build', '-q', '--build-arg', `BASE=${base}`, 'fixtures/hello'], {
+        TCBUILD_ROOT: otherRoot,
+        SOURCE_DATE_EPOCH: SDE,
+      });
       assert.equal(again.code, 0, again.stderr);
       assert.equal(again.stdout.trim(), (await readFile(join(work, 'iid'), 'utf8')).trim());
     } finally {
@@ -135,7 +174,10 @@ describe('the first whole build: Dockerfile → sandboxed RUN → layers → reg
   });
 
   it('reuses the cache on a rebuild', async () => {
-    const again = await tcbuild(['build', '--progress', 'plain', '--build-arg', `BASE=${base}`, 'fixtures/hello'], { TCBUILD_ROOT: root, SOURCE_DATE_EPOCH: SDE });
+    const again = await tcbuild(['build', '--progress', 'plain', '--build-arg', `BASE=${base}`, 'fixtures/hello'], {
+      TCBUILD_ROOT: root,
+      SOURCE_DATE_EPOCH: SDE,
+    });
     assert.equal(again.code, 0, again.stderr);
     assert.equal((again.stderr.match(/CACHED/g) ?? []).length, 4, again.stderr);
   });

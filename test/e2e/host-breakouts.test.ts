@@ -46,7 +46,20 @@ describe('host breakouts through ADD and RUN --mount', { skip: NEEDS_ROOT }, () 
     return walk(canary, '');
   }
 
-  const pristine = ['a/', 'a/b/', 'empty-dir/', 'hostname', 'hosts', 'proc/', 'resolv.conf', 'secret.txt', 'sub/', 'sub/secret2.txt', 'sys/', 'victim'];
+  const pristine = [
+    'a/',
+    'a/b/',
+    'empty-dir/',
+    'hostname',
+    'hosts',
+    'proc/',
+    'resolv.conf',
+    'secret.txt',
+    'sub/',
+    'sub/secret2.txt',
+    'sys/',
+    'victim',
+  ];
 
   describe('ADD <url>: the file name from the URL or the server is one path element', () => {
     let server: Server;
@@ -114,11 +127,13 @@ describe('host breakouts through ADD and RUN --mount', { skip: NEEDS_ROOT }, () 
     /** A stage whose links aim at the canary, and decoys at the same paths inside the stage. */
     const evilStage = (withDecoys: boolean) => [
       'FROM busybox AS evil',
-      ...(withDecoys ? [`RUN mkdir -p ${canary}/sub && echo decoy > ${canary}/secret.txt && echo decoy2 > ${canary}/sub/secret2.txt`] : []),
+      ...(withDecoys
+        ? [`RUN mkdir -p ${canary}/sub && echo decoy > ${canary}/secret.txt && echo decoy2 > ${canary}/sub/secret2.txt`]
+        : []),
       `RUN ln -s ${canary}/secret.txt /abs-link && ln -s ${UP}${canary.slice(1)}/secret.txt /rel-link && ln -s ${canary} /dir-link && ln -s /dir-link /chain && ln -s ${canary}/sub /sub-link`,
     ];
 
-    it('a symlink to a host path mounts the stage\'s own file or directory, never the host\'s', async () => {
+    it("a symlink to a host path mounts the stage's own file or directory, never the host's", async () => {
       await armCanary();
       const mounts = [
         'source=abs-link',
@@ -141,19 +156,34 @@ describe('host breakouts through ADD and RUN --mount', { skip: NEEDS_ROOT }, () 
       });
       const r = await buildToDir(workspace.root(), ctx);
       assert.equal(r.code, 0, r.stderr);
-      for (let i = 0; i < mounts.length; i++) assert.match(await readFile(join(r.out, `seen${i}.txt`), 'utf8'), /^decoy2?\n$/, mounts[i]);
+      for (let i = 0; i < mounts.length; i++)
+        assert.match(await readFile(join(r.out, `seen${i}.txt`), 'utf8'), /^decoy2?\n$/, mounts[i]);
       assert.equal(await readFile(join(r.out, 'seen-dir.txt'), 'utf8'), 'secret.txt\nsub\n');
       assert.equal(await readFile(join(r.out, 'seen-rw.txt'), 'utf8'), 'pwned\n');
       assert.equal(await readFile(join(r.out, 'seen-cache.txt'), 'utf8'), 'decoy2\n');
       assert.deepEqual(await canaryListing(), pristine);
-      assert.equal(await readFile(join(canary, 'secret.txt'), 'utf8'), hostSecret, 'a rw mount never writes the host file');
+      assert.equal(
+        await readFile(join(canary, 'secret.txt'), 'utf8'),
+        hostSecret,
+        'a rw mount never writes the host file',
+      );
     });
 
     it('a symlink to a host path that the stage lacks fails clearly, naming the line', async () => {
       await armCanary();
-      for (const [i, mount] of ['type=bind,source=abs-link', 'type=bind,source=dir-link', 'type=bind,source=chain/sub', 'type=cache,source=sub-link'].entries()) {
+      for (const [i, mount] of [
+        'type=bind,source=abs-link',
+        'type=bind,source=dir-link',
+        'type=bind,source=chain/sub',
+        'type=cache,source=sub-link',
+      ].entries()) {
         const ctx = await context({
-          Dockerfile: [...evilStage(false), 'FROM busybox', `RUN --mount=${mount},from=evil,target=/m${i} ls -la /m${i}/ /m${i}`, ''].join('\n'),
+          Dockerfile: [
+            ...evilStage(false),
+            'FROM busybox',
+            `RUN --mount=${mount},from=evil,target=/m${i} ls -la /m${i}/ /m${i}`,
+            '',
+          ].join('\n'),
         });
         const r = await buildToDir(workspace.root(), ctx);
         assert.notEqual(r.code, 0, mount);
@@ -178,7 +208,11 @@ describe('host breakouts through ADD and RUN --mount', { skip: NEEDS_ROOT }, () 
       const r = await buildToDir(workspace.root(), ctx);
       assert.equal(r.code, 0, r.stderr);
       assert.equal(await readFile(join(r.out, 'seen-in.txt'), 'utf8'), 'context decoy\n');
-      assert.equal(await readFile(join(r.out, 'seen-through.txt'), 'utf8'), '', 'in the container the link leads into its own root');
+      assert.equal(
+        await readFile(join(r.out, 'seen-through.txt'), 'utf8'),
+        '',
+        'in the container the link leads into its own root',
+      );
       const out = await context({
         Dockerfile: 'FROM busybox\nRUN --mount=type=bind,source=link-out,target=/m cat /m\n',
         'link-out': { symlink: `${canary}/sub/secret2.txt` },
@@ -211,7 +245,13 @@ describe('host breakouts through ADD and RUN --mount', { skip: NEEDS_ROOT }, () 
     it('never deletes through a symlink put where the sandbox mounted /etc/hosts, /etc/resolv.conf and /etc/hostname', async () => {
       await armCanary();
       const ctx = await context({
-        Dockerfile: ['FROM busybox AS bb', 'FROM scratch', 'COPY --from=bb /bin /bin', `RUN mv /etc /etc.old && ln -s ${canary} /etc`, ''].join('\n'),
+        Dockerfile: [
+          'FROM busybox AS bb',
+          'FROM scratch',
+          'COPY --from=bb /bin /bin',
+          `RUN mv /etc /etc.old && ln -s ${canary} /etc`,
+          '',
+        ].join('\n'),
       });
       const r = await buildToDir(workspace.root(), ctx);
       assert.equal(r.code, 0, r.stderr);
@@ -222,7 +262,9 @@ describe('host breakouts through ADD and RUN --mount', { skip: NEEDS_ROOT }, () 
   describe('RUN --mount=type=bind of the context sees what COPY sees', () => {
     it('hides what .dockerignore excludes, at every depth, with exceptions, for ro and rw mounts and subdirectories', async () => {
       const ctx = await context({
-        '.dockerignore': ['secret.env', 'private', '**/*.key', 'docs/*', '!docs/keep.md', 'sub/deep/*.pem', ''].join('\n'),
+        '.dockerignore': ['secret.env', 'private', '**/*.key', 'docs/*', '!docs/keep.md', 'sub/deep/*.pem', ''].join(
+          '\n',
+        ),
         Dockerfile: [
           'FROM busybox',
           'COPY . /copied',
@@ -246,8 +288,12 @@ describe('host breakouts through ADD and RUN --mount', { skip: NEEDS_ROOT }, () 
       const r = await buildToDir(workspace.root(), ctx);
       assert.equal(r.code, 0, r.stderr);
       const copy = await readFile(join(r.out, 'seen-copy.txt'), 'utf8');
-      for (const seen of ['seen-ro.txt', 'seen-rw.txt']) assert.equal(await readFile(join(r.out, seen), 'utf8'), copy, seen);
-      assert.equal(await readFile(join(r.out, 'seen-sub.txt'), 'utf8'), await readFile(join(r.out, 'seen-copy-sub.txt'), 'utf8'));
+      for (const seen of ['seen-ro.txt', 'seen-rw.txt'])
+        assert.equal(await readFile(join(r.out, seen), 'utf8'), copy, seen);
+      assert.equal(
+        await readFile(join(r.out, 'seen-sub.txt'), 'utf8'),
+        await readFile(join(r.out, 'seen-copy-sub.txt'), 'utf8'),
+      );
       assert.doesNotMatch(copy, /secret\.env|private|\.key|drop\.md|x\.pem/);
       assert.match(copy, /docs\/keep\.md/);
       assert.equal(await readFile(join(r.out, 'leak.txt'), 'utf8'), '');

@@ -30,12 +30,24 @@ describe('multi-platform builds: emulated RUN, cross-compilation stages, one ind
     await rm(context, { recursive: true, force: true });
   });
 
-  it('runs each platform\'s RUN under its own architecture and pushes one index that skopeo reads and copies whole', async () => {
+  it("runs each platform's RUN under its own architecture and pushes one index that skopeo reads and copies whole", async () => {
     await writeFile(join(context, 'Dockerfile'), `FROM ${base}\nRUN uname -m > /arch\n`);
     const image = `${registry.host}/multi:1`;
     const archive = join(context, 'multi.tar');
     const r = await tcbuild(
-      ['build', '--platform', 'linux/amd64,linux/arm64', '-t', image, '--push', '-o', `type=local,dest=${join(context, 'out')}`, '-o', `type=oci,dest=${archive}`, context],
+      [
+        'build',
+        '--platform',
+        'linux/amd64,linux/arm64',
+        '-t',
+        image,
+        '--push',
+        '-o',
+        `type=local,dest=${join(context, 'out')}`,
+        '-o',
+        `type=oci,dest=${archive}`,
+        context,
+      ],
       env(),
     );
     assert.equal(r.code, 0, r.stderr);
@@ -53,10 +65,22 @@ describe('multi-platform builds: emulated RUN, cross-compilation stages, one ind
 
     const raw = await run('skopeo', ['inspect', '--tls-verify=false', '--raw', `docker://${image}`]);
     assert.equal(raw.code, 0, raw.stderr);
-    const index = JSON.parse(raw.stdout) as { mediaType: string; manifests: { platform: { architecture: string; variant?: string } }[] };
+    const index = JSON.parse(raw.stdout) as {
+      mediaType: string;
+      manifests: { platform: { architecture: string; variant?: string } }[];
+    };
     assert.equal(index.mediaType, 'application/vnd.oci.image.index.v1+json');
-    assert.deepEqual(index.manifests.map((m) => m.platform.architecture), ['amd64', 'arm64']);
-    const copy = await run('skopeo', ['copy', '--all', '--src-tls-verify=false', `docker://${image}`, `oci:${join(context, 'copied')}:all`]);
+    assert.deepEqual(
+      index.manifests.map((m) => m.platform.architecture),
+      ['amd64', 'arm64'],
+    );
+    const copy = await run('skopeo', [
+      'copy',
+      '--all',
+      '--src-tls-verify=false',
+      `docker://${image}`,
+      `oci:${join(context, 'copied')}:all`,
+    ]);
     assert.equal(copy.code, 0, copy.stderr);
     await rm(join(context, 'out'), { recursive: true });
   });
@@ -76,9 +100,24 @@ describe('multi-platform builds: emulated RUN, cross-compilation stages, one ind
         '',
       ].join('\n'),
     );
-    const r = await tcbuild(['build', '--progress', 'plain', '--platform', 'linux/amd64,linux/arm64', '-o', `type=local,dest=${join(context, 'out')}`, context], env());
+    const r = await tcbuild(
+      [
+        'build',
+        '--progress',
+        'plain',
+        '--platform',
+        'linux/amd64,linux/arm64',
+        '-o',
+        `type=local,dest=${join(context, 'out')}`,
+        context,
+      ],
+      env(),
+    );
     assert.equal(r.code, 0, r.stderr);
-    for (const [dir, arch] of [['linux_amd64', 'amd64'], ['linux_arm64', 'arm64']] as const) {
+    for (const [dir, arch] of [
+      ['linux_amd64', 'amd64'],
+      ['linux_arm64', 'arm64'],
+    ] as const) {
       assert.equal(await file(dir, 'target'), `${arch}\n`);
       assert.equal(await file(dir, 'ran-on'), 'x86_64\n', 'the build stage never runs under emulation');
       assert.equal(await file(dir, 'shared'), 'x86_64\n');

@@ -15,21 +15,28 @@ import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { compileProbe } from '../sandbox/probes.js';
 
 /** A privileged container has every capability tcbuild (root, like this test) has. */
-const ALL_CAPABILITIES = new RegExp(`^CapEff:\\s+${/^CapPrm:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))![1]}$`, 'm');
+const ALL_CAPABILITIES = new RegExp(
+  `^CapEff:\\s+${/^CapPrm:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))![1]}$`,
+  'm',
+);
 
 describe('the network and privileges of RUN steps and tcbuild run', { skip: NEEDS_ROOT }, () => {
   let root: string;
   let context: string;
   let registry: TestRegistry;
   const env = () => ({ TCBUILD_ROOT: root });
-  const probeRegistry = () => `/netconnect tcp 127.0.0.1 ${registry.host.split(':')[1]} 'GET /v2/ HTTP/1.0\\r\\n\\r\\n'`;
+  const probeRegistry = () =>
+    `/netconnect tcp 127.0.0.1 ${registry.host.split(':')[1]} 'GET /v2/ HTTP/1.0\\r\\n\\r\\n'`;
 
   /** Builds `run` as a RUN step that writes what it printed to /result, exported with -o; returns it. */
   const buildAndRead = async (runLine: string, ...flags: string[]) => {
     await writeFile(join(context, 'Dockerfile'), `FROM busybox\nCOPY netconnect /\n${runLine}\n`);
     const out = await mkdtemp(join(tmpdir(), 'tcbuild-net-out-'));
     try {
-      const r = await tcbuild(['build', '--progress', 'plain', '--no-cache', '-o', `type=local,dest=${out}`, ...flags, context], env());
+      const r = await tcbuild(
+        ['build', '--progress', 'plain', '--no-cache', '-o', `type=local,dest=${out}`, ...flags, context],
+        env(),
+      );
       return { ...r, result: r.code === 0 ? await readFile(join(out, 'result'), 'utf8') : '' };
     } finally {
       await rm(out, { recursive: true, force: true });
@@ -60,7 +67,10 @@ describe('the network and privileges of RUN steps and tcbuild run', { skip: NEED
   it('RUN --network=host is refused without --allow network.host, naming the line', async () => {
     const r = await buildAndRead(`RUN --network=host ${probeRegistry()} > /result`);
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /Dockerfile:3: RUN --network=host .*: needs the host's network, which this build is not allowed/);
+    assert.match(
+      r.stderr,
+      /Dockerfile:3: RUN --network=host .*: needs the host's network, which this build is not allowed/,
+    );
     assert.match(r.stderr, /--allow network\.host/);
     assert.doesNotMatch(r.stderr, /internal error|\n\s+at /);
     const unknown = await buildAndRead('RUN true', '--allow', 'network.host,root');
@@ -80,7 +90,11 @@ describe('the network and privileges of RUN steps and tcbuild run', { skip: NEED
   it('--network none and RUN --network=none have only lo', async () => {
     const r = await buildAndRead('RUN --network=none tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " " > /result');
     assert.equal(r.result, 'lo\n', r.stderr);
-    const wide = await buildAndRead('RUN tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " " > /result', '--network', 'none');
+    const wide = await buildAndRead(
+      'RUN tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " " > /result',
+      '--network',
+      'none',
+    );
     assert.equal(wide.result, 'lo\n', wide.stderr);
   });
 
@@ -102,7 +116,10 @@ describe('the network and privileges of RUN steps and tcbuild run', { skip: NEED
       await writeFile(join(context, 'Dockerfile'), 'FROM busybox\nRUN echo hi\n');
       const r = await tcbuild(['build', '--progress', 'quiet', '--no-cache', context], { ...env(), PATH: bin });
       assert.equal(r.code, 1);
-      assert.match(r.stderr, /^error: .*Dockerfile:2: RUN echo hi: the private network of the container could not be set up: slirp4netns is not installed\nhint: install it \(apt-get install slirp4netns\)/);
+      assert.match(
+        r.stderr,
+        /^error: .*Dockerfile:2: RUN echo hi: the private network of the container could not be set up: slirp4netns is not installed\nhint: install it \(apt-get install slirp4netns\)/,
+      );
     } finally {
       await rm(bin, { recursive: true, force: true });
     }
@@ -112,7 +129,10 @@ describe('the network and privileges of RUN steps and tcbuild run', { skip: NEED
     const line = 'RUN --security=insecure grep -E "^(CapEff|Seccomp):" /proc/self/status > /result';
     const refused = await buildAndRead(line);
     assert.equal(refused.code, 1);
-    assert.match(refused.stderr, /Dockerfile:3: RUN --security=insecure .*: needs a privileged container .*, which this build is not allowed/);
+    assert.match(
+      refused.stderr,
+      /Dockerfile:3: RUN --security=insecure .*: needs a privileged container .*, which this build is not allowed/,
+    );
     assert.match(refused.stderr, /--allow security\.insecure/);
 
     const allowed = await buildAndRead(line, '--allow', 'security.insecure');
@@ -120,7 +140,9 @@ describe('the network and privileges of RUN steps and tcbuild run', { skip: NEED
     assert.match(allowed.result, ALL_CAPABILITIES);
     assert.match(allowed.result, /^Seccomp:\s+0$/m);
 
-    const sandboxed = await buildAndRead('RUN --security=sandbox grep -E "^(CapEff|Seccomp):" /proc/self/status > /result');
+    const sandboxed = await buildAndRead(
+      'RUN --security=sandbox grep -E "^(CapEff|Seccomp):" /proc/self/status > /result',
+    );
     assert.match(sandboxed.result, /^CapEff:\s+00000000a80425fb$/m, sandboxed.stderr);
     assert.match(sandboxed.result, /^Seccomp:\s+2$/m);
 
@@ -130,13 +152,26 @@ describe('the network and privileges of RUN steps and tcbuild run', { skip: NEED
   });
 
   it('tcbuild run: private by default, --network host reaches the host, --privileged has every capability', async () => {
-    const probe = (...flags: string[]) => tcbuild(['run', '-v', `${context}/netconnect:/netconnect:ro`, ...flags, 'busybox', 'sh', '-c', probeRegistry()], env());
+    const probe = (...flags: string[]) =>
+      tcbuild(
+        ['run', '-v', `${context}/netconnect:/netconnect:ro`, ...flags, 'busybox', 'sh', '-c', probeRegistry()],
+        env(),
+      );
     const isolated = await probe();
     assert.equal(isolated.stdout, 'failed: Connection refused\n', isolated.stderr);
     assert.equal(isolated.code, 1);
     const host = await probe('--network', 'host');
     assert.match(host.stdout, /^connected\nHTTP\/1\.[01] 200 /, host.stderr);
-    const devices = await tcbuild(['run', 'busybox', 'sh', '-c', 'tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " "; grep nameserver /etc/resolv.conf'], env());
+    const devices = await tcbuild(
+      [
+        'run',
+        'busybox',
+        'sh',
+        '-c',
+        'tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " "; grep nameserver /etc/resolv.conf',
+      ],
+      env(),
+    );
     assert.equal(devices.stdout, 'lo\ntap0\nnameserver 10.0.2.3\n', devices.stderr);
     const privileged = await tcbuild(['run', '--privileged', 'busybox', 'grep', 'CapEff', '/proc/self/status'], env());
     assert.match(privileged.stdout, ALL_CAPABILITIES, privileged.stderr);

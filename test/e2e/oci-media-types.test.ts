@@ -22,7 +22,15 @@ describe('a build on a Docker schema 2 base', { skip: NEEDS_ROOT }, () => {
     work = await mkdtemp(join(tmpdir(), 'tcbuild-mediatypes-'));
     await loadFixture('busybox:latest', root);
     assert.equal((await cli(['push', 'busybox', `${registry.host}/base/bb:oci`])).code, 0);
-    const v2s2 = await run('skopeo', ['copy', '--src-tls-verify=false', '--dest-tls-verify=false', '--format', 'v2s2', `docker://${registry.host}/base/bb:oci`, `docker://${registry.host}/base/bb:v2s2`]);
+    const v2s2 = await run('skopeo', [
+      'copy',
+      '--src-tls-verify=false',
+      '--dest-tls-verify=false',
+      '--format',
+      'v2s2',
+      `docker://${registry.host}/base/bb:oci`,
+      `docker://${registry.host}/base/bb:v2s2`,
+    ]);
     assert.equal(v2s2.code, 0, v2s2.stderr);
   });
   after(async () => {
@@ -31,11 +39,20 @@ describe('a build on a Docker schema 2 base', { skip: NEEDS_ROOT }, () => {
   });
 
   it('writes OCI layer media types for the base layers, so umoci unpacks it', async () => {
-    const built = await cli(['build', '--pull', '-t', `${registry.host}/app/on-docker:1`, '--push', '-'], `FROM ${registry.host}/base/bb:v2s2\nRUN echo built > /built.txt\n`);
+    const built = await cli(
+      ['build', '--pull', '-t', `${registry.host}/app/on-docker:1`, '--push', '-'],
+      `FROM ${registry.host}/base/bb:v2s2\nRUN echo built > /built.txt\n`,
+    );
     assert.equal(built.code, 0, built.stderr);
-    const manifest = JSON.parse((await run('skopeo', ['inspect', '--tls-verify=false', '--raw', `docker://${registry.host}/app/on-docker:1`])).stdout) as { mediaType: string; layers: { mediaType: string }[] };
+    const manifest = JSON.parse(
+      (await run('skopeo', ['inspect', '--tls-verify=false', '--raw', `docker://${registry.host}/app/on-docker:1`]))
+        .stdout,
+    ) as { mediaType: string; layers: { mediaType: string }[] };
     assert.equal(manifest.mediaType, 'application/vnd.oci.image.manifest.v1+json');
-    assert.deepEqual([...new Set(manifest.layers.map((l) => l.mediaType))], ['application/vnd.oci.image.layer.v1.tar+gzip']);
+    assert.deepEqual(
+      [...new Set(manifest.layers.map((l) => l.mediaType))],
+      ['application/vnd.oci.image.layer.v1.tar+gzip'],
+    );
     const { rootfs } = await unpackFromRegistry(`${registry.host}/app/on-docker:1`, work);
     assert.equal(await readFile(join(rootfs, 'built.txt'), 'utf8'), 'built\n');
   });

@@ -33,13 +33,32 @@ describe('tcbuild run, and RUN sandboxes through bin/tcbuild', { skip: NEEDS_ROO
   });
 
   it("runs a command in a stored image and exits with the command's code", async () => {
-    const r = await tcbuild(['run', '--rm', '-e', 'GREETING=hi', '-w', '/tmp', '--hostname', 'box', 'busybox', 'sh', '-c', 'echo $GREETING from $(hostname) in $(pwd); exit 7'], env());
+    const r = await tcbuild(
+      [
+        'run',
+        '--rm',
+        '-e',
+        'GREETING=hi',
+        '-w',
+        '/tmp',
+        '--hostname',
+        'box',
+        'busybox',
+        'sh',
+        '-c',
+        'echo $GREETING from $(hostname) in $(pwd); exit 7',
+      ],
+      env(),
+    );
     assert.equal(r.stdout, 'hi from box in /tmp\n', r.stderr);
     assert.equal(r.code, 7, r.stderr);
   });
 
   it('-e NAME takes the value from here, and leaves out a variable that is not set here (as docker)', async () => {
-    const r = await tcbuild(['run', '-e', 'FROM_HERE', '-e', 'NOT_SET_HERE', 'busybox', 'env'], { ...env(), FROM_HERE: 'yes' });
+    const r = await tcbuild(['run', '-e', 'FROM_HERE', '-e', 'NOT_SET_HERE', 'busybox', 'env'], {
+      ...env(),
+      FROM_HERE: 'yes',
+    });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^FROM_HERE=yes$/m);
     assert.doesNotMatch(r.stdout, /NOT_SET_HERE/);
@@ -51,8 +70,11 @@ describe('tcbuild run, and RUN sandboxes through bin/tcbuild', { skip: NEEDS_ROO
     assert.equal(r.code, 0);
   });
 
-  it('-t gives the command a terminal, and -it types into it (under script(1))', { skip: SCRIPT ? false : 'needs script(1)' }, async () => {
-    const underScript = (command: string, input: string) => run(SCRIPT, ['-qec', `'${TCBUILD}' ${command}`, '/dev/null'], { env: env(), input });
+  it('-t gives the command a terminal, and -it types into it (under script(1))', {
+    skip: SCRIPT ? false : 'needs script(1)',
+  }, async () => {
+    const underScript = (command: string, input: string) =>
+      run(SCRIPT, ['-qec', `'${TCBUILD}' ${command}`, '/dev/null'], { env: env(), input });
     const tty = await underScript(`run -t busybox sh -c 'tty; test -t 0 && echo terminal'`, '');
     assert.match(tty.stdout, /^\/dev\/pts\/0\r+\nterminal\r+\n/, tty.stderr);
     const typed = await underScript('run -it busybox sh', 'echo typed; exit 5\n');
@@ -65,9 +87,22 @@ describe('tcbuild run, and RUN sandboxes through bin/tcbuild', { skip: NEEDS_ROO
     await chmod(context, 0o755); // readable by uid 1000
     const r = await tcbuild(
       [
-        'run', '-u', '1000:1000', '--entrypoint', 'sh', '-v', `${context}:/ctx:ro`, '--network', 'none',
-        '--add-host', 'db:10.1.2.3', '--ulimit', 'nofile=512:512', 'busybox',
-        '-c', 'id -u; cat /ctx/shared.txt; grep -c 10.1.2.3 /etc/hosts; ulimit -n; tail -n +3 /proc/net/dev | wc -l',
+        'run',
+        '-u',
+        '1000:1000',
+        '--entrypoint',
+        'sh',
+        '-v',
+        `${context}:/ctx:ro`,
+        '--network',
+        'none',
+        '--add-host',
+        'db:10.1.2.3',
+        '--ulimit',
+        'nofile=512:512',
+        'busybox',
+        '-c',
+        'id -u; cat /ctx/shared.txt; grep -c 10.1.2.3 /etc/hosts; ulimit -n; tail -n +3 /proc/net/dev | wc -l',
       ],
       env(),
     );
@@ -84,7 +119,14 @@ describe('tcbuild run, and RUN sandboxes through bin/tcbuild', { skip: NEEDS_ROO
   it('applies --pids-limit, --add-host and --ulimit to RUN steps', async () => {
     const r = await build(
       'FROM busybox\nRUN ulimit -n > /limits && grep -c 10.9.9.9 /etc/hosts >> /limits\n',
-      '--pids-limit', '100', '--add-host', 'svc:10.9.9.9', '--ulimit', 'nofile=300:300', '-o', `type=local,dest=${join(context, 'out')}`,
+      '--pids-limit',
+      '100',
+      '--add-host',
+      'svc:10.9.9.9',
+      '--ulimit',
+      'nofile=300:300',
+      '-o',
+      `type=local,dest=${join(context, 'out')}`,
     );
     assert.equal(r.code, 0, r.stderr);
     assert.equal(await readFile(join(context, 'out', 'limits'), 'utf8'), '300\n1\n');
@@ -93,7 +135,9 @@ describe('tcbuild run, and RUN sandboxes through bin/tcbuild', { skip: NEEDS_ROO
   it('a WORKDIR of /proc/self/fd/N cannot reach the host filesystem', async () => {
     const marker = join(tmpdir(), `tcbuild-leak-${process.pid}`);
     for (const fd of [3, 4, 5, 6, 7, 8]) {
-      const r = await build(`FROM busybox\nWORKDIR /proc/self/fd/${fd}\nRUN echo leak > ../../../../../../..${marker}; echo leak > ${marker}\n`);
+      const r = await build(
+        `FROM busybox\nWORKDIR /proc/self/fd/${fd}\nRUN echo leak > ../../../../../../..${marker}; echo leak > ${marker}\n`,
+      );
       assert.match(r.stderr, /working directory|DONE/, r.stderr);
       await assert.rejects(readFile(marker), { code: 'ENOENT' }, `WORKDIR /proc/self/fd/${fd} wrote to the host`);
     }

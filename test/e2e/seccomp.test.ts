@@ -23,7 +23,10 @@ describe("Docker's seccomp profile in RUN steps and tcbuild run", { skip: NEEDS_
     await loadFixture('busybox:latest', root);
     context = await mkdtemp(join(tmpdir(), 'tcbuild-seccomp-ctx-'));
     // The probe is named by the platform's architecture, so one Dockerfile serves both.
-    await writeFile(join(context, 'Dockerfile'), 'FROM busybox\nARG TARGETARCH\nCOPY syscalls-$TARGETARCH /bin/syscalls\nRUN syscalls > /probe.txt\n');
+    await writeFile(
+      join(context, 'Dockerfile'),
+      'FROM busybox\nARG TARGETARCH\nCOPY syscalls-$TARGETARCH /bin/syscalls\nRUN syscalls > /probe.txt\n',
+    );
   });
 
   after(async () => {
@@ -48,7 +51,9 @@ describe("Docker's seccomp profile in RUN steps and tcbuild run", { skip: NEEDS_
 
   it("gives a RUN step and tcbuild run the profile's verdicts", () => probeBoth(HOST_ARCH));
 
-  it(`does so for an emulated ${PLATFORM[FOREIGN_ARCH]} RUN and run, where qemu passes calls on`, { skip: noForeignProbes }, async () => {
+  it(`does so for an emulated ${PLATFORM[FOREIGN_ARCH]} RUN and run, where qemu passes calls on`, {
+    skip: noForeignProbes,
+  }, async () => {
     const install = await tcbuild(['binfmt', '--install'], { TCBUILD_ROOT: '/nonexistent' });
     assert.equal(install.code, 0, install.stderr);
     await probeBoth(FOREIGN_ARCH);

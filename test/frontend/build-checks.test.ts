@@ -28,7 +28,10 @@ interface CheckRun {
   allStages?: boolean;
 }
 
-async function converted(dockerfile: string, run: CheckRun = {}): Promise<{ warnings: BuildCheckWarning[]; plan: BuildPlan }> {
+async function converted(
+  dockerfile: string,
+  run: CheckRun = {},
+): Promise<{ warnings: BuildCheckWarning[]; plan: BuildPlan }> {
   const parsed = parseDockerfile(dockerfile, 'Dockerfile');
   const checks = new BuildChecks('Dockerfile', parseCheckConfig(parsed.check, 'Dockerfile'));
   const options: ConvertOptions = {
@@ -98,7 +101,8 @@ const CASES: RuleCase[] = [
       [5, "Usage of undefined variable '$NOWHERE'"],
     ],
     // An ARG without a value, the base image's ENV, an ENV set before, and RUN/CMD (the shell expands those).
-    clean: 'FROM golang\nARG NOVALUE\nENV A=1\nCOPY $A $NOVALUE $GOPATH /x\nRUN echo $UNSET\nCMD echo $UNSET\nEXPOSE $PORT\n',
+    clean:
+      'FROM golang\nARG NOVALUE\nENV A=1\nCOPY $A $NOVALUE $GOPATH /x\nRUN echo $UNSET\nCMD echo $UNSET\nEXPOSE $PORT\n',
   },
   {
     rule: 'UndefinedArgInFrom',
@@ -178,11 +182,18 @@ const CASES: RuleCase[] = [
   },
   {
     rule: 'MultipleInstructionsDisallowed',
-    triggers: 'FROM scratch\nENTRYPOINT ["/a"]\nCMD ["/a"]\nHEALTHCHECK CMD ["/a"]\nENTRYPOINT ["/b"]\nCMD ["/b"]\nHEALTHCHECK CMD ["/b"]\n',
+    triggers:
+      'FROM scratch\nENTRYPOINT ["/a"]\nCMD ["/a"]\nHEALTHCHECK CMD ["/a"]\nENTRYPOINT ["/b"]\nCMD ["/b"]\nHEALTHCHECK CMD ["/b"]\n',
     expected: [
-      [2, 'Multiple ENTRYPOINT instructions should not be used in the same stage because only the last one will be used'],
+      [
+        2,
+        'Multiple ENTRYPOINT instructions should not be used in the same stage because only the last one will be used',
+      ],
       [3, 'Multiple CMD instructions should not be used in the same stage because only the last one will be used'],
-      [4, 'Multiple HEALTHCHECK instructions should not be used in the same stage because only the last one will be used'],
+      [
+        4,
+        'Multiple HEALTHCHECK instructions should not be used in the same stage because only the last one will be used',
+      ],
     ],
     clean: 'FROM scratch AS a\nCMD ["/a"]\nFROM a\nCMD ["/b"]\n',
   },
@@ -228,7 +239,9 @@ const CASES: RuleCase[] = [
   {
     rule: 'InvalidBaseImagePlatform',
     triggers: 'FROM arm-only\n',
-    expected: [[1, 'Base image arm-only was pulled with platform "linux/arm64", expected "linux/amd64" for current build']],
+    expected: [
+      [1, 'Base image arm-only was pulled with platform "linux/arm64", expected "linux/amd64" for current build'],
+    ],
     clean: 'FROM busybox\n',
   },
 ];
@@ -241,14 +254,21 @@ describe('build checks: each rule, on a Dockerfile that triggers it and one that
   for (const c of CASES) {
     it(c.rule, async () => {
       const found = (await warningsOf(c.triggers, c.run)).filter((w) => w.rule === c.rule);
-      assert.deepEqual(found.map((w) => [w.line, w.message]), c.expected);
+      assert.deepEqual(
+        found.map((w) => [w.line, w.message]),
+        c.expected,
+      );
       for (const w of found) {
         assert.equal(w.file, 'Dockerfile');
         assert.ok(w.description.length > 0);
-        if (c.rule !== 'InvalidBaseImagePlatform') assert.match(w.url ?? '', /^https:\/\/docs\.docker\.com\/go\/dockerfile\/rule\/[a-z-]+\/$/);
+        if (c.rule !== 'InvalidBaseImagePlatform')
+          assert.match(w.url ?? '', /^https:\/\/docs\.docker\.com\/go\/dockerfile\/rule\/[a-z-]+\/$/);
       }
       const clean = await warningsOf(c.clean, c.run);
-      assert.deepEqual(clean.filter((w) => w.rule === c.rule), []);
+      assert.deepEqual(
+        clean.filter((w) => w.rule === c.rule),
+        [],
+      );
     });
   }
 });
@@ -257,18 +277,34 @@ describe('build checks: scope and configuration', () => {
   it('judges only the stages a build needs, and every stage with allStages (--check), as BuildKit', async () => {
     const dockerfile = 'FROM scratch AS first\nCOPY $foo .\n\nFROM scratch AS second\nCOPY $bar .\n';
     const build = await warningsOf(dockerfile);
-    assert.deepEqual(build.map((w) => [w.line, w.rule]), [[5, 'UndefinedVar']]);
+    assert.deepEqual(
+      build.map((w) => [w.line, w.rule]),
+      [[5, 'UndefinedVar']],
+    );
     const all = await warningsOf(dockerfile, { allStages: true });
-    assert.deepEqual(all.map((w) => [w.line, w.rule]), [[2, 'UndefinedVar'], [5, 'UndefinedVar']]);
+    assert.deepEqual(
+      all.map((w) => [w.line, w.rule]),
+      [
+        [2, 'UndefinedVar'],
+        [5, 'UndefinedVar'],
+      ],
+    );
   });
 
   it('honours # check=skip=… and skip=all, and reads error=true', async () => {
     const body = 'FROM scratch as base\nMAINTAINER me\nENV k v\n';
     assert.equal((await warningsOf(body)).length, 3);
     const skipped = await warningsOf(`# check=skip=FromAsCasing, LegacyKeyValueFormat\n${body}`);
-    assert.deepEqual(skipped.map((w) => w.rule), ['MaintainerDeprecated']);
+    assert.deepEqual(
+      skipped.map((w) => w.rule),
+      ['MaintainerDeprecated'],
+    );
     assert.deepEqual(await warningsOf(`# check=skip=all\n${body}`), []);
-    assert.deepEqual(parseCheckConfig('skip=A,B;error=true', 'x'), { skip: new Set(['A', 'B']), skipAll: false, error: true });
+    assert.deepEqual(parseCheckConfig('skip=A,B;error=true', 'x'), {
+      skip: new Set(['A', 'B']),
+      skipAll: false,
+      error: true,
+    });
   });
 
   it('with error=true, fails naming the rules; without warnings, does not', () => {
@@ -281,8 +317,10 @@ describe('build checks: scope and configuration', () => {
   });
 
   it('refuses a malformed check option, naming where it was read', () => {
-    assert.throws(() => parseCheckConfig('skip', 'Dockerfile:1'), (err: unknown) =>
-      err instanceof InvalidInputError && err.message === 'Dockerfile:1: invalid check option "skip"');
+    assert.throws(
+      () => parseCheckConfig('skip', 'Dockerfile:1'),
+      (err: unknown) => err instanceof InvalidInputError && err.message === 'Dockerfile:1: invalid check option "skip"',
+    );
     assert.throws(() => parseCheckConfig('error=maybe', 'x'), /error= takes true or false/);
     assert.throws(() => parseCheckConfig('level=high', 'x'), /invalid check option "level"/);
   });
@@ -290,7 +328,10 @@ describe('build checks: scope and configuration', () => {
   it('EXPOSE with an IP or host port exposes the container port, as BuildKit, with the warning', async () => {
     const { warnings, plan } = await converted('FROM scratch\nEXPOSE 127.0.0.1:8080:80/UDP 5000:5000 :9000\n');
     assert.deepEqual(Object.keys(plan.config.config.ExposedPorts ?? {}).sort(), ['5000/tcp', '80/udp', '9000/tcp']);
-    assert.deepEqual(warnings.map((w) => w.rule), ['ExposeProtoCasing', 'ExposeInvalidFormat', 'ExposeInvalidFormat']);
+    assert.deepEqual(
+      warnings.map((w) => w.rule),
+      ['ExposeProtoCasing', 'ExposeInvalidFormat', 'ExposeInvalidFormat'],
+    );
   });
 
   it('reports a warning once when the Dockerfile is converted for several platforms', async () => {
@@ -298,10 +339,15 @@ describe('build checks: scope and configuration', () => {
     const checks = new BuildChecks('Dockerfile', parseCheckConfig(undefined, 'x'));
     for (const architecture of ['amd64', 'arm64']) {
       await convert(toStages(parsed), {
-        buildArgs: new Map(), target: undefined, platform: { os: 'linux', architecture },
+        buildArgs: new Map(),
+        target: undefined,
+        platform: { os: 'linux', architecture },
         buildPlatform: { os: 'linux', architecture: 'amd64' },
         context: { op: 'context', name: 'context', dir: '/ctx', excludes: [] },
-        sourceDateEpoch: 0, network: 'private', warn: () => undefined, checks,
+        sourceDateEpoch: 0,
+        network: 'private',
+        warn: () => undefined,
+        checks,
         resolveImage: async () => assert.fail('scratch resolves nothing'),
       });
     }

@@ -60,12 +60,21 @@ describe('Dockerfile parsing', () => {
     const [cmd, legacy, env, copy] = stages[0]!.instructions;
     assert.deepEqual(cmd!.kind === 'CMD' && cmd.command, { form: 'exec', args: ['a', 'b c'] });
     assert.deepEqual(legacy!.kind === 'ENV' && legacy.pairs, [{ key: 'K', value: 'v w' }]);
-    assert.deepEqual(env!.kind === 'ENV' && env.pairs, [{ key: 'A', value: '1' }, { key: 'B', value: '"x y"' }]);
-    assert.deepEqual(copy!.kind === 'COPY' && copy.heredocs, [{ name: 'EOT', content: 'line $A\n', expand: true, chomp: false }]);
+    assert.deepEqual(env!.kind === 'ENV' && env.pairs, [
+      { key: 'A', value: '1' },
+      { key: 'B', value: '"x y"' },
+    ]);
+    assert.deepEqual(copy!.kind === 'COPY' && copy.heredocs, [
+      { name: 'EOT', content: 'line $A\n', expand: true, chomp: false },
+    ]);
   });
 
   it('names the file and line of an unknown instruction', () => {
-    assert.throws(() => stagesOf('FROM x\n\nFOO bar\n'), (err: unknown) => err instanceof DockerfileError && err.line === 3 && /Dockerfile:3: unknown instruction: FOO/.test(err.message));
+    assert.throws(
+      () => stagesOf('FROM x\n\nFOO bar\n'),
+      (err: unknown) =>
+        err instanceof DockerfileError && err.line === 3 && /Dockerfile:3: unknown instruction: FOO/.test(err.message),
+    );
   });
 
   it('rejects unknown flags, a missing FROM, and SHELL outside JSON form', () => {
@@ -77,9 +86,16 @@ describe('Dockerfile parsing', () => {
 
 describe('Dockerfile to graph and image config', () => {
   it('scopes ARGs and ENV as BuildKit does, and records history', async () => {
-    const opts = options({ buildArgs: new Map([['V', 'from-cli'], ['UNUSED', 'x']]) });
+    const opts = options({
+      buildArgs: new Map([
+        ['V', 'from-cli'],
+        ['UNUSED', 'x'],
+      ]),
+    });
     const plan = await convert(
-      stagesOf('ARG BASE=busybox\nFROM ${BASE}\nARG V=default\nENV E=$V\nWORKDIR /app\nRUN echo $E\nUSER 1000\nCMD ["run"]\n'),
+      stagesOf(
+        'ARG BASE=busybox\nFROM ${BASE}\nARG V=default\nENV E=$V\nWORKDIR /app\nRUN echo $E\nUSER 1000\nCMD ["run"]\n',
+      ),
       opts,
     );
     assert.deepEqual(opts.resolved, ['busybox']);
@@ -108,21 +124,29 @@ describe('Dockerfile to graph and image config', () => {
   });
 
   it('resets an inherited CMD when ENTRYPOINT is set, and knows the platform ARGs', async () => {
-    const plan = await convert(stagesOf('FROM scratch\nARG TARGETARCH\nARG BUILDARCH\nENV T=$TARGETARCH B=$BUILDARCH\nENTRYPOINT ["x"]\n'), options());
+    const plan = await convert(
+      stagesOf('FROM scratch\nARG TARGETARCH\nARG BUILDARCH\nENV T=$TARGETARCH B=$BUILDARCH\nENTRYPOINT ["x"]\n'),
+      options(),
+    );
     assert.deepEqual(plan.config.config.Env?.slice(1), ['T=arm64', 'B=amd64']);
     assert.equal(plan.config.config.Cmd, null);
   });
 
   it("gives a RUN without --network the build's network, and carries --network and --security into the graph", async () => {
-    const text = 'FROM scratch\nRUN a\nRUN --network=default b\nRUN --network=none c\nRUN --network=host --security=insecure d\n';
+    const text =
+      'FROM scratch\nRUN a\nRUN --network=default b\nRUN --network=none c\nRUN --network=host --security=insecure d\n';
     const execs = async (network: 'private' | 'host' | 'none') => {
       const modes: string[] = [];
-      for (let v = (await convert(stagesOf(text), options({ network }))).vertex; v.op === 'exec'; v = v.input) modes.unshift(`${v.network}/${v.security}`);
+      for (let v = (await convert(stagesOf(text), options({ network }))).vertex; v.op === 'exec'; v = v.input)
+        modes.unshift(`${v.network}/${v.security}`);
       return modes;
     };
     assert.deepEqual(await execs('private'), ['private/sandbox', 'private/sandbox', 'none/sandbox', 'host/insecure']);
     assert.deepEqual(await execs('none'), ['none/sandbox', 'none/sandbox', 'none/sandbox', 'host/insecure']);
-    await assert.rejects(convert(stagesOf('FROM scratch\nRUN --network=bridge x\n'), options()), /Dockerfile:2: unsupported RUN --network=bridge: use default, host or none/);
+    await assert.rejects(
+      convert(stagesOf('FROM scratch\nRUN --network=bridge x\n'), options()),
+      /Dockerfile:2: unsupported RUN --network=bridge: use default, host or none/,
+    );
   });
 
   it('gives a stage from scratch WorkingDir "/", as BuildKit\'s empty image', async () => {
@@ -130,8 +154,13 @@ describe('Dockerfile to graph and image config', () => {
     assert.equal(plan.config.config.WorkingDir, '/');
   });
 
-  it('reads the first JSON array of an exec form and ignores what follows it, as BuildKit\'s parser', async () => {
-    const plan = await convert(stagesOf('FROM scratch\nENTRYPOINT ["/bin/a", "b]"] # the entrypoint\nCMD ["c"] trailing\nSHELL ["/bin/bash", "-c"] x\nRUN ["echo", "[x]"] y\n'), options());
+  it("reads the first JSON array of an exec form and ignores what follows it, as BuildKit's parser", async () => {
+    const plan = await convert(
+      stagesOf(
+        'FROM scratch\nENTRYPOINT ["/bin/a", "b]"] # the entrypoint\nCMD ["c"] trailing\nSHELL ["/bin/bash", "-c"] x\nRUN ["echo", "[x]"] y\n',
+      ),
+      options(),
+    );
     assert.deepEqual(plan.config.config.Entrypoint, ['/bin/a', 'b]']);
     assert.deepEqual(plan.config.config.Cmd, ['c']);
     assert.deepEqual(plan.config.config.Shell, ['/bin/bash', '-c']);
@@ -146,19 +175,32 @@ describe('Dockerfile to graph and image config', () => {
   });
 
   it('runs a RUN heredoc that starts with #! as a file mounted in /dev/pipes, its text in the cache key', async () => {
-    const execOf = async (script: string) => (await convert(stagesOf(`FROM a\nRUN <<EOF\n${script}EOF\n`), options())).vertex as ExecVertex;
+    const execOf = async (script: string) =>
+      (await convert(stagesOf(`FROM a\nRUN <<EOF\n${script}EOF\n`), options())).vertex as ExecVertex;
     const exec = await execOf('#!/bin/sh\necho $0\n');
     assert.deepEqual(exec.args, ['/bin/sh', '-c', '/dev/pipes/EOF']);
     const [mount] = exec.mounts;
-    assert.ok(mount?.type === 'bind' && mount.target === '/dev/pipes' && !mount.readwrite && mount.source.op === 'copy');
-    assert.deepEqual(mount.source.op === 'copy' && [mount.source.source, mount.source.chmod], [{ op: 'inline', files: [{ name: 'EOF', content: '#!/bin/sh\necho $0\n' }] }, '0755']);
+    assert.ok(
+      mount?.type === 'bind' && mount.target === '/dev/pipes' && !mount.readwrite && mount.source.op === 'copy',
+    );
+    assert.deepEqual(mount.source.op === 'copy' && [mount.source.source, mount.source.chmod], [
+      { op: 'inline', files: [{ name: 'EOF', content: '#!/bin/sh\necho $0\n' }] },
+      '0755',
+    ]);
     assert.notEqual(vertexDigest(exec), vertexDigest(await execOf('#!/bin/sh\necho other\n')));
-    assert.deepEqual((await execOf('echo $0\n')).args, ['/bin/sh', '-c', 'echo $0\n'], 'without #! the text goes to the shell');
+    assert.deepEqual(
+      (await execOf('echo $0\n')).args,
+      ['/bin/sh', '-c', 'echo $0\n'],
+      'without #! the text goes to the shell',
+    );
   });
 
   it('builds only what the target stage needs and wires COPY --from', async () => {
     const opts = options();
-    const plan = await convert(stagesOf('FROM a AS one\nRUN one\nFROM b AS unused\nFROM c\nCOPY --from=one /x /y\n'), opts);
+    const plan = await convert(
+      stagesOf('FROM a AS one\nRUN one\nFROM b AS unused\nFROM c\nCOPY --from=one /x /y\n'),
+      opts,
+    );
     assert.deepEqual(opts.resolved, ['c', 'a']);
     const copy = plan.vertex;
     assert.equal(copy.op, 'copy');
@@ -166,7 +208,10 @@ describe('Dockerfile to graph and image config', () => {
   });
 
   it('reports a missing target and a bad expansion with the file and line', async () => {
-    await assert.rejects(convert(stagesOf('FROM a AS x\n'), options({ target: 'nope' })), /target stage "nope" could not be found/);
+    await assert.rejects(
+      convert(stagesOf('FROM a AS x\n'), options({ target: 'nope' })),
+      /target stage "nope" could not be found/,
+    );
     await assert.rejects(convert(stagesOf('FROM a\nENV X=${Y:?unset}\n'), options()), /Dockerfile:2: failed to expand/);
   });
 });

@@ -7,7 +7,8 @@ import { MountSyntaxError, parseMount } from '../../src/frontend/run-mount.js';
 import { parseChmod } from '../../src/solver/chmod.js';
 
 describe('.dockerignore patterns (moby/patternmatcher semantics)', () => {
-  const matches = (patterns: string[], path: string) => new PatternMatcher(parseDockerignore(patterns.join('\n'))).matches(path);
+  const matches = (patterns: string[], path: string) =>
+    new PatternMatcher(parseDockerignore(patterns.join('\n'))).matches(path);
 
   it('reads the file as Docker does: comments, blanks, leading / and .. cleaned, ! kept', () => {
     assert.deepEqual(parseDockerignore('# c\n\n  /a/b/  \n!c/../d\n./e\n#f\n'), ['a/b', '!d', 'e']);
@@ -44,7 +45,8 @@ describe('.dockerignore patterns (moby/patternmatcher semantics)', () => {
     [['a[/]b'], 'a/b', false],
   ];
   for (const [patterns, path, expected] of cases) {
-    it(`${JSON.stringify(patterns)} ${expected ? 'matches' : 'does not match'} ${path}`, () => assert.equal(matches(patterns, path), expected));
+    it(`${JSON.stringify(patterns)} ${expected ? 'matches' : 'does not match'} ${path}`, () =>
+      assert.equal(matches(patterns, path), expected));
   }
 
   it('knows when an excluded directory may hold re-included files', () => {
@@ -70,8 +72,20 @@ describe('RUN --mount parsing (BuildKit defaults and errors)', () => {
   const parse = (value: string) => parseMount(value, (w) => w.replace('$DIR', '/expanded'), 0);
 
   it('defaults to a read-only bind of the context root', () => {
-    assert.deepEqual(parse('target=/src'), { type: 'bind', target: '/src', from: undefined, source: '/', readwrite: false });
-    assert.deepEqual(parse('type=bind,src=lib,dst=rel,rw'), { type: 'bind', target: '/rel', from: undefined, source: 'lib', readwrite: true });
+    assert.deepEqual(parse('target=/src'), {
+      type: 'bind',
+      target: '/src',
+      from: undefined,
+      source: '/',
+      readwrite: false,
+    });
+    assert.deepEqual(parse('type=bind,src=lib,dst=rel,rw'), {
+      type: 'bind',
+      target: '/rel',
+      from: undefined,
+      source: 'lib',
+      readwrite: true,
+    });
   });
 
   it('puts a relative target in the working directory', () => {
@@ -81,18 +95,41 @@ describe('RUN --mount parsing (BuildKit defaults and errors)', () => {
 
   it('fills cache defaults: id = target, shared, 0755, root', () => {
     assert.deepEqual(parse('type=cache,target=$DIR'), {
-      type: 'cache', target: '/expanded', from: undefined, source: '/', id: '/expanded', sharing: 'shared', readonly: false, mode: 0o755, uid: 0, gid: 0,
+      type: 'cache',
+      target: '/expanded',
+      from: undefined,
+      source: '/',
+      id: '/expanded',
+      sharing: 'shared',
+      readonly: false,
+      mode: 0o755,
+      uid: 0,
+      gid: 0,
     });
     const locked = parse('type=cache,id=go,target=/root/.cache,sharing=locked,mode=0700,uid=1000,gid=1000,ro');
-    assert.equal(locked.type === 'cache' && `${locked.id} ${locked.sharing} ${locked.mode.toString(8)} ${locked.uid} ${locked.readonly}`, 'go locked 700 1000 true');
+    assert.equal(
+      locked.type === 'cache' &&
+        `${locked.id} ${locked.sharing} ${locked.mode.toString(8)} ${locked.uid} ${locked.readonly}`,
+      'go locked 700 1000 true',
+    );
   });
 
   it('puts secrets at /run/secrets/<id> (0400) and ssh agents at /run/buildkit/ssh_agent.N', () => {
     const secret = parse('type=secret,id=aws');
-    assert.equal(secret.type === 'secret' && `${secret.target} ${secret.mode.toString(8)} ${secret.required}`, '/run/secrets/aws 400 false');
-    assert.equal(parse('type=secret,target=/etc/token').type === 'secret' && (parse('type=secret,target=/etc/token') as { id: string }).id, 'token');
+    assert.equal(
+      secret.type === 'secret' && `${secret.target} ${secret.mode.toString(8)} ${secret.required}`,
+      '/run/secrets/aws 400 false',
+    );
+    assert.equal(
+      parse('type=secret,target=/etc/token').type === 'secret' &&
+        (parse('type=secret,target=/etc/token') as { id: string }).id,
+      'token',
+    );
     const ssh = parseMount('type=ssh,required', (w) => w, 2);
-    assert.equal(ssh.type === 'ssh' && `${ssh.id} ${ssh.target} ${ssh.required}`, 'default /run/buildkit/ssh_agent.2 true');
+    assert.equal(
+      ssh.type === 'ssh' && `${ssh.id} ${ssh.target} ${ssh.required}`,
+      'default /run/buildkit/ssh_agent.2 true',
+    );
     assert.deepEqual(parse('type=tmpfs,target=/t,size=64m'), { type: 'tmpfs', target: '/t', size: 64 * 1024 * 1024 });
   });
 
@@ -105,7 +142,11 @@ describe('RUN --mount parsing (BuildKit defaults and errors)', () => {
     ['type=tmpfs,target=/x,from=stage', /from is not valid for mount type tmpfs/],
     ['type=bind,target=/x,readonly=maybe', /invalid value for readonly/],
   ] as const) {
-    it(`rejects ${value}`, () => assert.throws(() => parse(value), (err: unknown) => err instanceof MountSyntaxError && message.test(err.message)));
+    it(`rejects ${value}`, () =>
+      assert.throws(
+        () => parse(value),
+        (err: unknown) => err instanceof MountSyntaxError && message.test(err.message),
+      ));
   }
 });
 

@@ -6,10 +6,20 @@ import { parseGitUrl, redactGitUrl } from '../../src/frontend/git-url.js';
 describe('git URLs as BuildKit reads them', () => {
   it('reads the remote, the ref and the subdir of #ref:subdir in every transport', () => {
     const cases: [string, string, string, string][] = [
-      ['https://github.com/moby/buildkit.git#v0.10.1:frontend/dockerfile', 'https://github.com/moby/buildkit.git', 'v0.10.1', 'frontend/dockerfile'],
+      [
+        'https://github.com/moby/buildkit.git#v0.10.1:frontend/dockerfile',
+        'https://github.com/moby/buildkit.git',
+        'v0.10.1',
+        'frontend/dockerfile',
+      ],
       ['http://127.0.0.1:8080/repo.git', 'http://127.0.0.1:8080/repo.git', '', ''],
       ['git://host/org/repo.git#main', 'git://host/org/repo.git', 'main', ''],
-      ['ssh://git@host:2222/repo.git#refs/tags/v1:/sub/dir/', 'ssh://git@host:2222/repo.git', 'refs/tags/v1', 'sub/dir'],
+      [
+        'ssh://git@host:2222/repo.git#refs/tags/v1:/sub/dir/',
+        'ssh://git@host:2222/repo.git',
+        'refs/tags/v1',
+        'sub/dir',
+      ],
       ['git@github.com:org/repo.git#feature/x:app', 'git@github.com:org/repo.git', 'feature/x', 'app'],
       ['git@host:repo', 'git@host:repo', '', ''],
       ['https://host/repo.git#:../../etc', 'https://host/repo.git', '', 'etc'],
@@ -22,13 +32,24 @@ describe('git URLs as BuildKit reads them', () => {
   });
 
   it('is undefined for what is not a git URL: local paths, http URLs not ending in .git, other schemes', () => {
-    for (const text of ['.', './repo.git', '/srv/repo.git', 'https://example.com/archive.tar.gz', 'https://example.com/repo', 'ftp://host/repo.git', 'docker-image://busybox', 'C:repo']) {
+    for (const text of [
+      '.',
+      './repo.git',
+      '/srv/repo.git',
+      'https://example.com/archive.tar.gz',
+      'https://example.com/repo',
+      'ftp://host/repo.git',
+      'docker-image://busybox',
+      'C:repo',
+    ]) {
       assert.equal(parseGitUrl(text), undefined, text);
     }
   });
 
   it('takes the query form: branch, tag, subdir, checksum, keep-git-dir, submodules, mtime', () => {
-    const url = parseGitUrl('https://host/repo.git?branch=dev&subdir=app&checksum=ABC123&keep-git-dir=true&submodules=false&mtime=checkout');
+    const url = parseGitUrl(
+      'https://host/repo.git?branch=dev&subdir=app&checksum=ABC123&keep-git-dir=true&submodules=false&mtime=checkout',
+    );
     assert.deepEqual(url, {
       remote: 'https://host/repo.git',
       ref: 'refs/heads/dev',
@@ -54,7 +75,12 @@ describe('git URLs as BuildKit reads them', () => {
       ['https://user:secret@host/repo.git?mtime=now', /invalid mtime value "now"/],
     ];
     for (const [text, message] of bad) {
-      assert.throws(() => parseGitUrl(text), (err: unknown) => err instanceof InvalidInputError && message.test(err.message) && !err.message.includes('secret'), text);
+      assert.throws(
+        () => parseGitUrl(text),
+        (err: unknown) =>
+          err instanceof InvalidInputError && message.test(err.message) && !err.message.includes('secret'),
+        text,
+      );
     }
   });
 

@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 
-import { ExpansionError, expandWord, expandWords, type Env, type ExpandOptions } from '../../src/frontend/shell-lexer.js';
+import {
+  ExpansionError,
+  expandWord,
+  expandWords,
+  type Env,
+  type ExpandOptions,
+} from '../../src/frontend/shell-lexer.js';
 
 // Compiled to dist/test/frontend/, so the repository root is three levels up.
 const vectorsDir = new URL('../../../test/conformance/buildkit-shell/', import.meta.url);
@@ -293,7 +299,7 @@ describe('errors', () => {
     ['${X?}', 'X: is not allowed to be unset'],
     ['${NULL:?}', 'NULL: is not allowed to be empty'],
     ['${NULL:?custom $NULL.}', 'NULL: custom .'],
-    ['${FOO#\\x}', 'invalid pattern (\\x) in substitution: invalid escape \'\\x\''],
+    ['${FOO#\\x}', "invalid pattern (\\x) in substitution: invalid escape '\\x'"],
     ['"abc', 'unexpected end of statement while looking for matching double-quote'],
     ["'abc", 'unexpected end of statement while looking for matching single-quote'],
     ['${X:-"abc}', "syntax error: missing '}'"],

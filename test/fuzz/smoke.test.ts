@@ -8,7 +8,9 @@ import { REPO, run } from '../helpers/cli.js';
 
 const MAIN = join(REPO, 'dist', 'fuzz', 'main.js');
 const PLANTED = join(REPO, 'dist', 'test', 'fuzz', 'planted-target.js');
-const TARGETS = readdirSync(join(REPO, 'dist', 'fuzz', 'targets')).filter((n) => n.endsWith('.js')).map((n) => n.slice(0, -3));
+const TARGETS = readdirSync(join(REPO, 'dist', 'fuzz', 'targets'))
+  .filter((n) => n.endsWith('.js'))
+  .map((n) => n.slice(0, -3));
 
 describe('npm run fuzz', () => {
   let out: string;
@@ -18,17 +20,21 @@ describe('npm run fuzz', () => {
   after(async () => {
     await rm(out, { recursive: true, force: true });
   });
-  const fuzz = (args: string[], env: NodeJS.ProcessEnv = {}) => run(process.execPath, [MAIN, '--out', out, ...args], { env });
+  const fuzz = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+    run(process.execPath, [MAIN, '--out', out, ...args], { env });
 
   it('the smoke pass runs every target a fixed number of times without a finding', { timeout: 600_000 }, async () => {
     const result = await fuzz(['--smoke']);
     assert.equal(result.code, 0, result.stdout + result.stderr);
     assert.ok(TARGETS.length >= 1);
-    for (const name of TARGETS) assert.match(result.stdout, new RegExp(`^${name} +2000 runs .* ok$`, 'm'), result.stdout);
+    for (const name of TARGETS)
+      assert.match(result.stdout, new RegExp(`^${name} +2000 runs .* ok$`, 'm'), result.stdout);
     assert.match(result.stdout, /^no findings$/m);
   });
 
-  it('finds a crash that only coverage feedback leads to, saves the input and replays it', { timeout: 300_000 }, async () => {
+  it('finds a crash that only coverage feedback leads to, saves the input and replays it', {
+    timeout: 300_000,
+  }, async () => {
     const result = await fuzz(['--smoke', '--seed', '6', '--runs', '60000', PLANTED]);
     assert.equal(result.code, 1, result.stdout + result.stderr);
     assert.match(result.stdout, /FINDING \(crash\)\n {2}TypeError: Cannot read properties of undefined/);
@@ -57,6 +63,6 @@ describe('npm run fuzz', () => {
   it('refuses an unknown target by name', async () => {
     const result = await fuzz(['--smoke', 'no-such-target']);
     assert.equal(result.code, 2);
-    assert.match(result.stderr, new RegExp(`no fuzz target "no-such-target": the targets are ${TARGETS.join(", ")}\n`));
+    assert.match(result.stderr, new RegExp(`no fuzz target "no-such-target": the targets are ${TARGETS.join(', ')}\n`));
   });
 });

@@ -15,9 +15,17 @@ export interface RunResult {
 }
 
 /** Runs a command to completion, capturing its output. */
-export function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {}): Promise<RunResult> {
+export function run(
+  cmd: string,
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {},
+): Promise<RunResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(cmd, args, { env: { ...process.env, ...opts.env }, cwd: opts.cwd ?? REPO, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, {
+      env: { ...process.env, ...opts.env },
+      cwd: opts.cwd ?? REPO,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -29,7 +37,11 @@ export function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv
 }
 
 /** Runs bin/tcbuild with its own store root. */
-export function tcbuild(args: string[], env: NodeJS.ProcessEnv & { TCBUILD_ROOT: string }, input?: string): Promise<RunResult> {
+export function tcbuild(
+  args: string[],
+  env: NodeJS.ProcessEnv & { TCBUILD_ROOT: string },
+  input?: string,
+): Promise<RunResult> {
   return run(TCBUILD, args, { env, ...(input !== undefined ? { input } : {}) });
 }
 

@@ -25,10 +25,19 @@ export async function makeContext(files: Record<string, ContextEntry>, dir?: str
 }
 
 /** Builds `context` with bin/tcbuild (plain progress) and exports the final filesystem to `<context>.out`. */
-export async function buildToDir(root: string, context: string, args: string[] = [], input?: string): Promise<RunResult & { out: string }> {
+export async function buildToDir(
+  root: string,
+  context: string,
+  args: string[] = [],
+  input?: string,
+): Promise<RunResult & { out: string }> {
   const out = `${context.replace(/\/$/, '')}.out`;
   await rm(out, { recursive: true, force: true });
-  const r = await tcbuild(['build', '--progress', 'plain', '-o', `type=local,dest=${out}`, ...args, context], { TCBUILD_ROOT: root }, input);
+  const r = await tcbuild(
+    ['build', '--progress', 'plain', '-o', `type=local,dest=${out}`, ...args, context],
+    { TCBUILD_ROOT: root },
+    input,
+  );
   return { ...r, out };
 }
 
@@ -37,14 +46,21 @@ export function ranLines(stderr: string): number[] {
   const names = new Map<string, number>();
   for (const m of stderr.matchAll(/^#(\d+) \[[^\]]*:(\d+)\]/gm)) names.set(m[1]!, Number(m[2]));
   const cached = new Set([...stderr.matchAll(/^#(\d+) CACHED$/gm)].map((m) => m[1]!));
-  return [...names].filter(([id]) => !cached.has(id)).map(([, line]) => line).sort((a, b) => a - b);
+  return [...names]
+    .filter(([id]) => !cached.has(id))
+    .map(([, line]) => line)
+    .sort((a, b) => a - b);
 }
 
 /**
  * For a describe(): a store root with the busybox fixture loaded, and contexts made in it,
  * all removed afterwards. `remove(path)` adds more paths to remove.
  */
-export function buildWorkspace(): { root(): string; context(files: Record<string, ContextEntry>): Promise<string>; remove(path: string): void } {
+export function buildWorkspace(): {
+  root(): string;
+  context(files: Record<string, ContextEntry>): Promise<string>;
+  remove(path: string): void;
+} {
   let root = '';
   const leftovers: string[] = [];
   before(async () => {

@@ -24,7 +24,10 @@ export type FaultPlan = (req: IncomingMessage, n: number) => Fault;
  * plan (n counts requests from 1): error statuses, connections cut halfway through a response
  * body, bodies truncated, slowed down or with a flipped byte.
  */
-export async function startFaultProxy(target: string, plan: FaultPlan): Promise<{ host: string; seen: SeenRequest[]; stop(): Promise<void> }> {
+export async function startFaultProxy(
+  target: string,
+  plan: FaultPlan,
+): Promise<{ host: string; seen: SeenRequest[]; stop(): Promise<void> }> {
   const seen: SeenRequest[] = [];
   const server = createServer((req, res) => {
     const fault = plan(req, seen.length + 1);
@@ -51,31 +54,34 @@ export async function startFaultProxy(target: string, plan: FaultPlan): Promise<
 
 function forward(req: IncomingMessage, res: ServerResponse, target: string, fault: Fault): void {
   const [hostname, port] = target.split(':');
-  const upstream = request({ hostname, port: Number(port), method: req.method, path: req.url, headers: { ...req.headers, host: target } }, (up) => {
-    const headers = { ...up.headers };
-    if (headers.location) headers.location = headers.location.replace(`//${target}`, `//${req.headers.host}`);
-    res.writeHead(up.statusCode!, headers);
-    const length = Number(up.headers['content-length'] ?? 0);
-    const cutAt = fault.kind === 'reset-mid-body' || fault.kind === 'truncate' ? Math.floor(length / 2) : Infinity;
-    let sent = 0;
-    up.on('data', (chunk: Buffer) => {
-      if (sent >= cutAt) return;
-      let out = sent + chunk.length > cutAt ? chunk.subarray(0, cutAt - sent) : chunk;
-      if (fault.kind === 'corrupt' && sent === 0 && out.length > 0) {
-        out = Buffer.from(out);
-        out[0]! ^= 0xff;
-      }
-      sent += out.length;
-      if (fault.kind === 'slow') up.pause();
-      res.write(out, () => (fault.kind === 'slow' ? setTimeout(() => up.resume(), fault.delayMs) : undefined));
-      if (sent >= cutAt) {
-        up.destroy();
-        if (fault.kind === 'reset-mid-body') res.socket?.resetAndDestroy();
-        else res.socket?.end();
-      }
-    });
-    up.on('end', () => res.end());
-  });
+  const upstream = request(
+    { hostname, port: Number(port), method: req.method, path: req.url, headers: { ...req.headers, host: target } },
+    (up) => {
+      const headers = { ...up.headers };
+      if (headers.location) headers.location = headers.location.replace(`//${target}`, `//${req.headers.host}`);
+      res.writeHead(up.statusCode!, headers);
+      const length = Number(up.headers['content-length'] ?? 0);
+      const cutAt = fault.kind === 'reset-mid-body' || fault.kind === 'truncate' ? Math.floor(length / 2) : Infinity;
+      let sent = 0;
+      up.on('data', (chunk: Buffer) => {
+        if (sent >= cutAt) return;
+        let out = sent + chunk.length > cutAt ? chunk.subarray(0, cutAt - sent) : chunk;
+        if (fault.kind === 'corrupt' && sent === 0 && out.length > 0) {
+          out = Buffer.from(out);
+          out[0]! ^= 0xff;
+        }
+        sent += out.length;
+        if (fault.kind === 'slow') up.pause();
+        res.write(out, () => (fault.kind === 'slow' ? setTimeout(() => up.resume(), fault.delayMs) : undefined));
+        if (sent >= cutAt) {
+          up.destroy();
+          if (fault.kind === 'reset-mid-body') res.socket?.resetAndDestroy();
+          else res.socket?.end();
+        }
+      });
+      up.on('end', () => res.end());
+    },
+  );
   upstream.on('error', () => res.destroy());
   req.pipe(upstream);
 }

@@ -45,11 +45,17 @@ export interface GitServer extends GitRepo {
 }
 
 const git = (cwd: string, args: string[], env: NodeJS.ProcessEnv = {}) =>
-  execFileSync('git', ['-c', 'init.defaultBranch=main', '-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], {
-    cwd,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  }).toString('utf8').trim();
+  execFileSync(
+    'git',
+    ['-c', 'init.defaultBranch=main', '-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args],
+    {
+      cwd,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  )
+    .toString('utf8')
+    .trim();
 
 export async function startGitServer(): Promise<GitServer> {
   const base = await mkdtemp(join(tmpdir(), 'tcbuild-git-'));
@@ -69,13 +75,21 @@ export async function startGitServer(): Promise<GitServer> {
       async commit(files, options = {}) {
         const branch = options.branch ?? 'main';
         const branches = commits++ > 0 ? git(work, ['branch', '--format=%(refname:short)']).split('\n') : [];
-        git(work, ['checkout', '-q', ...(commits === 1 ? ['--orphan'] : branches.includes(branch) ? [] : ['-b']), branch]);
+        git(work, [
+          'checkout',
+          '-q',
+          ...(commits === 1 ? ['--orphan'] : branches.includes(branch) ? [] : ['-b']),
+          branch,
+        ]);
         git(work, ['rm', '-r', '-q', '--ignore-unmatch', '.']);
         const submodules = Object.entries(options.submodules ?? {});
-        const gitmodules = submodules.map(([path, { url }]) => `[submodule "${path}"]\n\tpath = ${path}\n\turl = ${url}\n`);
+        const gitmodules = submodules.map(
+          ([path, { url }]) => `[submodule "${path}"]\n\tpath = ${path}\n\turl = ${url}\n`,
+        );
         await makeContext({ ...files, ...(submodules.length ? { '.gitmodules': gitmodules.join('') } : {}) }, work);
         git(work, ['add', '-A']);
-        for (const [path, { commit }] of submodules) git(work, ['update-index', '--add', '--cacheinfo', `160000,${commit},${path}`]);
+        for (const [path, { commit }] of submodules)
+          git(work, ['update-index', '--add', '--cacheinfo', `160000,${commit},${path}`]);
         const date = `${options.time ?? 1700000000} +0000`;
         git(work, ['commit', '-q', '-m', 'commit'], { GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date });
         git(work, ['push', '-q', '-f', bare, `${branch}:refs/heads/${branch}`]);
@@ -125,7 +139,11 @@ async function freePort(): Promise<number> {
 async function startDaemon(base: string): Promise<{ process: ChildProcess; port: number }> {
   for (let attempt = 0; ; attempt++) {
     const port = await freePort();
-    const child = spawn('git', ['daemon', '--reuseaddr', '--export-all', `--base-path=${base}`, '--listen=127.0.0.1', `--port=${port}`, base], { stdio: 'ignore' });
+    const child = spawn(
+      'git',
+      ['daemon', '--reuseaddr', '--export-all', `--base-path=${base}`, '--listen=127.0.0.1', `--port=${port}`, base],
+      { stdio: 'ignore' },
+    );
     for (let wait = 0; wait < 100; wait++) {
       if (child.exitCode !== null) break;
       const up = await new Promise<boolean>((resolve) => {
@@ -141,7 +159,10 @@ async function startDaemon(base: string): Promise<{ process: ChildProcess; port:
 }
 
 /** `git http-backend` as a CGI program behind node's http server. */
-async function startHttpBackend(base: string, authorization: { required: string | undefined }): Promise<{ server: Server; port: number }> {
+async function startHttpBackend(
+  base: string,
+  authorization: { required: string | undefined },
+): Promise<{ server: Server; port: number }> {
   const server = createHttpServer((req, res) => {
     const given = req.headers.authorization?.replace(/^basic /i, 'Basic ');
     if (authorization.required !== undefined && given !== authorization.required) {

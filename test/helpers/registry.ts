@@ -44,7 +44,8 @@ export async function startRegistry(opts: RegistrySetup = {}): Promise<TestRegis
   const dir = await mkdtemp(join(tmpdir(), 'tcbuild-registry-'));
   try {
     const credentials = opts.auth ? { username: 'tcbuild', password: randomBytes(9).toString('base64url') } : undefined;
-    if (opts.auth === 'htpasswd') await writeFile(join(dir, 'htpasswd'), `${credentials!.username}:${await bcrypt(credentials!.password)}\n`);
+    if (opts.auth === 'htpasswd')
+      await writeFile(join(dir, 'htpasswd'), `${credentials!.username}:${await bcrypt(credentials!.password)}\n`);
     const tokenServer = opts.auth === 'token' ? await startTokenServer(dir, credentials!) : undefined;
     const port = await freeLoopbackPort();
     const host = `127.0.0.1:${port}`;
@@ -125,7 +126,8 @@ async function waitUntilServing(url: string, child: ChildProcess, logPath: strin
   const failure = async (why: string) =>
     new Error(`docker-registry ${why}; its log:\n${await readFile(logPath, 'utf8').catch(() => '(no log)')}`);
   while (Date.now() < deadline) {
-    if (child.exitCode !== null || child.signalCode !== null) throw await failure(`exited (${child.exitCode ?? child.signalCode})`);
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw await failure(`exited (${child.exitCode ?? child.signalCode})`);
     try {
       const res = await undiciFetch(url, dispatcher ? { dispatcher } : {});
       await res.arrayBuffer();
@@ -155,8 +157,15 @@ async function bcrypt(password: string): Promise<string> {
   // The 22nd character carries only 2 significant bits: it must be one of . O e u.
   const salt = [...bytes.subarray(0, 21)].map((b) => BCRYPT_ALPHABET[b % 64]).join('') + '.Oeu'[bytes[21]! % 4];
   // `--`: a password may begin with '-', which perl would take for a switch.
-  const { stdout } = await promisify(execFile)('perl', ['-e', 'print crypt($ARGV[0], $ARGV[1])', '--', password, `$2b$05$${salt}`]);
-  if (!stdout.startsWith('$2b$')) throw new Error('libc crypt(3) cannot make bcrypt hashes here; install apache2-utils for htpasswd');
+  const { stdout } = await promisify(execFile)('perl', [
+    '-e',
+    'print crypt($ARGV[0], $ARGV[1])',
+    '--',
+    password,
+    `$2b$05$${salt}`,
+  ]);
+  if (!stdout.startsWith('$2b$'))
+    throw new Error('libc crypt(3) cannot make bcrypt hashes here; install apache2-utils for htpasswd');
   return stdout;
 }
 
@@ -166,7 +175,10 @@ export type FakeHandler = (req: IncomingMessage, res: ServerResponse, body: Buff
  * A tiny loopback HTTP server for behaviour a real registry will not show (lies, failures);
  * HTTPS when given a key and certificate.
  */
-export async function startFakeServer(handler: FakeHandler, tls?: { key: string; cert: string }): Promise<{ host: string; stop(): Promise<void> }> {
+export async function startFakeServer(
+  handler: FakeHandler,
+  tls?: { key: string; cert: string },
+): Promise<{ host: string; stop(): Promise<void> }> {
   const listener: RequestListener = (req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -196,8 +208,23 @@ export async function selfSignedCertificate(): Promise<{ key: string; cert: stri
   try {
     const [key, cert] = [join(dir, 'key.pem'), join(dir, 'cert.pem')];
     await promisify(execFile)('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-      '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost', '-keyout', key, '-out', cert,
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1,DNS:localhost',
+      '-keyout',
+      key,
+      '-out',
+      cert,
     ]);
     return { key: await readFile(key, 'utf8'), cert: await readFile(cert, 'utf8') };
   } finally {

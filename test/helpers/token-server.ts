@@ -32,10 +32,27 @@ function parseScope(scope: string): Access | undefined {
  * JWT (x5c: its self-signed certificate, the registry's rootcertbundle) granting the scopes asked.
  * Anonymous requests get a token with no access; wrong credentials get 401.
  */
-export async function startTokenServer(dir: string, credentials: { username: string; password: string }): Promise<{ config: string[]; requests: number; stop(): Promise<void> }> {
+export async function startTokenServer(
+  dir: string,
+  credentials: { username: string; password: string },
+): Promise<{ config: string[]; requests: number; stop(): Promise<void> }> {
   const key = join(dir, 'token.key');
   const cert = join(dir, 'token.crt');
-  await promisify(execFile)('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=token signer', '-keyout', key, '-out', cert]);
+  await promisify(execFile)('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '1',
+    '-subj',
+    '/CN=token signer',
+    '-keyout',
+    key,
+    '-out',
+    cert,
+  ]);
   const privateKey = await readFile(key, 'utf8');
   const der = new X509Certificate(await readFile(cert)).raw;
   const expected = `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`;
@@ -45,22 +62,42 @@ export async function startTokenServer(dir: string, credentials: { username: str
     const url = new URL(req.url!, 'http://token');
     const auth = req.headers.authorization;
     if (auth !== undefined && auth !== expected) {
-      res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ details: 'wrong username or password' }));
+      res
+        .writeHead(401, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ details: 'wrong username or password' }));
       return;
     }
     const access = auth ? url.searchParams.getAll('scope').flatMap((s) => parseScope(s) ?? []) : [];
     const now = Math.floor(Date.now() / 1000);
     const header = base64url(JSON.stringify({ alg: 'RS256', typ: 'JWT', x5c: [der.toString('base64')] }));
     const claims = base64url(
-      JSON.stringify({ iss: ISSUER, sub: auth ? credentials.username : '', aud: SERVICE, exp: now + 300, nbf: now - 10, iat: now, jti: randomBytes(8).toString('hex'), access }),
+      JSON.stringify({
+        iss: ISSUER,
+        sub: auth ? credentials.username : '',
+        aud: SERVICE,
+        exp: now + 300,
+        nbf: now - 10,
+        iat: now,
+        jti: randomBytes(8).toString('hex'),
+        access,
+      }),
     );
     const signature = createSign('RSA-SHA256').update(`${header}.${claims}`).sign(privateKey).toString('base64url');
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token: `${header}.${claims}.${signature}`, expires_in: 300 }));
+    res
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ token: `${header}.${claims}.${signature}`, expires_in: 300 }));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    config: ['auth:', '  token:', `    realm: http://127.0.0.1:${port}/token`, `    service: ${SERVICE}`, `    issuer: ${ISSUER}`, `    rootcertbundle: ${cert}`],
+    config: [
+      'auth:',
+      '  token:',
+      `    realm: http://127.0.0.1:${port}/token`,
+      `    service: ${SERVICE}`,
+      `    issuer: ${ISSUER}`,
+      `    rootcertbundle: ${cert}`,
+    ],
     get requests() {
       return state.requests;
     },

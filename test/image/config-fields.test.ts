@@ -8,7 +8,8 @@ import { sha256 } from '../../src/image/digest.js';
 import { parseConfig } from '../../src/image/parse.js';
 import type { ImageConfig } from '../../src/image/types.js';
 
-const config = (doc: object) => Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] }, ...doc }));
+const config = (doc: object) =>
+  Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] }, ...doc }));
 
 async function buildOn(base: ImageConfig) {
   return convert(toStages(parseDockerfile('FROM base\nENV A=1\nWORKDIR w\nCMD x\n', 'Dockerfile')), {
@@ -20,7 +21,10 @@ async function buildOn(base: ImageConfig) {
     sourceDateEpoch: 0,
     network: 'private',
     warn: () => undefined,
-    resolveImage: async (ref, platform) => ({ vertex: { op: 'image', ref, manifest: sha256(ref), platform }, config: base }),
+    resolveImage: async (ref, platform) => ({
+      vertex: { op: 'image', ref, manifest: sha256(ref), platform },
+      config: base,
+    }),
   });
 }
 
@@ -42,8 +46,16 @@ describe('image configs from registries and archives: the fields a build reads',
     ['WorkingDir a list', { config: { WorkingDir: ['/'] } }, /config\.WorkingDir is not a string/],
     ['Labels with a number', { config: { Labels: { a: 1 } } }, /config\.Labels\["a"\] is not a string/],
     ['Volumes a list', { config: { Volumes: ['/v'] } }, /config\.Volumes is not a JSON object/],
-    ['ExposedPorts with a string', { config: { ExposedPorts: { '80/tcp': 'x' } } }, /config\.ExposedPorts\["80\/tcp"\] is not a JSON object/],
-    ['Healthcheck.Test a string', { config: { Healthcheck: { Test: 'CMD true' } } }, /config\.Healthcheck\.Test is not a list of strings/],
+    [
+      'ExposedPorts with a string',
+      { config: { ExposedPorts: { '80/tcp': 'x' } } },
+      /config\.ExposedPorts\["80\/tcp"\] is not a JSON object/,
+    ],
+    [
+      'Healthcheck.Test a string',
+      { config: { Healthcheck: { Test: 'CMD true' } } },
+      /config\.Healthcheck\.Test is not a list of strings/,
+    ],
     ['config a string', { config: 'x' }, /config is not a JSON object/],
     ['history an object', { history: { created_by: 'x' } }, /history is not a list/],
     ['a history entry a string', { history: ['x'] }, /history\[0\] is not a JSON object/],
@@ -52,17 +64,23 @@ describe('image configs from registries and archives: the fields a build reads',
   ];
   for (const [name, doc, message] of hostile) {
     it(`refuses a config with ${name}, naming the field`, () => {
-      assert.throws(() => parseConfig(config(doc), 'the config of registry.example/app'), (err: Error) => {
-        assert.ok(err instanceof InvalidInputError, `${err.constructor.name}: ${err.message}`);
-        assert.match(err.message, /^the config of registry\.example\/app is not a valid image config: /);
-        assert.match(err.message, message);
-        return true;
-      });
+      assert.throws(
+        () => parseConfig(config(doc), 'the config of registry.example/app'),
+        (err: Error) => {
+          assert.ok(err instanceof InvalidInputError, `${err.constructor.name}: ${err.message}`);
+          assert.match(err.message, /^the config of registry\.example\/app is not a valid image config: /);
+          assert.match(err.message, message);
+          return true;
+        },
+      );
     });
   }
 
   it('takes null where Docker writes it', () => {
-    const parsed = parseConfig(config({ config: { Cmd: null, Entrypoint: null, OnBuild: null, Labels: null, Healthcheck: { Test: null } } }), 'the config');
+    const parsed = parseConfig(
+      config({ config: { Cmd: null, Entrypoint: null, OnBuild: null, Labels: null, Healthcheck: { Test: null } } }),
+      'the config',
+    );
     assert.equal(parsed.config.Cmd, null);
   });
 });

@@ -36,15 +36,23 @@ describe('progress renderers', () => {
   it('json: one parseable event per line', () => {
     const { out, text } = capture();
     buildSteps(new JsonProgress(out));
-    const events = text().trim().split('\n').map((l) => JSON.parse(l) as { kind: string });
-    assert.deepEqual(events.map((e) => e.kind), ['step-cached', 'step-start', 'step-output', 'step-done']);
+    const events = text()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { kind: string });
+    assert.deepEqual(
+      events.map((e) => e.kind),
+      ['step-cached', 'step-start', 'step-output', 'step-done'],
+    );
   });
 
   it('tty: finished steps fold into one line each, whatever width the terminal reports', () => {
     for (const columns of [0, 80]) {
       const { out, text } = capture(columns);
       buildSteps(new TtyProgress(out));
-      const visible = text().split(/\x1b\[\d+F\x1b\[J/).at(-1)!;
+      const visible = text()
+        .split(/\x1b\[\d+F\x1b\[J/)
+        .at(-1)!;
       assert.equal(visible, '=> [Dockerfile:3] RUN make  1.3s\n');
       assert.match(text(), /=> CACHED \[Dockerfile:2\] COPY a \/a\n/);
     }

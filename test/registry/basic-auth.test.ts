@@ -23,7 +23,10 @@ describe('registry with htpasswd auth', () => {
 
   it('pushes and resolves with the credentials of the docker config', async () => {
     const config = join(scratch, 'config.json');
-    await writeFile(config, JSON.stringify({ auths: { [registry.host]: { username: registry.username, password: registry.password } } }));
+    await writeFile(
+      config,
+      JSON.stringify({ auths: { [registry.host]: { username: registry.username, password: registry.password } } }),
+    );
     const client = new Registry({ authConfigPath: config });
     try {
       const image = await buildTestImage(new ContentStore(join(scratch, 'store')), { 'secret.txt': 'ok\n' });
@@ -37,13 +40,23 @@ describe('registry with htpasswd auth', () => {
 
   it('tells an anonymous or wrong user to log in', async () => {
     const wrong = join(scratch, 'wrong.json');
-    await writeFile(wrong, JSON.stringify({ auths: { [`https://${registry.host}/v2/`]: { auth: Buffer.from(`${registry.username}:nope`).toString('base64') } } }));
+    await writeFile(
+      wrong,
+      JSON.stringify({
+        auths: {
+          [`https://${registry.host}/v2/`]: { auth: Buffer.from(`${registry.username}:nope`).toString('base64') },
+        },
+      }),
+    );
     for (const authConfigPath of [join(scratch, 'absent.json'), wrong]) {
       const client = new Registry({ authConfigPath });
       try {
         await assert.rejects(client.resolve(parseReference(`${registry.host}/private/app:1`)), (err: Error) => {
           assert.ok(err instanceof UnauthorizedError, String(err));
-          assert.match(err.message, new RegExp(`^unauthorized: ${registry.host} refused access to ${registry.host}/private/app:1`));
+          assert.match(
+            err.message,
+            new RegExp(`^unauthorized: ${registry.host} refused access to ${registry.host}/private/app:1`),
+          );
           assert.equal(err.hint, `log in with tcbuild login ${registry.host}`);
           return true;
         });

@@ -32,27 +32,42 @@ describe('registry commands of the CLI (token auth registry)', () => {
     assert.equal(wrong.code, 1);
     assert.match(wrong.stderr, /^error: unauthorized: /);
 
-    const ok = await cli(['login', '-u', registry.username!, '--password-stdin', registry.host], `${registry.password}\n`);
+    const ok = await cli(
+      ['login', '-u', registry.username!, '--password-stdin', registry.host],
+      `${registry.password}\n`,
+    );
     assert.equal(ok.code, 0, ok.stderr);
     const configPath = join(scratch, 'docker', 'config.json');
     assert.equal((await stat(configPath)).mode & 0o777, 0o600);
-    assert.deepEqual(await loadCredentials(registry.host, configPath), { username: registry.username, password: registry.password });
+    assert.deepEqual(await loadCredentials(registry.host, configPath), {
+      username: registry.username,
+      password: registry.password,
+    });
 
     const client = new Registry({ authConfigPath: configPath });
     const image = await buildTestImage(new ContentStore(join(scratch, 'src')), { 'cli.txt': 'cli\n' });
-    for (let i = 0; i < 3; i++) await client.push(parseReference(`${registry.host}/cli/app:t${i}`), { kind: 'image', image });
+    for (let i = 0; i < 3; i++)
+      await client.push(parseReference(`${registry.host}/cli/app:t${i}`), { kind: 'image', image });
     await client.close();
 
     assert.equal((await cli(['ls-tags', `${registry.host}/cli/app`])).stdout, 't0\nt1\nt2\n');
     assert.equal((await cli(['digest', `${registry.host}/cli/app:t1`])).stdout, `${image.descriptor.digest}\n`);
-    const inspected = JSON.parse((await cli(['inspect', '--remote', `${registry.host}/cli/app:t1`])).stdout) as { config: { architecture: string } };
+    const inspected = JSON.parse((await cli(['inspect', '--remote', `${registry.host}/cli/app:t1`])).stdout) as {
+      config: { architecture: string };
+    };
     assert.equal(inspected.config.architecture, 'amd64');
-    assert.deepEqual((await cli(['inspect', '--remote', '--raw', `${registry.host}/cli/app:t1`])).stdout, (await image.rawManifest()).toString());
+    assert.deepEqual(
+      (await cli(['inspect', '--remote', '--raw', `${registry.host}/cli/app:t1`])).stdout,
+      (await image.rawManifest()).toString(),
+    );
     const catalog = await cli(['catalog', registry.host]);
     assert.match(catalog.stdout, /^cli\/app$/m);
     const copied = await cli(['copy', `${registry.host}/cli/app:t1`, `${registry.host}/cli/app:retag`]);
     assert.equal(copied.code, 0, copied.stderr);
-    assert.equal((await cli(['delete', `${registry.host}/cli/app:t2`])).stdout, `Deleted: ${image.descriptor.digest}\n`);
+    assert.equal(
+      (await cli(['delete', `${registry.host}/cli/app:t2`])).stdout,
+      `Deleted: ${image.descriptor.digest}\n`,
+    );
     const gone = await cli(['digest', `${registry.host}/cli/app:t0`]);
     assert.equal(gone.code, 1);
     assert.match(gone.stderr, /manifest unknown/);
@@ -67,21 +82,37 @@ describe('credential helpers and Link pagination', () => {
     const dir = await mkdtemp(join(tmpdir(), 'tcbuild-credhelper-'));
     try {
       const helper = join(dir, 'docker-credential-fake');
-      await writeFile(helper, '#!/bin/sh\nread server\ncase "$server" in\n  reg.example.com) echo \'{"ServerURL":"reg.example.com","Username":"helper-user","Secret":"s3cret"}\';;\n  *) echo "credentials not found in native keychain"; exit 1;;\nesac\n');
+      await writeFile(
+        helper,
+        '#!/bin/sh\nread server\ncase "$server" in\n  reg.example.com) echo \'{"ServerURL":"reg.example.com","Username":"helper-user","Secret":"s3cret"}\';;\n  *) echo "credentials not found in native keychain"; exit 1;;\nesac\n',
+      );
       await chmod(helper, 0o755);
       const config = join(dir, 'config.json');
-      await writeFile(config, JSON.stringify({ credHelpers: { 'reg.example.com': 'fake' }, credsStore: 'fake', auths: { 'inline.example.com': { auth: Buffer.from('a:b').toString('base64') } } }));
+      await writeFile(
+        config,
+        JSON.stringify({
+          credHelpers: { 'reg.example.com': 'fake' },
+          credsStore: 'fake',
+          auths: { 'inline.example.com': { auth: Buffer.from('a:b').toString('base64') } },
+        }),
+      );
       const path = process.env['PATH'];
       process.env['PATH'] = `${dir}:${path}`;
       try {
-        assert.deepEqual(await loadCredentials('reg.example.com', config), { username: 'helper-user', password: 's3cret' });
+        assert.deepEqual(await loadCredentials('reg.example.com', config), {
+          username: 'helper-user',
+          password: 's3cret',
+        });
         assert.deepEqual(await loadCredentials('inline.example.com', config), { username: 'a', password: 'b' });
         assert.equal(await loadCredentials('other.example.com', config), undefined);
       } finally {
         process.env['PATH'] = path;
       }
       await writeFile(config, JSON.stringify({ credsStore: 'missing-helper' }));
-      await assert.rejects(loadCredentials('x.example.com', config), /docker-credential-missing-helper: not found in PATH/);
+      await assert.rejects(
+        loadCredentials('x.example.com', config),
+        /docker-credential-missing-helper: not found in PATH/,
+      );
       assert.match(await readFile(helper, 'utf8'), /helper-user/);
     } finally {
       await rm(dir, { recursive: true, force: true });

@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer as createHttpServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type RequestListener,
+  type ServerResponse,
+} from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -52,7 +57,13 @@ async function startOrigin(handle: Handler, tls?: { key: string; cert: string })
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const url = new URL(req.url!, `http://${req.headers.host}`);
-      seen.push({ host: req.headers.host ?? '', method: req.method!, path: url.pathname, authorization: req.headers.authorization, tls: (req.socket as TLSSocket).encrypted === true });
+      seen.push({
+        host: req.headers.host ?? '',
+        method: req.method!,
+        path: url.pathname,
+        authorization: req.headers.authorization,
+        tls: (req.socket as TLSSocket).encrypted === true,
+      });
       handle(req, res, url, Buffer.concat(chunks));
     });
   };
@@ -122,44 +133,77 @@ describe('registry credentials go only to the registry’s own origin', () => {
   /** A registry requiring Basic (or a Bearer token from its own /token) on /v2/; anything else on it needs nothing. */
   const registryHandler: Handler = (req, res, url, body) => {
     const self = `${(req.socket as TLSSocket).encrypted ? 'https' : 'http'}://${req.headers.host}`;
-    if (url.pathname === '/token') return req.headers.authorization === BASIC ? json(res, { token: TOKEN, expires_in: 300 }) : void res.writeHead(401).end();
+    if (url.pathname === '/token')
+      return req.headers.authorization === BASIC
+        ? json(res, { token: TOKEN, expires_in: 300 })
+        : void res.writeHead(401).end();
     if (url.pathname.startsWith('/storage/')) return serveStorage(res, url);
-    if (url.pathname.startsWith('/upload')) return void res.writeHead(req.method === 'PATCH' ? 202 : 201, { location: url.pathname }).end();
+    if (url.pathname.startsWith('/upload'))
+      return void res.writeHead(req.method === 'PATCH' ? 202 : 201, { location: url.pathname }).end();
     const expected = plan.mode === 'basic' ? BASIC : `Bearer ${TOKEN}`;
     if (req.headers.authorization !== expected) {
-      const challenge = plan.mode === 'basic' ? 'Basic realm="hostile"' : `Bearer realm="${self}/token",service="hostile"`;
-      return void res.writeHead(401, { 'www-authenticate': challenge, 'content-type': 'application/json' }).end('{"errors":[{"code":"UNAUTHORIZED"}]}');
+      const challenge =
+        plan.mode === 'basic' ? 'Basic realm="hostile"' : `Bearer realm="${self}/token",service="hostile"`;
+      return void res
+        .writeHead(401, { 'www-authenticate': challenge, 'content-type': 'application/json' })
+        .end('{"errors":[{"code":"UNAUTHORIZED"}]}');
     }
     if (url.pathname === '/v2/') return json(res, {});
     if (url.pathname.includes('/manifests/')) {
       if (req.method === 'PUT') return void res.writeHead(201, { 'docker-content-digest': sha256(body) }).end();
-      return void res.writeHead(200, { 'content-type': MediaType.ociManifest, 'docker-content-digest': sha256(rawManifest), 'content-length': rawManifest.length }).end(req.method === 'HEAD' ? undefined : rawManifest);
+      return void res
+        .writeHead(200, {
+          'content-type': MediaType.ociManifest,
+          'docker-content-digest': sha256(rawManifest),
+          'content-length': rawManifest.length,
+        })
+        .end(req.method === 'HEAD' ? undefined : rawManifest);
     }
-    if (url.pathname.endsWith('/blobs/uploads/') && req.method === 'POST') return void res.writeHead(202, { location: plan.uploadLocation(self) }).end();
-    if (url.pathname.includes('/blobs/uploads/')) return void res.writeHead(req.method === 'PATCH' ? 202 : 201, { location: url.pathname }).end();
+    if (url.pathname.endsWith('/blobs/uploads/') && req.method === 'POST')
+      return void res.writeHead(202, { location: plan.uploadLocation(self) }).end();
+    if (url.pathname.includes('/blobs/uploads/'))
+      return void res.writeHead(req.method === 'PATCH' ? 202 : 201, { location: url.pathname }).end();
     if (url.pathname.includes('/blobs/')) {
       if (req.method === 'HEAD') return void res.writeHead(404).end();
       const digest = url.pathname.slice(url.pathname.lastIndexOf('/') + 1);
       if (plan.blobLocation) return void res.writeHead(307, { location: plan.blobLocation(self, digest) }).end();
       return serveStorage(res, url);
     }
-    if (url.pathname.endsWith('/tags/list')) return json(res, { tags: ['a'] }, { link: `<${plan.nextLink(self)}>; rel="next"` });
-    if (url.pathname === '/v2/_catalog') return json(res, { repositories: ['a'] }, { link: `<${plan.nextLink(self)}>; rel="next"` });
-    if (url.pathname.includes('/referrers/')) return void res.writeHead(307, { location: `http://127.0.0.1:${other.port}/referrers` }).end();
+    if (url.pathname.endsWith('/tags/list'))
+      return json(res, { tags: ['a'] }, { link: `<${plan.nextLink(self)}>; rel="next"` });
+    if (url.pathname === '/v2/_catalog')
+      return json(res, { repositories: ['a'] }, { link: `<${plan.nextLink(self)}>; rel="next"` });
+    if (url.pathname.includes('/referrers/'))
+      return void res.writeHead(307, { location: `http://127.0.0.1:${other.port}/referrers` }).end();
     res.writeHead(404).end();
   };
 
   /** Another origin that would gladly take credentials: it serves blobs, pages and uploads, or lures with a challenge. */
   const otherHandler: Handler = (req, res, url) => {
     if (plan.otherLures) {
-      return void res.writeHead(401, { 'www-authenticate': `Bearer realm="http://127.0.0.1:${other.port}/token",service="evil", Basic realm="evil"` }).end();
+      return void res
+        .writeHead(401, {
+          'www-authenticate': `Bearer realm="http://127.0.0.1:${other.port}/token",service="evil", Basic realm="evil"`,
+        })
+        .end();
     }
-    if (url.pathname.startsWith('/storage/back/')) return void res.writeHead(307, { location: `http://127.0.0.1:${registry.port}/storage/${url.pathname.slice('/storage/back/'.length)}` }).end();
+    if (url.pathname.startsWith('/storage/back/'))
+      return void res
+        .writeHead(307, {
+          location: `http://127.0.0.1:${registry.port}/storage/${url.pathname.slice('/storage/back/'.length)}`,
+        })
+        .end();
     if (url.pathname.startsWith('/storage/')) return serveStorage(res, url);
-    if (url.pathname.startsWith('/upload')) return void res.writeHead(req.method === 'PATCH' ? 202 : 201, { location: url.pathname }).end();
+    if (url.pathname.startsWith('/upload'))
+      return void res.writeHead(req.method === 'PATCH' ? 202 : 201, { location: url.pathname }).end();
     if (url.pathname.endsWith('/tags/list')) return json(res, { tags: ['b'] });
     if (url.pathname === '/v2/_catalog') return json(res, { repositories: ['b'] });
-    if (url.pathname === '/referrers') return json(res, { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [] }, { 'content-type': MediaType.ociIndex });
+    if (url.pathname === '/referrers')
+      return json(
+        res,
+        { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [] },
+        { 'content-type': MediaType.ociIndex },
+      );
     res.writeHead(404).end();
   };
 
@@ -170,12 +214,25 @@ describe('registry credentials go only to the registry’s own origin', () => {
   };
   const reset = () => {
     for (const o of [registry, other, tlsRegistry]) o.seen.length = 0;
-    Object.assign(plan, { mode: 'basic', uploadLocation: () => '/v2/app/blobs/uploads/1', blobLocation: undefined, nextLink: () => '', otherLures: false });
+    Object.assign(plan, {
+      mode: 'basic',
+      uploadLocation: () => '/v2/app/blobs/uploads/1',
+      blobLocation: undefined,
+      nextLink: () => '',
+      otherLures: false,
+    });
   };
   /** Requests that carried credentials but were not to `port` under the name 127.0.0.1 (over TLS when `tls`). */
   const leaked = (origins: Origin[], port: number, tls = false) =>
-    origins.flatMap((o) => o.seen).filter((s) => s.authorization !== undefined && (s.host !== `127.0.0.1:${port}` || s.tls !== tls || !(s.path.startsWith('/v2/') || s.path === '/token')));
-  const authorizedOwn = (o: Origin) => o.seen.filter((s) => s.authorization !== undefined && s.path.startsWith('/v2/')).length;
+    origins
+      .flatMap((o) => o.seen)
+      .filter(
+        (s) =>
+          s.authorization !== undefined &&
+          (s.host !== `127.0.0.1:${port}` || s.tls !== tls || !(s.path.startsWith('/v2/') || s.path === '/token')),
+      );
+  const authorizedOwn = (o: Origin) =>
+    o.seen.filter((s) => s.authorization !== undefined && s.path.startsWith('/v2/')).length;
   const assertNoSecrets = (text: string) => {
     for (const secret of SECRETS) assert.ok(!text.includes(secret), `"${secret}" appears in: ${text}`);
   };
@@ -186,7 +243,11 @@ describe('registry credentials go only to the registry’s own origin', () => {
     const m = await image.manifest();
     rawManifest = await image.rawManifest();
     const source = new ContentStore(join(scratch, 'source'));
-    blobs = new Map(await Promise.all([m.config, ...m.layers].map(async (d) => [d.digest, await source.readBuffer(d.digest)] as const)));
+    blobs = new Map(
+      await Promise.all(
+        [m.config, ...m.layers].map(async (d) => [d.digest, await source.readBuffer(d.digest)] as const),
+      ),
+    );
     registry = await startOrigin(registryHandler);
     other = await startOrigin(otherHandler);
     const cert = await selfSignedCertificate();
@@ -196,7 +257,10 @@ describe('registry credentials go only to the registry’s own origin', () => {
     await writeFile(join(certsDir, `127.0.0.1:${tlsRegistry.port}`, 'ca.crt'), cert.cert);
     authConfigPath = join(scratch, 'config.json');
     const auth = { auth: Buffer.from(`${USER}:${PASSWORD}`).toString('base64') };
-    await writeFile(authConfigPath, JSON.stringify({ auths: { [`127.0.0.1:${registry.port}`]: auth, [`127.0.0.1:${tlsRegistry.port}`]: auth } }));
+    await writeFile(
+      authConfigPath,
+      JSON.stringify({ auths: { [`127.0.0.1:${registry.port}`]: auth, [`127.0.0.1:${tlsRegistry.port}`]: auth } }),
+    );
   });
   after(async () => {
     for (const c of clients) await c.close();
@@ -221,7 +285,10 @@ describe('registry credentials go only to the registry’s own origin', () => {
         await client().push(parseReference(`127.0.0.1:${registry.port}/app:1`), { kind: 'image', image });
         assert.ok(authorizedOwn(registry) > 0, 'the registry itself got the credentials');
         assert.deepEqual(leaked([registry, other], registry.port), []);
-        assert.ok(other.seen.length + registry.seen.filter((s) => s.host.startsWith('localhost')).length > 0, 'the upload went where it was sent');
+        assert.ok(
+          other.seen.length + registry.seen.filter((s) => s.host.startsWith('localhost')).length > 0,
+          'the upload went where it was sent',
+        );
       });
     }
 
@@ -230,13 +297,23 @@ describe('registry credentials go only to the registry’s own origin', () => {
       plan.mode = mode;
       plan.uploadLocation = () => `http://user:urlpass@127.0.0.1:${other.port}/upload/1`;
       plan.otherLures = true;
-      await assert.rejects(client().push(parseReference(`127.0.0.1:${registry.port}/app:1`), { kind: 'image', image }), (err: Error) => {
-        assertNoSecrets(`${err.message} ${(err as { hint?: string }).hint ?? ''}`);
-        assert.match(err.message, new RegExp(`http://127\\.0\\.0\\.1:${other.port}/upload/1`));
-        return true;
-      });
-      assert.deepEqual(other.seen.filter((s) => s.authorization !== undefined), []);
-      assert.deepEqual(other.seen.filter((s) => s.path === '/token'), [], 'the lure was not followed');
+      await assert.rejects(
+        client().push(parseReference(`127.0.0.1:${registry.port}/app:1`), { kind: 'image', image }),
+        (err: Error) => {
+          assertNoSecrets(`${err.message} ${(err as { hint?: string }).hint ?? ''}`);
+          assert.match(err.message, new RegExp(`http://127\\.0\\.0\\.1:${other.port}/upload/1`));
+          return true;
+        },
+      );
+      assert.deepEqual(
+        other.seen.filter((s) => s.authorization !== undefined),
+        [],
+      );
+      assert.deepEqual(
+        other.seen.filter((s) => s.path === '/token'),
+        [],
+        'the lure was not followed',
+      );
     });
 
     const blobLocations: [string, (self: string, digest: string) => string][] = [
@@ -244,7 +321,10 @@ describe('registry credentials go only to the registry’s own origin', () => {
       ['another host name for the same port', (_s, d) => `http://localhost:${registry.port}/storage/${d}`],
       ['userinfo in the URL', (_s, d) => `http://user:urlpass@127.0.0.1:${other.port}/storage/${d}`],
       ['a scheme-relative URL', (_s, d) => `//127.0.0.1:${other.port}/storage/${d}`],
-      ['another origin that redirects back to the registry', (_s, d) => `http://127.0.0.1:${other.port}/storage/back/${d}`],
+      [
+        'another origin that redirects back to the registry',
+        (_s, d) => `http://127.0.0.1:${other.port}/storage/back/${d}`,
+      ],
     ];
     for (const [how, location] of blobLocations) {
       it(`${mode}: a blob GET redirected to ${how} is followed without credentials`, async () => {
@@ -255,7 +335,10 @@ describe('registry credentials go only to the registry’s own origin', () => {
         await pullToStore(client(), parseReference(`127.0.0.1:${registry.port}/app:1`), store, 'all');
         assert.ok(await store.has(image.descriptor.digest));
         assert.ok(authorizedOwn(registry) > 0);
-        assert.ok([...registry.seen, ...other.seen].some((s) => s.path.startsWith('/storage/')), 'the redirect was followed');
+        assert.ok(
+          [...registry.seen, ...other.seen].some((s) => s.path.startsWith('/storage/')),
+          'the redirect was followed',
+        );
         assert.deepEqual(leaked([registry, other], registry.port), []);
       });
     }
@@ -281,7 +364,10 @@ describe('registry credentials go only to the registry’s own origin', () => {
     it(`${mode}: a referrers request redirected elsewhere gets no credentials`, async () => {
       reset();
       plan.mode = mode;
-      assert.deepEqual(await client().referrers(parseReference(`127.0.0.1:${registry.port}/app@${image.descriptor.digest}`)), []);
+      assert.deepEqual(
+        await client().referrers(parseReference(`127.0.0.1:${registry.port}/app@${image.descriptor.digest}`)),
+        [],
+      );
       assert.ok(other.seen.some((s) => s.path === '/referrers'));
       assert.deepEqual(leaked([registry, other], registry.port), []);
     });
@@ -295,8 +381,14 @@ describe('registry credentials go only to the registry’s own origin', () => {
       await tlsClient().push(ref, { kind: 'image', image });
       plan.blobLocation = (_s, d) => `http://127.0.0.1:${tlsRegistry.port}/storage/${d}`;
       await pullToStore(tlsClient(), ref, new ContentStore(await mkdtemp(join(scratch, 'pulled-'))), 'all');
-      assert.ok(tlsRegistry.seen.some((s) => !s.tls), 'plain HTTP requests were made');
-      assert.ok(tlsRegistry.seen.some((s) => s.tls && s.authorization !== undefined), 'the TLS origin got the credentials');
+      assert.ok(
+        tlsRegistry.seen.some((s) => !s.tls),
+        'plain HTTP requests were made',
+      );
+      assert.ok(
+        tlsRegistry.seen.some((s) => s.tls && s.authorization !== undefined),
+        'the TLS origin got the credentials',
+      );
       assert.deepEqual(leaked([tlsRegistry], tlsRegistry.port, true), []);
     });
   }
@@ -304,17 +396,28 @@ describe('registry credentials go only to the registry’s own origin', () => {
   it('a redirect loop and an unreachable Location name URLs without userinfo', async () => {
     reset();
     plan.uploadLocation = () => 'http://user:urlpass@127.0.0.1:1/upload/1';
-    await assert.rejects(client().push(parseReference(`127.0.0.1:${registry.port}/app:1`), { kind: 'image', image }), (err: Error) => {
-      assertNoSecrets(err.message);
-      assert.match(err.message, /cannot reach http:\/\/127\.0\.0\.1:1 /);
-      return true;
-    });
+    await assert.rejects(
+      client().push(parseReference(`127.0.0.1:${registry.port}/app:1`), { kind: 'image', image }),
+      (err: Error) => {
+        assertNoSecrets(err.message);
+        assert.match(err.message, /cannot reach http:\/\/127\.0\.0\.1:1 /);
+        return true;
+      },
+    );
     plan.blobLocation = (self, d) => `${self.replace('//', '//user:urlpass@')}/v2/app/blobs/${d}`;
-    await assert.rejects(pullToStore(client(), parseReference(`127.0.0.1:${registry.port}/app:1`), new ContentStore(await mkdtemp(join(scratch, 'pulled-'))), 'all'), (err: Error) => {
-      assertNoSecrets(err.message);
-      assert.match(err.message, /too many redirects/);
-      return true;
-    });
+    await assert.rejects(
+      pullToStore(
+        client(),
+        parseReference(`127.0.0.1:${registry.port}/app:1`),
+        new ContentStore(await mkdtemp(join(scratch, 'pulled-'))),
+        'all',
+      ),
+      (err: Error) => {
+        assertNoSecrets(err.message);
+        assert.match(err.message, /too many redirects/);
+        return true;
+      },
+    );
   });
 });
 
@@ -326,15 +429,26 @@ describe('Basic credentials go to a token realm over plain HTTP only where the u
   before(async () => {
     scratch = await mkdtemp(join(tmpdir(), 'tcbuild-token-realm-'));
     await mkdir(join(scratch, 'docker'));
-    await writeFile(join(scratch, 'docker', 'config.json'), JSON.stringify({ auths: { 'registry.test': { auth: Buffer.from(`${USER}:${PASSWORD}`).toString('base64') } } }));
+    await writeFile(
+      join(scratch, 'docker', 'config.json'),
+      JSON.stringify({ auths: { 'registry.test': { auth: Buffer.from(`${USER}:${PASSWORD}`).toString('base64') } } }),
+    );
     // Names that are not loopback reach these handlers through an HTTP proxy (HTTP_PROXY), as they would on a network.
     proxy = await startOrigin((req, res, url) => {
       if (url.host === 'auth.test') {
-        realmRequests.push({ host: url.host, method: req.method!, path: url.pathname, authorization: req.headers.authorization, tls: false });
+        realmRequests.push({
+          host: url.host,
+          method: req.method!,
+          path: url.pathname,
+          authorization: req.headers.authorization,
+          tls: false,
+        });
         return req.headers.authorization === BASIC ? json(res, { token: TOKEN }) : void res.writeHead(401).end();
       }
       if (req.headers.authorization !== `Bearer ${TOKEN}`) {
-        return void res.writeHead(401, { 'www-authenticate': 'Bearer realm="http://auth.test/token",service="registry.test"' }).end();
+        return void res
+          .writeHead(401, { 'www-authenticate': 'Bearer realm="http://auth.test/token",service="registry.test"' })
+          .end();
       }
       if (url.pathname === '/v2/') return json(res, {});
       if (url.pathname.endsWith('/tags/list')) return json(res, { tags: ['1'] });
@@ -361,16 +475,29 @@ describe('Basic credentials go to a token realm over plain HTTP only where the u
   it('refuses an http realm on a host not marked insecure, with one paragraph and no secret in it', async () => {
     const result = await cli(['ls-tags', '--insecure-registry', 'registry.test', 'registry.test/app']);
     const text = oneParagraph(result);
-    assert.match(text, /registry\.test asks for your password to be sent to its token service at http:\/\/auth\.test\/token over plain HTTP/);
+    assert.match(
+      text,
+      /registry\.test asks for your password to be sent to its token service at http:\/\/auth\.test\/token over plain HTTP/,
+    );
     assert.match(text, /--insecure-registry auth\.test/);
     for (const secret of SECRETS) assert.ok(!text.includes(secret));
     assert.deepEqual(realmRequests, [], 'the realm was not asked at all');
   });
 
   it('sends them when the realm host is marked insecure', async () => {
-    const result = await cli(['ls-tags', '--insecure-registry', 'registry.test', '--insecure-registry', 'auth.test', 'registry.test/app']);
+    const result = await cli([
+      'ls-tags',
+      '--insecure-registry',
+      'registry.test',
+      '--insecure-registry',
+      'auth.test',
+      'registry.test/app',
+    ]);
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stdout, '1\n');
-    assert.deepEqual(realmRequests.map((r) => r.authorization), [BASIC]);
+    assert.deepEqual(
+      realmRequests.map((r) => r.authorization),
+      [BASIC],
+    );
   });
 });

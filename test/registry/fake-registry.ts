@@ -20,7 +20,12 @@ export interface FakeRegistry {
  */
 export async function startFakeRegistry(
   content: FakeContent,
-  intercept: (req: IncomingMessage, res: ServerResponse, host: string, body: Buffer) => boolean | Promise<boolean> = () => false,
+  intercept: (
+    req: IncomingMessage,
+    res: ServerResponse,
+    host: string,
+    body: Buffer,
+  ) => boolean | Promise<boolean> = () => false,
   tls?: { key: string; cert: string },
 ): Promise<FakeRegistry> {
   const requests: FakeRegistry['requests'] = [];
@@ -33,7 +38,11 @@ export async function startFakeRegistry(
     const manifest = /^\/v2\/.+\/manifests\/([^/]+)$/.exec(url.pathname);
     const entry = manifest && content.manifests.get(manifest[1]!);
     if (entry) {
-      res.writeHead(200, { 'content-type': entry.mediaType, 'docker-content-digest': sha256(entry.raw), 'content-length': entry.raw.length });
+      res.writeHead(200, {
+        'content-type': entry.mediaType,
+        'docker-content-digest': sha256(entry.raw),
+        'content-length': entry.raw.length,
+      });
       return void res.end(req.method === 'HEAD' ? undefined : entry.raw);
     }
     const blob = /^\/v2\/.+\/blobs\/(sha256:[a-f0-9]{64})$/.exec(url.pathname);

@@ -31,10 +31,12 @@ describe('push and pull through a fault-injecting proxy in front of docker-regis
     return p;
   };
   const direct = () => client();
-  const isLayerGet = (method: string | undefined, url: string | undefined) => method === 'GET' && url!.includes(`/blobs/${layerDigest}`);
+  const isLayerGet = (method: string | undefined, url: string | undefined) =>
+    method === 'GET' && url!.includes(`/blobs/${layerDigest}`);
   const assertStored = async (store: ContentStore) => {
     const manifest = await image.manifest();
-    for (const d of [image.descriptor, manifest.config, ...manifest.layers]) assert.deepEqual(await store.readBuffer(d.digest), await sourceStore.readBuffer(d.digest));
+    for (const d of [image.descriptor, manifest.config, ...manifest.layers])
+      assert.deepEqual(await store.readBuffer(d.digest), await sourceStore.readBuffer(d.digest));
   };
 
   before(async () => {
@@ -54,13 +56,17 @@ describe('push and pull through a fault-injecting proxy in front of docker-regis
     let puts = 0;
     let patches = 0;
     const p = await proxy((req) => {
-      if (req.method === 'PUT' && req.url!.includes('/uploads/') && ++puts <= 2) return puts === 1 ? { kind: 'status', status: 503, retryAfter: '0' } : { kind: 'status', status: 429 };
+      if (req.method === 'PUT' && req.url!.includes('/uploads/') && ++puts <= 2)
+        return puts === 1 ? { kind: 'status', status: 503, retryAfter: '0' } : { kind: 'status', status: 429 };
       if (req.method === 'PATCH' && ++patches === 2) return { kind: 'reset-mid-body' };
       if (req.method === 'HEAD') return { kind: 'slow', delayMs: 20 };
       return { kind: 'pass' };
     });
     await client().push(parseReference(`${p.host}/faults/push:1`), { kind: 'image', image });
-    await client({ upload: { chunkSize: 256 * 1024 } }).push(parseReference(`${p.host}/faults/chunked:1`), { kind: 'image', image });
+    await client({ upload: { chunkSize: 256 * 1024 } }).push(parseReference(`${p.host}/faults/chunked:1`), {
+      kind: 'image',
+      image,
+    });
     assert.ok(patches > 2, `chunked upload used ${patches} PATCHes`);
     for (const name of ['faults/push:1', 'faults/chunked:1']) {
       const store = new ContentStore(await mkdtemp(join(scratch, 'check-')));
@@ -73,24 +79,40 @@ describe('push and pull through a fault-injecting proxy in front of docker-regis
     await direct().push(parseReference(`${registry.host}/faults/pull:1`), { kind: 'image', image });
     let layerGets = 0;
     const p = await proxy((req) => {
-      if (req.url!.includes('/manifests/') && req.method === 'GET' && layerGets === 0) return { kind: 'slow', delayMs: 10 };
+      if (req.url!.includes('/manifests/') && req.method === 'GET' && layerGets === 0)
+        return { kind: 'slow', delayMs: 10 };
       if (!isLayerGet(req.method, req.url)) return { kind: 'pass' };
       layerGets++;
-      return layerGets === 1 ? { kind: 'reset-mid-body' } : layerGets === 2 ? { kind: 'truncate' } : layerGets === 3 ? { kind: 'status', status: 503 } : { kind: 'pass' };
+      return layerGets === 1
+        ? { kind: 'reset-mid-body' }
+        : layerGets === 2
+          ? { kind: 'truncate' }
+          : layerGets === 3
+            ? { kind: 'status', status: 503 }
+            : { kind: 'pass' };
     });
     const store = new ContentStore(await mkdtemp(join(scratch, 'pulled-')));
     await pullToStore(client(), parseReference(`${p.host}/faults/pull:1`), store, 'all');
     await assertStored(store);
     assert.ok(layerGets >= 4, `${layerGets} GETs of the layer`);
-    assert.ok(p.seen.some((r) => isLayerGet(r.method, r.url) && r.range?.startsWith('bytes=')), 'a cut download resumes with Range');
+    assert.ok(
+      p.seen.some((r) => isLayerGet(r.method, r.url) && r.range?.startsWith('bytes=')),
+      'a cut download resumes with Range',
+    );
   });
 
   it('refuses a blob whose bytes do not match its digest, leaving nothing in the store', async () => {
     await direct().push(parseReference(`${registry.host}/faults/corrupt:1`), { kind: 'image', image });
     const p = await proxy((req) => (isLayerGet(req.method, req.url) ? { kind: 'corrupt' } : { kind: 'pass' }));
     const store = new ContentStore(await mkdtemp(join(scratch, 'corrupt-')));
-    await assert.rejects(pullToStore(client(), parseReference(`${p.host}/faults/corrupt:1`), store, 'all'), DigestMismatchError);
-    assert.deepEqual((await readdir(join(store.root, 'blobs', 'sha256')).catch(() => [])).filter((f) => f === layerDigest.slice(7)), []);
+    await assert.rejects(
+      pullToStore(client(), parseReference(`${p.host}/faults/corrupt:1`), store, 'all'),
+      DigestMismatchError,
+    );
+    assert.deepEqual(
+      (await readdir(join(store.root, 'blobs', 'sha256')).catch(() => [])).filter((f) => f === layerDigest.slice(7)),
+      [],
+    );
     assert.equal(await store.has(image.descriptor.digest), false);
     assert.deepEqual(await readdir(join(store.root, 'ingest')).catch(() => []), []);
   });
@@ -106,6 +128,9 @@ describe('push and pull through a fault-injecting proxy in front of docker-regis
     await assert.rejects(direct().push(ref, { kind: 'image', image: bad }), DigestMismatchError);
     await assert.rejects(direct().resolve(ref), NotFoundError);
     const store = new ContentStore(await mkdtemp(join(scratch, 'bad-pull-')));
-    await assert.rejects(pullToStore(direct(), parseReference(`${registry.host}/faults/bad@${bad.descriptor.digest}`), store, 'all'), NotFoundError);
+    await assert.rejects(
+      pullToStore(direct(), parseReference(`${registry.host}/faults/bad@${bad.descriptor.digest}`), store, 'all'),
+      NotFoundError,
+    );
   });
 });

@@ -25,7 +25,11 @@ describe('registry client against misbehaving servers', () => {
     clients.push(r);
     return r;
   };
-  const fake = async (c: FakeContent, intercept?: Parameters<typeof startFakeRegistry>[1], tls?: Parameters<typeof startFakeRegistry>[2]): Promise<FakeRegistry> => {
+  const fake = async (
+    c: FakeContent,
+    intercept?: Parameters<typeof startFakeRegistry>[1],
+    tls?: Parameters<typeof startFakeRegistry>[2],
+  ): Promise<FakeRegistry> => {
     const server = await startFakeRegistry(c, intercept, tls);
     servers.push(server);
     return server;
@@ -47,7 +51,13 @@ describe('registry client against misbehaving servers', () => {
         ['1', { mediaType: MediaType.ociManifest, raw }],
         [image.descriptor.digest, { mediaType: MediaType.ociManifest, raw }],
       ]),
-      blobs: new Map(await Promise.all([manifest.config, ...manifest.layers].map(async (d) => [d.digest, await source.readBuffer(d.digest)] as const))),
+      blobs: new Map(
+        await Promise.all(
+          [manifest.config, ...manifest.layers].map(
+            async (d) => [d.digest, await source.readBuffer(d.digest)] as const,
+          ),
+        ),
+      ),
     };
   });
   after(async () => {
@@ -93,14 +103,20 @@ describe('registry client against misbehaving servers', () => {
     const other = { mediaType: MediaType.ociManifest, raw: Buffer.from('{"schemaVersion":2,"config":{},"layers":[]}') };
     const server = await fake({ ...content, manifests: new Map([[image.descriptor.digest, other]]) });
     const store = await emptyStore();
-    await assert.rejects(pullToStore(client(), parseReference(`${server.host}/app@${image.descriptor.digest}`), store, 'all'), DigestMismatchError);
+    await assert.rejects(
+      pullToStore(client(), parseReference(`${server.host}/app@${image.descriptor.digest}`), store, 'all'),
+      DigestMismatchError,
+    );
     await assertEmpty(store);
   });
 
   it('rejects a manifest whose Docker-Content-Digest disagrees', async () => {
     const server = await fake(content, (req, res) => {
       if (!req.url!.includes('/manifests/')) return false;
-      res.writeHead(200, { 'content-type': MediaType.ociManifest, 'docker-content-digest': `sha256:${'0'.repeat(64)}` });
+      res.writeHead(200, {
+        'content-type': MediaType.ociManifest,
+        'docker-content-digest': `sha256:${'0'.repeat(64)}`,
+      });
       res.end(content.manifests.get('1')!.raw);
       return true;
     });
@@ -108,7 +124,10 @@ describe('registry client against misbehaving servers', () => {
   });
 
   it('refuses schema 1 manifests with a clear message', async () => {
-    const schema1 = { mediaType: MediaType.dockerManifestV1Signed, raw: Buffer.from('{"schemaVersion":1,"name":"app","tag":"old","fsLayers":[]}') };
+    const schema1 = {
+      mediaType: MediaType.dockerManifestV1Signed,
+      raw: Buffer.from('{"schemaVersion":1,"name":"app","tag":"old","fsLayers":[]}'),
+    };
     const server = await fake({ ...content, manifests: new Map([['old', schema1]]) });
     await assert.rejects(client().get(parseReference(`${server.host}/app:old`)), (err: Error) => {
       assert.ok(err instanceof TcbuildError);
@@ -147,10 +166,13 @@ describe('registry client against misbehaving servers', () => {
       res.writeHead(502).end();
       return true;
     });
-    await assert.rejects(client({ retry: { maxAttempts: 3, baseDelayMs: 1 } }).get(parseReference(`${server.host}/app:1`)), (err: Error) => {
-      assert.match(err.message, new RegExp(`${server.host}.*HTTP 502`));
-      return true;
-    });
+    await assert.rejects(
+      client({ retry: { maxAttempts: 3, baseDelayMs: 1 } }).get(parseReference(`${server.host}/app:1`)),
+      (err: Error) => {
+        assert.match(err.message, new RegExp(`${server.host}.*HTTP 502`));
+        return true;
+      },
+    );
     assert.equal(server.requests.filter((r) => r.url.includes('/manifests/')).length, 3);
   });
 
@@ -168,11 +190,17 @@ describe('registry client against misbehaving servers', () => {
       if (url.pathname === '/token') {
         tokenRequests.push(url);
         const ok = req.headers.authorization === `Basic ${Buffer.from('me:secret').toString('base64')}`;
-        res.writeHead(ok ? 200 : 401, { 'content-type': 'application/json' }).end(JSON.stringify(ok ? { token: 'good-token', expires_in: 300 } : {}));
+        res
+          .writeHead(ok ? 200 : 401, { 'content-type': 'application/json' })
+          .end(JSON.stringify(ok ? { token: 'good-token', expires_in: 300 } : {}));
         return true;
       }
       if (req.headers.authorization !== 'Bearer good-token') {
-        res.writeHead(401, { 'www-authenticate': `Bearer realm="http://${host}/token",service="fake-service",scope="repository:team/app:pull"` }).end();
+        res
+          .writeHead(401, {
+            'www-authenticate': `Bearer realm="http://${host}/token",service="fake-service",scope="repository:team/app:pull"`,
+          })
+          .end();
         return true;
       }
       if (url.pathname.includes('/blobs/')) {
@@ -182,7 +210,10 @@ describe('registry client against misbehaving servers', () => {
       return false;
     });
     const config = join(scratch, 'docker-config.json');
-    await writeFile(config, JSON.stringify({ auths: { [`http://${server.host}`]: { auth: Buffer.from('me:secret').toString('base64') } } }));
+    await writeFile(
+      config,
+      JSON.stringify({ auths: { [`http://${server.host}`]: { auth: Buffer.from('me:secret').toString('base64') } } }),
+    );
 
     const store = await emptyStore();
     await pullToStore(client({ authConfigPath: config }), parseReference(`${server.host}/team/app:1`), store, 'all');
@@ -191,7 +222,10 @@ describe('registry client against misbehaving servers', () => {
     assert.equal(tokenRequests[0]!.searchParams.get('service'), 'fake-service');
     assert.deepEqual(tokenRequests[0]!.searchParams.getAll('scope'), ['repository:team/app:pull']);
     assert.ok(blobRequests.length >= 1);
-    assert.deepEqual(blobRequests.filter((a) => a !== undefined), []);
+    assert.deepEqual(
+      blobRequests.filter((a) => a !== undefined),
+      [],
+    );
 
     await assert.rejects(client().get(parseReference(`${server.host}/team/app:1`)), (err: Error) => {
       assert.ok(err instanceof UnauthorizedError, String(err));

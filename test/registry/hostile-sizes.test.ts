@@ -85,7 +85,11 @@ describe('manifest, index and config sizes from hostile registries and archives 
     const source = new ContentStore(join(scratch, 'source'));
     image = await buildTestImage(source, { 'a.txt': 'a\n' });
     manifest = await image.manifest();
-    blobs = new Map(await Promise.all([manifest.config, ...manifest.layers].map(async (d) => [d.digest, await source.readBuffer(d.digest)] as const)));
+    blobs = new Map(
+      await Promise.all(
+        [manifest.config, ...manifest.layers].map(async (d) => [d.digest, await source.readBuffer(d.digest)] as const),
+      ),
+    );
   });
   after(async () => {
     for (const c of clients) await c.close();
@@ -108,9 +112,19 @@ describe('manifest, index and config sizes from hostile registries and archives 
       pump();
       return true;
     });
-    await assert.rejects(client().get(parseReference(`${server.host}/app:big`)), invalid(new RegExp(`^the manifest of ${escape(server.host)}/app:big at http://${escape(server.host)}/v2/app/manifests/big is 67108864 bytes, more than 4 MiB`)));
+    await assert.rejects(
+      client().get(parseReference(`${server.host}/app:big`)),
+      invalid(
+        new RegExp(
+          `^the manifest of ${escape(server.host)}/app:big at http://${escape(server.host)}/v2/app/manifests/big is 67108864 bytes, more than 4 MiB`,
+        ),
+      ),
+    );
     assert.ok(sent < 32 * MiB, `the server got to send ${sent} bytes`);
-    const result = await tcbuild(['pull', `${server.host}/app:big`], { TCBUILD_ROOT: await dir('root'), DOCKER_CONFIG: join(scratch, 'docker') });
+    const result = await tcbuild(['pull', `${server.host}/app:big`], {
+      TCBUILD_ROOT: await dir('root'),
+      DOCKER_CONFIG: join(scratch, 'docker'),
+    });
     assert.match(oneParagraph(result), /is 67108864 bytes, more than 4 MiB, the most tcbuild accepts for it/);
   });
 
@@ -121,21 +135,36 @@ describe('manifest, index and config sizes from hostile registries and archives 
       taken = streamHugeIndex(res, 1_000_000);
       return true;
     });
-    await assert.rejects(pullToStore(client(), parseReference(`${server.host}/app:huge`), await store(), 'all'), invalid(/manifests\/huge is larger than 4 MiB, the most tcbuild accepts for it/));
+    await assert.rejects(
+      pullToStore(client(), parseReference(`${server.host}/app:huge`), await store(), 'all'),
+      invalid(/manifests\/huge is larger than 4 MiB, the most tcbuild accepts for it/),
+    );
     const written = await taken!;
     assert.ok(written < 48 * MiB, `the server got to send ${written} of ${1_000_000 * 77} bytes`);
   });
 
   it('an index under 4 MiB with more than 10 000 entries is refused by count', async () => {
-    const server = await fake({ manifests: new Map([['many', { mediaType: MediaType.ociIndex, raw: indexOf(20_000) }]]), blobs });
+    const server = await fake({
+      manifests: new Map([['many', { mediaType: MediaType.ociIndex, raw: indexOf(20_000) }]]),
+      blobs,
+    });
     assert.ok(indexOf(20_000).length < 4 * MiB);
-    await assert.rejects(pullToStore(client(), parseReference(`${server.host}/app:many`), await store(), 'all'), invalid(/is not a valid image index: manifests has 20000 entries, more than the 10000 tcbuild accepts/));
+    await assert.rejects(
+      pullToStore(client(), parseReference(`${server.host}/app:many`), await store(), 'all'),
+      invalid(/is not a valid image index: manifests has 20000 entries, more than the 10000 tcbuild accepts/),
+    );
   });
 
   it('a config whose descriptor says it is bigger than 16 MiB is refused before it is fetched', async () => {
     const server = await fake({ manifests: new Map([['1', manifestWith((m) => void (m.config.size = 1e12))]]), blobs });
-    await assert.rejects(pullToStore(client(), parseReference(`${server.host}/app:1`), await store(), 'all'), invalid(/config .* is 1000000000000 bytes, more than 16 MiB/));
-    assert.deepEqual(server.requests.filter((r) => r.url.includes(manifest.config.digest)), []);
+    await assert.rejects(
+      pullToStore(client(), parseReference(`${server.host}/app:1`), await store(), 'all'),
+      invalid(/config .* is 1000000000000 bytes, more than 16 MiB/),
+    );
+    assert.deepEqual(
+      server.requests.filter((r) => r.url.includes(manifest.config.digest)),
+      [],
+    );
   });
 
   it('a descriptor size that disagrees with the bytes is an error naming the blob', async () => {
@@ -146,23 +175,48 @@ describe('manifest, index and config sizes from hostile registries and archives 
       ]),
       blobs,
     });
-    await assert.rejects(pullToStore(client(), parseReference(`${server.host}/app:short-config`), await store(), 'all'), (err: Error) => {
-      assert.ok(err instanceof DigestMismatchError, String(err));
-      assert.match(err.message, new RegExp(`blob ${manifest.config.digest} of ${escape(server.host)}/app\\) sent more than the 10 bytes its descriptor says`));
-      return true;
-    });
-    await assert.rejects(pullToStore(client(), parseReference(`${server.host}/app:long-layer`), await store(), 'all'), (err: Error) => {
-      assert.ok(err instanceof DigestMismatchError, String(err));
-      assert.match(err.message, new RegExp(`sent ${manifest.layers[0]!.size} bytes, not the ${manifest.layers[0]!.size + 100} its descriptor says for ${manifest.layers[0]!.digest}`));
-      return true;
-    });
+    await assert.rejects(
+      pullToStore(client(), parseReference(`${server.host}/app:short-config`), await store(), 'all'),
+      (err: Error) => {
+        assert.ok(err instanceof DigestMismatchError, String(err));
+        assert.match(
+          err.message,
+          new RegExp(
+            `blob ${manifest.config.digest} of ${escape(server.host)}/app\\) sent more than the 10 bytes its descriptor says`,
+          ),
+        );
+        return true;
+      },
+    );
+    await assert.rejects(
+      pullToStore(client(), parseReference(`${server.host}/app:long-layer`), await store(), 'all'),
+      (err: Error) => {
+        assert.ok(err instanceof DigestMismatchError, String(err));
+        assert.match(
+          err.message,
+          new RegExp(
+            `sent ${manifest.layers[0]!.size} bytes, not the ${manifest.layers[0]!.size + 100} its descriptor says for ${manifest.layers[0]!.digest}`,
+          ),
+        );
+        return true;
+      },
+    );
   });
 
   it('a size that is not a byte count makes the descriptor invalid', async () => {
     const sizes: unknown[] = [-1, 1.5, '12', null, 2 ** 53, Number.MAX_VALUE];
-    const server = await fake({ manifests: new Map(sizes.map((size, i) => [`s${i}`, manifestWith((m) => void ((m.layers[0] as { size: unknown }).size = size))])), blobs });
+    const server = await fake({
+      manifests: new Map(
+        sizes.map((size, i) => [`s${i}`, manifestWith((m) => void ((m.layers[0] as { size: unknown }).size = size))]),
+      ),
+      blobs,
+    });
     for (let i = 0; i < sizes.length; i++) {
-      await assert.rejects(pullToStore(client(), parseReference(`${server.host}/app:s${i}`), await store(), 'all'), invalid(/is not a valid image manifest: layers\[0\]\.size is not a byte count/), String(sizes[i]));
+      await assert.rejects(
+        pullToStore(client(), parseReference(`${server.host}/app:s${i}`), await store(), 'all'),
+        invalid(/is not a valid image manifest: layers\[0\]\.size is not a byte count/),
+        String(sizes[i]),
+      );
     }
   });
 
@@ -171,31 +225,62 @@ describe('manifest, index and config sizes from hostile registries and archives 
     const layout = await dir('layout');
     await writeLayout(layout, blobs, {});
     await writeFile(join(layout, 'index.json'), big);
-    await assert.rejects(copy(`oci:${layout}`, `oci:${await dir('out')}`), invalid(new RegExp(`^index.json of oci:${escape(layout)} is 5242880 bytes, more than 4 MiB`)));
+    await assert.rejects(
+      copy(`oci:${layout}`, `oci:${await dir('out')}`),
+      invalid(new RegExp(`^index.json of oci:${escape(layout)} is 5242880 bytes, more than 4 MiB`)),
+    );
 
     const archive = join(await dir('archive'), 'big.tar');
-    await writeTarFile(archive, [{ name: 'oci-layout', data: '{"imageLayoutVersion":"1.0.0"}' }, { name: 'index.json', data: big }]);
-    await assert.rejects(copy(`oci-archive:${archive}`, `oci:${await dir('out')}`), invalid(new RegExp(`^"index.json" of oci-archive:${escape(archive)} is 5242880 bytes, more than 4 MiB`)));
+    await writeTarFile(archive, [
+      { name: 'oci-layout', data: '{"imageLayoutVersion":"1.0.0"}' },
+      { name: 'index.json', data: big },
+    ]);
+    await assert.rejects(
+      copy(`oci-archive:${archive}`, `oci:${await dir('out')}`),
+      invalid(new RegExp(`^"index.json" of oci-archive:${escape(archive)} is 5242880 bytes, more than 4 MiB`)),
+    );
 
     const claimed = await dir('layout');
-    await writeLayout(claimed, new Map([...blobs, [image.descriptor.digest, await image.rawManifest()]]), { schemaVersion: 2, manifests: [{ ...image.descriptor, size: 5 * MiB }] });
-    await assert.rejects(copy(`oci:${claimed}`, `oci:${await dir('out')}`), invalid(new RegExp(`${image.descriptor.digest} of oci:${escape(claimed)} is 5242880 bytes, more than 4 MiB`)));
+    await writeLayout(claimed, new Map([...blobs, [image.descriptor.digest, await image.rawManifest()]]), {
+      schemaVersion: 2,
+      manifests: [{ ...image.descriptor, size: 5 * MiB }],
+    });
+    await assert.rejects(
+      copy(`oci:${claimed}`, `oci:${await dir('out')}`),
+      invalid(new RegExp(`${image.descriptor.digest} of oci:${escape(claimed)} is 5242880 bytes, more than 4 MiB`)),
+    );
   });
 
   it('a docker-archive manifest.json or config over 16 MiB is refused', async () => {
     const huge = Buffer.alloc(17 * MiB, 0x20);
     const archive = join(await dir('archive'), 'big.tar');
     await writeTarFile(archive, [{ name: 'manifest.json', data: huge }]);
-    await assert.rejects(load(archive, { root: await dir('root') }), invalid(new RegExp(`^"manifest.json" of docker-archive:${escape(archive)} is 17825792 bytes, more than 16 MiB`)));
-    await writeTarFile(archive, [{ name: 'config.json', data: huge }, { name: 'manifest.json', data: JSON.stringify([{ Config: 'config.json', RepoTags: null, Layers: [] }]) }]);
-    await assert.rejects(load(archive, { root: await dir('root') }), invalid(/"config.json" of docker-archive:.* is 17825792 bytes, more than 16 MiB/));
+    await assert.rejects(
+      load(archive, { root: await dir('root') }),
+      invalid(new RegExp(`^"manifest.json" of docker-archive:${escape(archive)} is 17825792 bytes, more than 16 MiB`)),
+    );
+    await writeTarFile(archive, [
+      { name: 'config.json', data: huge },
+      { name: 'manifest.json', data: JSON.stringify([{ Config: 'config.json', RepoTags: null, Layers: [] }]) },
+    ]);
+    await assert.rejects(
+      load(archive, { root: await dir('root') }),
+      invalid(/"config.json" of docker-archive:.* is 17825792 bytes, more than 16 MiB/),
+    );
   });
 
   it('a PAX header or GNU long name that claims gigabytes is refused, not allocated', async () => {
     for (const type of ['x', 'L']) {
       const archive = join(await dir('archive'), 'pax.tar');
-      await writeFile(archive, Buffer.concat([claimingTarHeader('././@PaxHeader', type, 8 * 1024 * MiB), Buffer.alloc(1024)]));
-      await assert.rejects(load(archive, { root: await dir('root') }), invalid(new RegExp(`of docker-archive:${escape(archive)} is 8589934592 bytes, more than 1 MiB`)), type);
+      await writeFile(
+        archive,
+        Buffer.concat([claimingTarHeader('././@PaxHeader', type, 8 * 1024 * MiB), Buffer.alloc(1024)]),
+      );
+      await assert.rejects(
+        load(archive, { root: await dir('root') }),
+        invalid(new RegExp(`of docker-archive:${escape(archive)} is 8589934592 bytes, more than 1 MiB`)),
+        type,
+      );
     }
   });
 });

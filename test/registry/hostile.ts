@@ -92,11 +92,15 @@ export function received(registry: RecordingRegistry, canary: Canary): boolean {
 export async function writeLayout(dir: string, blobs: Map<string, Buffer>, index: unknown): Promise<void> {
   await mkdir(join(dir, 'blobs', 'sha256'), { recursive: true });
   await writeFile(join(dir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
-  for (const [digest, data] of blobs) await writeFile(join(dir, 'blobs', 'sha256', digest.slice('sha256:'.length)), data);
+  for (const [digest, data] of blobs)
+    await writeFile(join(dir, 'blobs', 'sha256', digest.slice('sha256:'.length)), data);
   await writeFile(join(dir, 'index.json'), JSON.stringify(index));
 }
 
-export type TarMember = { name: string; data: Buffer | string } | { name: string; symlink: string } | { name: string; hardlink: string };
+export type TarMember =
+  | { name: string; data: Buffer | string }
+  | { name: string; symlink: string }
+  | { name: string; hardlink: string };
 
 /** A tar file of the members as given: an attacker's archive may hold any names and links. */
 export async function writeTarFile(path: string, members: TarMember[]): Promise<void> {

@@ -51,7 +51,10 @@ export async function buildTestImage(
 }
 
 /** An OCI index over images already in `store`, each entry carrying its platform. */
-export async function buildTestIndex(store: ContentStore, images: { image: Image; platform: Platform }[]): Promise<ImageIndex> {
+export async function buildTestIndex(
+  store: ContentStore,
+  images: { image: Image; platform: Platform }[],
+): Promise<ImageIndex> {
   const index: Index = {
     schemaVersion: 2,
     mediaType: MediaType.ociIndex,

@@ -39,7 +39,13 @@ describe('interop with skopeo, and oci/docker archives', () => {
   });
 
   it('pulls a multi-platform index pushed by skopeo, every digest verified', async () => {
-    await skopeo('copy', '--all', '--dest-tls-verify=false', `oci:${FIXTURE_LAYOUT}:latest`, `docker://${reg('interop/busybox:1')}`);
+    await skopeo(
+      'copy',
+      '--all',
+      '--dest-tls-verify=false',
+      `oci:${FIXTURE_LAYOUT}:latest`,
+      `docker://${reg('interop/busybox:1')}`,
+    );
     const store = new ContentStore(join(scratch, 'pulled'));
     const { top } = await pullToStore(client, parseReference(reg('interop/busybox:1')), store, 'all');
     assert.equal(top.mediaType, MediaType.ociIndex);
@@ -50,14 +56,20 @@ describe('interop with skopeo, and oci/docker archives', () => {
 
   it('copies registry → oci-archive → docker-archive → registry, which skopeo reads back whole', async () => {
     const archive = join(scratch, 'busybox-oci.tar');
-    await copy(`docker://${reg('interop/busybox:1')}`, `oci-archive:${archive}:v1`, { platform: 'linux/arm64', registry: noConfig() });
+    await copy(`docker://${reg('interop/busybox:1')}`, `oci-archive:${archive}:v1`, {
+      platform: 'linux/arm64',
+      registry: noConfig(),
+    });
     await skopeo('inspect', `oci-archive:${archive}:v1`);
     const dockerArchive = join(scratch, 'busybox-docker.tar');
     await copy(`oci-archive:${archive}:v1`, `docker-archive:${dockerArchive}:busybox:arm`, { registry: noConfig() });
     const back = await copy(`docker-archive:${dockerArchive}`, reg('interop/back:1'), { registry: noConfig() });
     const layoutDir = join(scratch, 'skopeo-read');
     await skopeo('copy', '--src-tls-verify=false', `docker://${reg('interop/back:1')}`, `oci:${layoutDir}:x`);
-    const inspected = JSON.parse(await skopeo('inspect', `oci:${layoutDir}:x`)) as { Digest: string; Architecture: string };
+    const inspected = JSON.parse(await skopeo('inspect', `oci:${layoutDir}:x`)) as {
+      Digest: string;
+      Architecture: string;
+    };
     assert.equal(inspected.Digest, back.descriptor.digest);
     assert.equal(inspected.Architecture, 'arm64');
   });
@@ -73,19 +85,28 @@ describe('interop with skopeo, and oci/docker archives', () => {
       registry: { ...noConfig(), progress: { emit: (e) => events.push(e.kind) } },
     });
     assert.equal(moved.descriptor.digest, copied.descriptor.digest);
-    assert.deepEqual(events.filter((k) => k === 'blob-upload'), []);
+    assert.deepEqual(
+      events.filter((k) => k === 'blob-upload'),
+      [],
+    );
     assert.ok(events.includes('blob-mount'));
   });
 
   it('saves and loads docker-archives through the local store, which skopeo reads', async () => {
     const root = join(scratch, 'root');
     const archive = join(scratch, 'saved.tar');
-    await copy(`oci:${FIXTURE_LAYOUT}:latest`, `docker-archive:${archive}:busybox:saved`, { platform: 'linux/amd64', registry: noConfig() });
+    await copy(`oci:${FIXTURE_LAYOUT}:latest`, `docker-archive:${archive}:busybox:saved`, {
+      platform: 'linux/amd64',
+      registry: noConfig(),
+    });
     const loaded = await load(archive, { root });
     assert.deepEqual(loaded.names, ['busybox:saved']);
     const saved = join(scratch, 'resaved.tar');
     await save(['busybox:saved'], saved, { root });
-    const inspected = JSON.parse(await skopeo('inspect', `docker-archive:${saved}`)) as { Architecture: string; Layers: string[] };
+    const inspected = JSON.parse(await skopeo('inspect', `docker-archive:${saved}`)) as {
+      Architecture: string;
+      Layers: string[];
+    };
     assert.equal(inspected.Architecture, 'amd64');
     assert.equal((await inspect('busybox:saved', { root })).descriptor.digest, loaded.digests[0]);
   });

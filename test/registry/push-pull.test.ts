@@ -32,7 +32,10 @@ describe('registry push and pull against docker-registry', () => {
   before(async () => {
     registry = await startRegistry();
     scratch = await mkdtemp(join(tmpdir(), 'tcbuild-registry-test-'));
-    client = new Registry({ progress: { emit: (e) => events.push(e as TransferEvent) }, authConfigPath: join(scratch, 'no-docker-config.json') });
+    client = new Registry({
+      progress: { emit: (e) => events.push(e as TransferEvent) },
+      authConfigPath: join(scratch, 'no-docker-config.json'),
+    });
   });
   after(async () => {
     await client?.close();
@@ -47,9 +50,17 @@ describe('registry push and pull against docker-registry', () => {
     events = [];
     const pushed = await client.push(ref('tests/hello:1'), { kind: 'image', image });
     assert.equal(pushed.digest, image.descriptor.digest);
-    assert.deepEqual(events.filter((e) => e.kind === 'blob-upload').map((e) => e.digest).sort(), [manifest.config.digest, manifest.layers[0]!.digest].sort());
+    assert.deepEqual(
+      events
+        .filter((e) => e.kind === 'blob-upload')
+        .map((e) => e.digest)
+        .sort(),
+      [manifest.config.digest, manifest.layers[0]!.digest].sort(),
+    );
 
-    const inspected = JSON.parse(await skopeo('inspect', '--tls-verify=false', `docker://${registry.host}/tests/hello:1`)) as { Digest: string; Layers: string[] };
+    const inspected = JSON.parse(
+      await skopeo('inspect', '--tls-verify=false', `docker://${registry.host}/tests/hello:1`),
+    ) as { Digest: string; Layers: string[] };
     assert.equal(inspected.Digest, image.descriptor.digest);
     assert.deepEqual(inspected.Layers, [manifest.layers[0]!.digest]);
 
@@ -57,7 +68,9 @@ describe('registry push and pull against docker-registry', () => {
     await skopeo('copy', '--src-tls-verify=false', `docker://${registry.host}/tests/hello:1`, `oci:${layoutDir}:hello`);
     const layoutIndex = JSON.parse(await readFile(join(layoutDir, 'index.json'), 'utf8')) as Index;
     assert.equal(layoutIndex.manifests[0]!.digest, image.descriptor.digest);
-    const copied = JSON.parse(await readFile(join(layoutDir, 'blobs', 'sha256', image.descriptor.digest.slice(7)), 'utf8')) as Manifest;
+    const copied = JSON.parse(
+      await readFile(join(layoutDir, 'blobs', 'sha256', image.descriptor.digest.slice(7)), 'utf8'),
+    ) as Manifest;
     assert.deepEqual(copied.layers, manifest.layers);
   });
 
@@ -90,7 +103,10 @@ describe('registry push and pull against docker-registry', () => {
 
     events = [];
     await pullToStore(client, ref('tests/pull:1'), store, 'all');
-    assert.deepEqual(events.map((e) => e.kind), ['blob-skip', 'blob-skip', 'blob-skip']);
+    assert.deepEqual(
+      events.map((e) => e.kind),
+      ['blob-skip', 'blob-skip', 'blob-skip'],
+    );
   });
 
   it('pushes a two-platform index and pulls one platform from it', async () => {
@@ -106,8 +122,13 @@ describe('registry push and pull against docker-registry', () => {
     assert.equal(pushed.digest, index.descriptor.digest);
     assert.equal(pushed.mediaType, MediaType.ociIndex);
 
-    const raw = JSON.parse(await skopeo('inspect', '--raw', '--tls-verify=false', `docker://${registry.host}/tests/multi:1`)) as Index;
-    assert.deepEqual(raw.manifests.map((d) => d.digest), images.map((i) => i.image.descriptor.digest));
+    const raw = JSON.parse(
+      await skopeo('inspect', '--raw', '--tls-verify=false', `docker://${registry.host}/tests/multi:1`),
+    ) as Index;
+    assert.deepEqual(
+      raw.manifests.map((d) => d.digest),
+      images.map((i) => i.image.descriptor.digest),
+    );
 
     const store = await newStore();
     const result = await pullToStore(client, ref('tests/multi:1'), store, { os: 'linux', architecture: 'aarch64' });
@@ -117,11 +138,14 @@ describe('registry push and pull against docker-registry', () => {
     assert.ok(await store.has((await images[1]!.image.manifest()).layers[0]!.digest));
     assert.equal(await store.has((await images[0]!.image.manifest()).layers[0]!.digest), false);
 
-    await assert.rejects(pullToStore(client, ref('tests/multi:1'), store, { os: 'linux', architecture: 's390x' }), (err: Error) => {
-      assert.ok(err instanceof NotFoundError);
-      assert.match(err.message, /has no image for linux\/s390x; it has linux\/amd64, linux\/arm64/);
-      return true;
-    });
+    await assert.rejects(
+      pullToStore(client, ref('tests/multi:1'), store, { os: 'linux', architecture: 's390x' }),
+      (err: Error) => {
+        assert.ok(err instanceof NotFoundError);
+        assert.match(err.message, /has no image for linux\/s390x; it has linux\/amd64, linux\/arm64/);
+        return true;
+      },
+    );
   });
 
   it('mounts blobs when copying between repositories of one registry', async () => {
@@ -132,7 +156,9 @@ describe('registry push and pull against docker-registry', () => {
     events = [];
     await client.push(ref('tests/mount-dst:1'), remote);
     assert.deepEqual(events.map((e) => e.kind).sort(), ['blob-mount', 'blob-mount', 'manifest']);
-    const inspected = JSON.parse(await skopeo('inspect', '--tls-verify=false', `docker://${registry.host}/tests/mount-dst:1`)) as { Digest: string };
+    const inspected = JSON.parse(
+      await skopeo('inspect', '--tls-verify=false', `docker://${registry.host}/tests/mount-dst:1`),
+    ) as { Digest: string };
     assert.equal(inspected.Digest, image.descriptor.digest);
   });
 

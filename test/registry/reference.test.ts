@@ -44,12 +44,15 @@ describe('parseReference', () => {
   ];
   for (const [input, why] of bad) {
     it(`rejects ${JSON.stringify(input)}`, () => {
-      assert.throws(() => parseReference(input), (err: Error) => {
-        assert.ok(err instanceof InvalidInputError, String(err));
-        assert.match(err.message, why);
-        assert.ok(err.message.includes(`"${input}"`));
-        return true;
-      });
+      assert.throws(
+        () => parseReference(input),
+        (err: Error) => {
+          assert.ok(err instanceof InvalidInputError, String(err));
+          assert.match(err.message, why);
+          assert.ok(err.message.includes(`"${input}"`));
+          return true;
+        },
+      );
     });
   }
 });

@@ -23,12 +23,18 @@ for (const [title, setup] of SETUPS) {
     const ref = (name: string) => parseReference(`${registry.host}/${name}`);
     const config = async (password: string | undefined) => {
       const path = join(scratch, `config-${password ?? 'none'}.json`);
-      const auths = password === undefined ? {} : { [registry.host]: { auth: Buffer.from(`${registry.username}:${password}`).toString('base64') } };
+      const auths =
+        password === undefined
+          ? {}
+          : { [registry.host]: { auth: Buffer.from(`${registry.username}:${password}`).toString('base64') } };
       await writeFile(path, JSON.stringify({ auths }));
       return path;
     };
     const newClient = async (password: string | undefined) =>
-      new Registry({ authConfigPath: await config(password), ...(registry.certsDir ? { certsDir: registry.certsDir } : {}) });
+      new Registry({
+        authConfigPath: await config(password),
+        ...(registry.certsDir ? { certsDir: registry.certsDir } : {}),
+      });
 
     before(async () => {
       registry = await startRegistry(setup);
@@ -49,7 +55,8 @@ for (const [title, setup] of SETUPS) {
       const store = new ContentStore(join(scratch, 'pulled'));
       const { top } = await pullToStore(client, ref('team/app:1'), store, 'all');
       assert.equal(top.digest, image.descriptor.digest);
-      for (const d of [(await image.manifest()).config, ...(await image.manifest()).layers]) assert.ok(await store.has(d.digest));
+      for (const d of [(await image.manifest()).config, ...(await image.manifest()).layers])
+        assert.ok(await store.has(d.digest));
 
       await client.push(ref('team/app:2'), await client.get(ref('team/app:1')));
       await client.push(ref('team/copy:1'), await client.get(ref('team/app:1')));
@@ -63,7 +70,11 @@ for (const [title, setup] of SETUPS) {
     if (setup.auth) {
       it('says "unauthorized" for wrong credentials, without a retry loop', { timeout: 120_000 }, async () => {
         // A retry would wait an hour and time the test out; no timing assert that load could break.
-        const wrong = new Registry({ authConfigPath: await config('wrong-password'), retry: { baseDelayMs: 3_600_000, maxDelayMs: 3_600_000 }, ...(registry.certsDir ? { certsDir: registry.certsDir } : {}) });
+        const wrong = new Registry({
+          authConfigPath: await config('wrong-password'),
+          retry: { baseDelayMs: 3_600_000, maxDelayMs: 3_600_000 },
+          ...(registry.certsDir ? { certsDir: registry.certsDir } : {}),
+        });
         try {
           await assert.rejects(wrong.resolve(ref('team/app:1')), (err: Error) => {
             assert.ok(err instanceof UnauthorizedError, String(err));

@@ -15,15 +15,30 @@ import { isLoopbackHost } from '../../src/registry/transport.js';
 
 describe('WWW-Authenticate parsing', () => {
   it('reads a bearer challenge with quoted params', () => {
-    assert.deepEqual(parseChallenges('Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/busybox:pull,push"'), [
-      { scheme: 'bearer', params: { realm: 'https://auth.docker.io/token', service: 'registry.docker.io', scope: 'repository:library/busybox:pull,push' } },
-    ]);
+    assert.deepEqual(
+      parseChallenges(
+        'Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/busybox:pull,push"',
+      ),
+      [
+        {
+          scheme: 'bearer',
+          params: {
+            realm: 'https://auth.docker.io/token',
+            service: 'registry.docker.io',
+            scope: 'repository:library/busybox:pull,push',
+          },
+        },
+      ],
+    );
   });
   it('reads several challenges, unquoted values and escapes', () => {
-    assert.deepEqual(parseChallenges(['Basic realm="a \\"b\\""', 'Bearer realm=https://x/token, error="insufficient_scope"']), [
-      { scheme: 'basic', params: { realm: 'a "b"' } },
-      { scheme: 'bearer', params: { realm: 'https://x/token', error: 'insufficient_scope' } },
-    ]);
+    assert.deepEqual(
+      parseChallenges(['Basic realm="a \\"b\\""', 'Bearer realm=https://x/token, error="insufficient_scope"']),
+      [
+        { scheme: 'basic', params: { realm: 'a "b"' } },
+        { scheme: 'bearer', params: { realm: 'https://x/token', error: 'insufficient_scope' } },
+      ],
+    );
     assert.deepEqual(parseChallenges(undefined), []);
   });
 });
@@ -56,12 +71,15 @@ describe('docker config credentials', () => {
     const dir = await mkdtemp(join(tmpdir(), 'tcbuild-dockercfg-'));
     try {
       const path = join(dir, 'config.json');
-      await writeFile(path, JSON.stringify({
-        auths: {
-          'https://index.docker.io/v1/': { auth: Buffer.from('hub:pa:ss').toString('base64') },
-          'localhost:5000': { username: 'me', password: 'pw' },
-        },
-      }));
+      await writeFile(
+        path,
+        JSON.stringify({
+          auths: {
+            'https://index.docker.io/v1/': { auth: Buffer.from('hub:pa:ss').toString('base64') },
+            'localhost:5000': { username: 'me', password: 'pw' },
+          },
+        }),
+      );
       assert.deepEqual(await loadCredentials('docker.io', path), { username: 'hub', password: 'pa:ss' });
       assert.deepEqual(await loadCredentials('localhost:5000', path), { username: 'me', password: 'pw' });
       assert.equal(await loadCredentials('elsewhere.io', path), undefined);
@@ -74,21 +92,45 @@ describe('docker config credentials', () => {
 
 describe('loopback hosts', () => {
   it('knows which hosts may fall back to plain HTTP', () => {
-    for (const host of ['localhost', 'localhost:5000', '127.0.0.1:5000', '127.1.2.3', '[::1]:5000']) assert.ok(isLoopbackHost(host), host);
-    for (const host of ['docker.io', '10.0.0.1:5000', 'localhost.example.com', '[::2]:5000']) assert.equal(isLoopbackHost(host), false, host);
+    for (const host of ['localhost', 'localhost:5000', '127.0.0.1:5000', '127.1.2.3', '[::1]:5000'])
+      assert.ok(isLoopbackHost(host), host);
+    for (const host of ['docker.io', '10.0.0.1:5000', 'localhost.example.com', '[::2]:5000'])
+      assert.equal(isLoopbackHost(host), false, host);
   });
 });
 
 describe('manifest media types', () => {
   it('prefers the manifest field, then Content-Type, then the shape', () => {
-    assert.equal(manifestMediaType(Buffer.from(`{"schemaVersion":2,"mediaType":"${MediaType.dockerManifest}"}`), MediaType.ociManifest, 'x'), MediaType.dockerManifest);
-    assert.equal(manifestMediaType(Buffer.from('{"schemaVersion":2}'), `${MediaType.dockerManifestList}; charset=utf-8`, 'x'), MediaType.dockerManifestList);
-    assert.equal(manifestMediaType(Buffer.from('{"schemaVersion":2,"manifests":[]}'), 'application/json', 'x'), MediaType.ociIndex);
-    assert.equal(manifestMediaType(Buffer.from('{"schemaVersion":2,"config":{}}'), undefined, 'x'), MediaType.ociManifest);
+    assert.equal(
+      manifestMediaType(
+        Buffer.from(`{"schemaVersion":2,"mediaType":"${MediaType.dockerManifest}"}`),
+        MediaType.ociManifest,
+        'x',
+      ),
+      MediaType.dockerManifest,
+    );
+    assert.equal(
+      manifestMediaType(Buffer.from('{"schemaVersion":2}'), `${MediaType.dockerManifestList}; charset=utf-8`, 'x'),
+      MediaType.dockerManifestList,
+    );
+    assert.equal(
+      manifestMediaType(Buffer.from('{"schemaVersion":2,"manifests":[]}'), 'application/json', 'x'),
+      MediaType.ociIndex,
+    );
+    assert.equal(
+      manifestMediaType(Buffer.from('{"schemaVersion":2,"config":{}}'), undefined, 'x'),
+      MediaType.ociManifest,
+    );
   });
   it('refuses schema 1 and things that are not manifests', () => {
-    assert.throws(() => manifestMediaType(Buffer.from('{"schemaVersion":1}'), 'application/json', 'r:1'), /r:1 is a Docker schema 1 manifest/);
-    assert.throws(() => manifestMediaType(Buffer.from('{"schemaVersion":2,"mediaType":"text/plain"}'), undefined, 'r:1'), /not an image manifest or index/);
+    assert.throws(
+      () => manifestMediaType(Buffer.from('{"schemaVersion":1}'), 'application/json', 'r:1'),
+      /r:1 is a Docker schema 1 manifest/,
+    );
+    assert.throws(
+      () => manifestMediaType(Buffer.from('{"schemaVersion":2,"mediaType":"text/plain"}'), undefined, 'r:1'),
+      /not an image manifest or index/,
+    );
     assert.throws(() => manifestMediaType(Buffer.from('<html>'), 'text/html', 'r:1'), /not valid JSON/);
   });
 });
@@ -108,13 +150,19 @@ describe('platform selection', () => {
   ];
   it('matches normalized platforms', () => {
     assert.equal(selectPlatform(manifests, { os: 'linux', architecture: 'x86_64' }, 'r').digest, manifests[0]!.digest);
-    assert.equal(selectPlatform(manifests, { os: 'linux', architecture: 'arm64', variant: 'v8' }, 'r').digest, manifests[1]!.digest);
+    assert.equal(
+      selectPlatform(manifests, { os: 'linux', architecture: 'arm64', variant: 'v8' }, 'r').digest,
+      manifests[1]!.digest,
+    );
     assert.equal(selectPlatform(manifests, { os: 'linux', architecture: 'arm' }, 'r').digest, manifests[2]!.digest);
   });
   it('lists what there is when the platform is missing', () => {
     assert.throws(
       () => selectPlatform(manifests, { os: 'windows', architecture: 'amd64' }, 'localhost:5000/app:1'),
-      (err: Error) => err instanceof NotFoundError && err.message === 'localhost:5000/app:1 has no image for windows/amd64; it has linux/amd64, linux/arm64, linux/arm/v7',
+      (err: Error) =>
+        err instanceof NotFoundError &&
+        err.message ===
+          'localhost:5000/app:1 has no image for windows/amd64; it has linux/amd64, linux/arm64, linux/arm/v7',
     );
   });
 });

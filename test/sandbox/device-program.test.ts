@@ -72,8 +72,23 @@ function decide(program: Buffer, type: DeviceType | 'none', major: number, minor
 
 /** Docker's verdicts, written out: [type, major, minor, access, allowed]. */
 const DOCKER: [DeviceType, number, number, string, boolean][] = [
-  ...[[1, 3], [1, 5], [1, 7], [1, 8], [1, 9], [5, 0], [5, 1], [5, 2], [136, 0], [136, 7], [136, 1048575], [10, 200]].flatMap(
-    ([major, minor]) => ['r', 'w', 'rw', 'm', 'rwm'].map((access) => ['c', major!, minor!, access, true] as [DeviceType, number, number, string, boolean]),
+  ...[
+    [1, 3],
+    [1, 5],
+    [1, 7],
+    [1, 8],
+    [1, 9],
+    [5, 0],
+    [5, 1],
+    [5, 2],
+    [136, 0],
+    [136, 7],
+    [136, 1048575],
+    [10, 200],
+  ].flatMap(([major, minor]) =>
+    ['r', 'w', 'rw', 'm', 'rwm'].map(
+      (access) => ['c', major!, minor!, access, true] as [DeviceType, number, number, string, boolean],
+    ),
   ),
   ['c', 1, 1, 'r', false], // mem
   ['c', 1, 1, 'rw', false],
@@ -93,15 +108,26 @@ const DOCKER: [DeviceType, number, number, string, boolean][] = [
   ['b', 1, 3, 'r', false], // a block device with /dev/null's numbers
   ['b', 136, 0, 'rw', false],
   ['b', 10, 200, 'r', false],
-  ...[[1, 1], [4, 1], [10, 229], [4095, 1048575]].map(([major, minor]) => ['c', major!, minor!, 'm', true] as [DeviceType, number, number, string, boolean]),
-  ...[[7, 0], [254, 0], [8, 16]].map(([major, minor]) => ['b', major!, minor!, 'm', true] as [DeviceType, number, number, string, boolean]),
+  ...[
+    [1, 1],
+    [4, 1],
+    [10, 229],
+    [4095, 1048575],
+  ].map(([major, minor]) => ['c', major!, minor!, 'm', true] as [DeviceType, number, number, string, boolean]),
+  ...[
+    [7, 0],
+    [254, 0],
+    [8, 16],
+  ].map(([major, minor]) => ['b', major!, minor!, 'm', true] as [DeviceType, number, number, string, boolean]),
 ];
 
 describe('the cgroup v2 device program', () => {
   const program = deviceProgram();
 
   test("decides every request as Docker's device rules do", () => {
-    const wrong = DOCKER.filter(([type, major, minor, access, allowed]) => decide(program, type, major, minor, access) !== allowed);
+    const wrong = DOCKER.filter(
+      ([type, major, minor, access, allowed]) => decide(program, type, major, minor, access) !== allowed,
+    );
     assert.deepEqual(wrong, []);
   });
 
@@ -110,7 +136,8 @@ describe('the cgroup v2 device program', () => {
       const major = rule.major === '*' ? 4095 : rule.major;
       const minor = rule.minor === '*' ? 12345 : rule.minor;
       const label = v1DeviceRules()[ALLOWED_DEVICES.indexOf(rule)];
-      for (const access of [...rule.access]) assert.equal(decide(program, rule.type, major, minor, access), true, `${label}: ${access}`);
+      for (const access of [...rule.access])
+        assert.equal(decide(program, rule.type, major, minor, access), true, `${label}: ${access}`);
       assert.equal(decide(program, rule.type, major, minor, rule.access), true, label);
       const other = rule.type === 'c' ? 'b' : 'c';
       if (rule.major !== '*') assert.equal(decide(program, other, major, minor, 'r'), false, `${label}: as ${other}`);
@@ -123,8 +150,18 @@ describe('the cgroup v2 device program', () => {
 
   test("the v1 controller gets the same rules as Docker's devices.allow lines", () => {
     assert.deepEqual(v1DeviceRules(), [
-      'c *:* m', 'b *:* m', 'c 1:3 rwm', 'c 1:5 rwm', 'c 1:7 rwm', 'c 1:8 rwm', 'c 1:9 rwm', 'c 5:0 rwm', 'c 5:1 rwm',
-      'c 5:2 rwm', 'c 136:* rwm', 'c 10:200 rwm',
+      'c *:* m',
+      'b *:* m',
+      'c 1:3 rwm',
+      'c 1:5 rwm',
+      'c 1:7 rwm',
+      'c 1:8 rwm',
+      'c 1:9 rwm',
+      'c 5:0 rwm',
+      'c 5:1 rwm',
+      'c 5:2 rwm',
+      'c 136:* rwm',
+      'c 10:200 rwm',
     ]);
   });
 });

@@ -42,8 +42,11 @@ const hierarchy = cgroupHierarchy();
 const hasV2Dir = hierarchy?.version === 2 || (hierarchy?.version === 1 && hierarchy.unified !== undefined);
 
 for (const mode of ['default', 'v2'] as const) {
-  const skip = skipUnlessRoot || (mode === 'v2' && !hasV2Dir ? 'no cgroup v2 directory to attach the device program to' : false);
-  describe(`device access (${mode === 'v2' ? 'cgroup v2 device program alone' : "the host's device control"})`, { skip }, () => {
+  const skip =
+    skipUnlessRoot || (mode === 'v2' && !hasV2Dir ? 'no cgroup v2 directory to attach the device program to' : false);
+  describe(`device access (${mode === 'v2' ? 'cgroup v2 device program alone' : "the host's device control"})`, {
+    skip,
+  }, () => {
     const fx = busyboxOverlayPerTest();
     before(() => {
       if (mode === 'v2') process.env.TCBUILD_DEVICE_CGROUP = 'v2';
@@ -62,19 +65,29 @@ for (const mode of ['default', 'v2'] as const) {
         const cgroup = Cgroup.create(`${process.pid}-devices-test`, { pidsLimit: 16 })!;
         try {
           assert.equal(cgroup.limitsDevices, true);
-          assert.deepEqual(cgroup.procs.filter((p) => /\/devices\//.test(p)), []);
+          assert.deepEqual(
+            cgroup.procs.filter((p) => /\/devices\//.test(p)),
+            [],
+          );
           const v2 = hierarchy!.version === 2 ? hierarchy!.parent : hierarchy!.version === 1 ? hierarchy!.unified! : '';
-          assert.ok(cgroup.procs.some((p) => p.startsWith(`${v2}/`)), cgroup.procs.join(' '));
+          assert.ok(
+            cgroup.procs.some((p) => p.startsWith(`${v2}/`)),
+            cgroup.procs.join(' '),
+          );
         } finally {
           await cgroup.remove();
         }
       });
     }
 
-    test('device nodes from the layer other than Docker\'s cannot be opened: EPERM for reading, writing or both', async () => {
+    test("device nodes from the layer other than Docker's cannot be opened: EPERM for reading, writing or both", async () => {
       const args = DENIED_NODES.flatMap(([name]) => ['r', 'w', 'rw'].map((m) => `${m}:/devs/${name}`));
       const { stdout, stderr } = await run(fx.overlay, `devopen ${args.join(' ')}`);
-      assert.deepEqual(verdicts(stdout), args.map((a) => `${a.slice(a.indexOf(':') + 1)} ${a.slice(0, a.indexOf(':'))} EPERM`), stderr);
+      assert.deepEqual(
+        verdicts(stdout),
+        args.map((a) => `${a.slice(a.indexOf(':') + 1)} ${a.slice(0, a.indexOf(':'))} EPERM`),
+        stderr,
+      );
     });
 
     test('mknod in the container works (as in Docker); opening what it made fails with EPERM', async () => {
@@ -84,17 +97,21 @@ for (const mode of ['default', 'v2'] as const) {
         `mknod /mem c 1 1 && mknod /disk b ${major} ${minor} && mknod /loop b 7 0 && mkdir -p /var/tmp && mknod /var/tmp/kmsg c 1 11 && echo made; ` +
           'devopen r:/mem w:/mem r:/disk rw:/disk r:/loop r:/var/tmp/kmsg; cat /mem 2>&1 | head -1; dd if=/disk of=/dev/null count=1 2>&1 | head -1',
       );
-      assert.deepEqual(stdout.trim().split('\n'), [
-        'made',
-        '/mem r EPERM',
-        '/mem w EPERM',
-        '/disk r EPERM',
-        '/disk rw EPERM',
-        '/loop r EPERM',
-        '/var/tmp/kmsg r EPERM',
-        'cat: can\'t open \'/mem\': Operation not permitted',
-        'dd: can\'t open \'/disk\': Operation not permitted',
-      ], stderr);
+      assert.deepEqual(
+        stdout.trim().split('\n'),
+        [
+          'made',
+          '/mem r EPERM',
+          '/mem w EPERM',
+          '/disk r EPERM',
+          '/disk rw EPERM',
+          '/loop r EPERM',
+          '/var/tmp/kmsg r EPERM',
+          "cat: can't open '/mem': Operation not permitted",
+          "dd: can't open '/disk': Operation not permitted",
+        ],
+        stderr,
+      );
     });
 
     test("Docker's devices open: the sandbox's /dev, a pty of its devpts, and those numbers shipped in the layer", async () => {
@@ -105,16 +122,27 @@ for (const mode of ['default', 'v2'] as const) {
           'head -c 4 /dev/urandom | wc -c; echo hi > /dev/null && echo written',
       );
       const lines = verdicts(stdout);
-      assert.deepEqual(lines.slice(0, own.length + 2), [
-        ...own.map((p) => `${p} rw ok`),
-        '/dev/tty rw passed (ENXIO)', // allowed, but there is no controlling terminal
-        'pty /dev/pts/0 ok',
-      ], stderr);
+      assert.deepEqual(
+        lines.slice(0, own.length + 2),
+        [
+          ...own.map((p) => `${p} rw ok`),
+          '/dev/tty rw passed (ENXIO)', // allowed, but there is no controlling terminal
+          'pty /dev/pts/0 ok',
+        ],
+        stderr,
+      );
       // Whether a node outside its own file system opens (ptmx, a pty) or exists (tun) is the driver's business; the cgroup passes them all.
       const shipped = lines.slice(own.length + 2, -2);
-      assert.deepEqual(shipped.map((l) => l.split(' ')[0]), ALLOWED_NODES.map(([name]) => `/devs/${name}`), stdout);
+      assert.deepEqual(
+        shipped.map((l) => l.split(' ')[0]),
+        ALLOWED_NODES.map(([name]) => `/devs/${name}`),
+        stdout,
+      );
       for (const line of shipped) assert.match(line, /^\S+ r (ok|passed \(E[A-Z]+\))$/);
-      assert.deepEqual(shipped.slice(0, 5), ['null', 'zero', 'full', 'random', 'urandom'].map((name) => `/devs/${name} r ok`));
+      assert.deepEqual(
+        shipped.slice(0, 5),
+        ['null', 'zero', 'full', 'random', 'urandom'].map((name) => `/devs/${name} r ok`),
+      );
       assert.deepEqual(lines.slice(-2), ['4', 'written']);
     });
   });
@@ -122,7 +150,9 @@ for (const mode of ['default', 'v2'] as const) {
 
 describe('where nothing limits device access (bpf(2) refused, no v1 devices controller)', () => {
   const req: ContainerRequest = {
-    rootfs: [{ type: 'overlay', source: 'overlay', destination: '/', options: ['lowerdir=/l', 'upperdir=/u', 'workdir=/w'] }],
+    rootfs: [
+      { type: 'overlay', source: 'overlay', destination: '/', options: ['lowerdir=/l', 'upperdir=/u', 'workdir=/w'] },
+    ],
     mountpoint: '/mnt',
     args: ['true'],
     env: [],
@@ -140,7 +170,10 @@ describe('where nothing limits device access (bpf(2) refused, no v1 devices cont
     assert.ok(!spec.process.capabilities.effective.includes('CAP_MKNOD'));
     assert.deepEqual(spec.rootfsMounts[0]!.options, ['lowerdir=/l', 'upperdir=/u', 'workdir=/w', 'nodev']);
     assert.deepEqual(spec.mounts.find((m) => m.destination === '/src')!.options, ['rbind', 'ro', 'nodev']);
-    assert.ok(!spec.mounts.find((m) => m.destination === '/dev')!.options.includes('nodev'), "the sandbox's own /dev keeps its devices");
+    assert.ok(
+      !spec.mounts.find((m) => m.destination === '/dev')!.options.includes('nodev'),
+      "the sandbox's own /dev keeps its devices",
+    );
   });
 
   test('with device control the image and mounts are as Docker mounts them, and CAP_MKNOD stays', () => {

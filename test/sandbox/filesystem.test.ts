@@ -59,7 +59,8 @@ describe('container filesystem', { skip: skipUnlessRoot }, () => {
     assert.match(mounts.get('/dev/shm') ?? '', /^tmpfs .*nosuid,nodev,noexec.*size=65536k/);
     assert.match(mounts.get('/dev/mqueue') ?? '', /^mqueue /);
     assert.match(mounts.get('/sys') ?? '', /^sysfs ro,/);
-    for (const file of ['/etc/hosts', '/etc/resolv.conf', '/etc/hostname']) assert.match(mounts.get(file) ?? '', / ro,/);
+    for (const file of ['/etc/hosts', '/etc/resolv.conf', '/etc/hostname'])
+      assert.match(mounts.get(file) ?? '', / ro,/);
   });
 
   test('/dev has the standard devices and symlinks', async () => {
@@ -127,7 +128,9 @@ describe('container filesystem', { skip: skipUnlessRoot }, () => {
 
   test('a failing mount rejects with the step and the error', async () => {
     await assert.rejects(
-      run(fx.overlay, 'true', { rootfs: [{ type: 'bind', source: '/nonexistent-rootfs', destination: '/', options: ['rbind'] }] }),
+      run(fx.overlay, 'true', {
+        rootfs: [{ type: 'bind', source: '/nonexistent-rootfs', destination: '/', options: ['rbind'] }],
+      }),
       (err: Error) => {
         assert.ok(err instanceof ContainerSetupError);
         assert.match(err.message, /^mount bind on \/ \(.*\): no such file or directory$/);

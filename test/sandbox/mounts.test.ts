@@ -26,13 +26,17 @@ describe('container mounts', { skip: skipUnlessRoot }, () => {
     await writeFile(join(host, 'ro', 'data'), 'read me\n');
     await writeFile(join(host, 'secret'), 's3cret\n');
     const before = await mountinfo();
-    const { stdout } = await run(fx.overlay, 'echo hi > /out/x; cat /in/data; echo no > /in/data 2>/dev/null || echo ro; cat /run/secrets/token', {
-      mounts: [
-        { type: 'bind', source: join(host, 'rw'), destination: '/out', options: ['rbind', 'rw'] },
-        { type: 'bind', source: join(host, 'ro'), destination: '/in', options: ['rbind', 'ro'] },
-        { type: 'bind', source: join(host, 'secret'), destination: '/run/secrets/token', options: ['bind', 'ro'] },
-      ],
-    });
+    const { stdout } = await run(
+      fx.overlay,
+      'echo hi > /out/x; cat /in/data; echo no > /in/data 2>/dev/null || echo ro; cat /run/secrets/token',
+      {
+        mounts: [
+          { type: 'bind', source: join(host, 'rw'), destination: '/out', options: ['rbind', 'rw'] },
+          { type: 'bind', source: join(host, 'ro'), destination: '/in', options: ['rbind', 'ro'] },
+          { type: 'bind', source: join(host, 'secret'), destination: '/run/secrets/token', options: ['bind', 'ro'] },
+        ],
+      },
+    );
     assert.equal(stdout, 'read me\nro\ns3cret\n');
     assert.equal(await readFile(join(host, 'rw', 'x'), 'utf8'), 'hi\n');
     assert.equal(await mountinfo(), before);
@@ -40,12 +44,16 @@ describe('container mounts', { skip: skipUnlessRoot }, () => {
 
   test('tmpfs with size and mode, mounted in order (a bind inside it)', async () => {
     await mkdir(join(host, 'cache'));
-    const { stdout } = await run(fx.overlay, 'stat -c %a /scratch; grep " /scratch " /proc/self/mounts | grep -o "size=[0-9]*k"; ls /scratch', {
-      mounts: [
-        { type: 'tmpfs', source: 'tmpfs', destination: '/scratch', options: ['size=1m', 'mode=1777'] },
-        { type: 'bind', source: join(host, 'cache'), destination: '/scratch/cache', options: ['rbind'] },
-      ],
-    });
+    const { stdout } = await run(
+      fx.overlay,
+      'stat -c %a /scratch; grep " /scratch " /proc/self/mounts | grep -o "size=[0-9]*k"; ls /scratch',
+      {
+        mounts: [
+          { type: 'tmpfs', source: 'tmpfs', destination: '/scratch', options: ['size=1m', 'mode=1777'] },
+          { type: 'bind', source: join(host, 'cache'), destination: '/scratch/cache', options: ['rbind'] },
+        ],
+      },
+    );
     assert.equal(stdout, '1777\nsize=1024k\ncache\n');
     assert.deepEqual(await listDir(join(fx.overlay.upper, 'scratch')), []);
   });
@@ -67,7 +75,9 @@ describe('container mounts', { skip: skipUnlessRoot }, () => {
     const outside = join(host, 'outside');
     await mkdir(outside);
     await symlink(outside, join(fx.overlay.upper, 'escape'));
-    await run(fx.overlay, 'true', { mounts: [{ type: 'bind', source: join(host, 'src'), destination: '/escape/m', options: ['rbind'] }] });
+    await run(fx.overlay, 'true', {
+      mounts: [{ type: 'bind', source: join(host, 'src'), destination: '/escape/m', options: ['rbind'] }],
+    });
     assert.deepEqual(await listDir(outside), []);
   });
 
@@ -82,18 +92,56 @@ describe('container mounts', { skip: skipUnlessRoot }, () => {
     await writeFile(join(outside, 'file'), 'HOST\n');
     const { stdout } = await run(fx.overlay, 'cat /f /d/file /o/file /o/two', {
       mounts: [
-        { type: 'bind', source: '', destination: '/f', options: ['rbind', 'ro'], beneath: [{ root: layer, path: '/dir/file' }] },
-        { type: 'bind', source: '', destination: '/d', options: ['rbind', 'ro'], beneath: [{ root: layer, path: 'dir' }] },
-        { type: 'overlay', source: 'overlay', destination: '/o', options: [], beneath: [{ root: layer, path: '/dir' }, { root: join(host, 'lower2'), path: '/' }] },
+        {
+          type: 'bind',
+          source: '',
+          destination: '/f',
+          options: ['rbind', 'ro'],
+          beneath: [{ root: layer, path: '/dir/file' }],
+        },
+        {
+          type: 'bind',
+          source: '',
+          destination: '/d',
+          options: ['rbind', 'ro'],
+          beneath: [{ root: layer, path: 'dir' }],
+        },
+        {
+          type: 'overlay',
+          source: 'overlay',
+          destination: '/o',
+          options: [],
+          beneath: [
+            { root: layer, path: '/dir' },
+            { root: join(host, 'lower2'), path: '/' },
+          ],
+        },
       ],
     });
     assert.equal(stdout, 'inside\ninside\ninside\n2\n');
     // What a stage could hold by the time the sandbox mounts it: links out, '..' and a symlinked parent.
     await symlink(outside, join(layer, 'link-dir'));
     await symlink(join(outside, 'file'), join(layer, 'link-file'));
-    for (const [type, path] of [['bind', '/link-file'], ['bind', '/link-dir/file'], ['bind', '/link-dir'], ['overlay', '/link-dir'], ['bind', '/../outside/file'], ['bind', '/dir/../../outside']]) {
-      const mount = { type: type!, source: type === 'overlay' ? 'overlay' : '', destination: '/m', options: type === 'bind' ? ['rbind', 'ro'] : [], beneath: [{ root: layer, path: path! }] };
-      await assert.rejects(run(fx.overlay, 'cat /m/file /m', { mounts: [mount] }), /open the source of \/m .*(too many levels of symbolic links|cross-device link|symbolic link)/i, path);
+    for (const [type, path] of [
+      ['bind', '/link-file'],
+      ['bind', '/link-dir/file'],
+      ['bind', '/link-dir'],
+      ['overlay', '/link-dir'],
+      ['bind', '/../outside/file'],
+      ['bind', '/dir/../../outside'],
+    ]) {
+      const mount = {
+        type: type!,
+        source: type === 'overlay' ? 'overlay' : '',
+        destination: '/m',
+        options: type === 'bind' ? ['rbind', 'ro'] : [],
+        beneath: [{ root: layer, path: path! }],
+      };
+      await assert.rejects(
+        run(fx.overlay, 'cat /m/file /m', { mounts: [mount] }),
+        /open the source of \/m .*(too many levels of symbolic links|cross-device link|symbolic link)/i,
+        path,
+      );
     }
   });
 
@@ -106,7 +154,9 @@ describe('container mounts', { skip: skipUnlessRoot }, () => {
       const upper = snapshotter.upperDir(key);
       if (i === 0) {
         await mkdir(join(upper, 'bin'));
-        await writeFile(join(upper, 'bin', 'busybox'), await readFile(join(fx.lower, 'bin', 'busybox')), { mode: 0o755 });
+        await writeFile(join(upper, 'bin', 'busybox'), await readFile(join(fx.lower, 'bin', 'busybox')), {
+          mode: 0o755,
+        });
         for (const applet of ['sh', 'ls', 'wc']) await symlink('busybox', join(upper, 'bin', applet));
       }
       await mkdir(join(upper, 'layers'), { recursive: true });

@@ -24,7 +24,10 @@ function slirpChildren(): number[] {
     .filter((pid) => {
       try {
         const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-        const [comm, rest] = [stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), stat.slice(stat.lastIndexOf(')') + 2)];
+        const [comm, rest] = [
+          stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')),
+          stat.slice(stat.lastIndexOf(')') + 2),
+        ];
         return comm === 'slirp4netns' && Number(rest.split(' ')[1]) === process.pid;
       } catch {
         return false;
@@ -46,7 +49,10 @@ describe("network 'private'", { skip: skipUnlessRoot }, () => {
     servers.push(v4);
     port = (v4.address() as { port: number }).port;
     const v6 = createServer((s) => s.end());
-    await listen(v6, { port, host: '::1' }).then(() => servers.push(v6), () => (ipv6 = false));
+    await listen(v6, { port, host: '::1' }).then(
+      () => servers.push(v6),
+      () => (ipv6 = false),
+    );
     const abstract = createServer((s) => s.end());
     await listen(abstract, `\0${abstractName}`);
     servers.push(abstract);
@@ -56,21 +62,42 @@ describe("network 'private'", { skip: skipUnlessRoot }, () => {
   const withProbe = () => compileProbe('netconnect', join(fx.overlay.upper, 'netconnect'));
 
   test('has lo and tap0 up, a default route through the stack, and its DNS forwarder as the name server', async () => {
-    const { stdout } = await run(fx.overlay, 'tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " " | sort; awk \'$2 == "00000000" { print $1, $3 }\' /proc/net/route; cat /etc/resolv.conf | grep nameserver', { network: 'private' });
+    const { stdout } = await run(
+      fx.overlay,
+      'tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " " | sort; awk \'$2 == "00000000" { print $1, $3 }\' /proc/net/route; cat /etc/resolv.conf | grep nameserver',
+      { network: 'private' },
+    );
     assert.equal(stdout, 'lo\ntap0\ntap0 0202000A\nnameserver 10.0.2.3\n');
   });
 
   test("reaches none of the host's loopback services or abstract sockets, under any address", async () => {
     withProbe();
-    const addresses = ['127.0.0.1', '127.0.0.2', '127.255.255.254', '0.0.0.0', '10.0.2.2', '10.0.2.3', '::1', '::ffff:127.0.0.1', '::'];
-    const script = [...addresses.map((a) => `/netconnect tcp ${a} ${port}`), `/netconnect abstract ${abstractName}`].join('; ');
+    const addresses = [
+      '127.0.0.1',
+      '127.0.0.2',
+      '127.255.255.254',
+      '0.0.0.0',
+      '10.0.2.2',
+      '10.0.2.3',
+      '::1',
+      '::ffff:127.0.0.1',
+      '::',
+    ];
+    const script = [
+      ...addresses.map((a) => `/netconnect tcp ${a} ${port}`),
+      `/netconnect abstract ${abstractName}`,
+    ].join('; ');
     const { stdout } = await run(fx.overlay, script, { network: 'private' });
     const lines = stdout.trim().split('\n');
     assert.equal(lines.length, addresses.length + 1, stdout);
     for (const line of lines) assert.match(line, /^failed: /, stdout);
 
     // The same probes do reach them from the host's network: the test can fail.
-    const host = await run(fx.overlay, `/netconnect tcp 127.0.0.1 ${port}; ${ipv6 ? `/netconnect tcp ::1 ${port}; ` : ''}/netconnect abstract ${abstractName}`, { network: 'host' });
+    const host = await run(
+      fx.overlay,
+      `/netconnect tcp 127.0.0.1 ${port}; ${ipv6 ? `/netconnect tcp ::1 ${port}; ` : ''}/netconnect abstract ${abstractName}`,
+      { network: 'host' },
+    );
     assert.equal(host.stdout, ipv6 ? 'connected\nconnected\nconnected\n' : 'connected\nconnected\n');
   });
 

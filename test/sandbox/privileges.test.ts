@@ -11,7 +11,9 @@ describe('container privileges', { skip: skipUnlessRoot }, () => {
   const fx = busyboxOverlayPerTest();
 
   const status = async (fields: string, overrides = {}) =>
-    (await run(fx.overlay, `grep -E "^(${fields}):" /proc/self/status | tr -d "\\t"`, overrides)).stdout.trim().split('\n');
+    (await run(fx.overlay, `grep -E "^(${fields}):" /proc/self/status | tr -d "\\t"`, overrides)).stdout
+      .trim()
+      .split('\n');
 
   test("root gets Docker's 14 capabilities, none inheritable or ambient; seccomp filters; no_new_privs is off", async () => {
     assert.deepEqual(await status('CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs|Seccomp'), [
@@ -35,7 +37,10 @@ describe('container privileges', { skip: skipUnlessRoot }, () => {
   });
 
   test("init's /proc/1 entries are out of reach", async () => {
-    const { stdout } = await run(fx.overlay, 'ls /proc/1/root >/dev/null 2>&1 || echo root denied; cat /proc/1/environ 2>/dev/null || echo environ denied');
+    const { stdout } = await run(
+      fx.overlay,
+      'ls /proc/1/root >/dev/null 2>&1 || echo root denied; cat /proc/1/environ 2>/dev/null || echo environ denied',
+    );
     assert.equal(stdout, 'root denied\nenviron denied\n');
   });
 
@@ -50,18 +55,28 @@ describe('container privileges', { skip: skipUnlessRoot }, () => {
         'echo b > /proc/sysrq-trigger 2>/dev/null || echo sysrq read-only',
       ].join('; '),
     );
-    for (const line of stdout.trim().split('\n').filter((l) => l.startsWith('/'))) assert.match(line, / 0$/, line);
+    for (const line of stdout
+      .trim()
+      .split('\n')
+      .filter((l) => l.startsWith('/')))
+      assert.match(line, / 0$/, line);
     assert.match(stdout, /\/proc\/keys 0\n/);
     assert.match(stdout, /firmware read-only\nproc-sys read-only\nsysrq read-only\n$/);
   });
 
   test('a block device made with mknod cannot be read', async () => {
-    const { stdout } = await run(fx.overlay, 'mknod /disk b 7 0 && echo made; head -c 1 /disk >/dev/null 2>&1 || echo unreadable');
+    const { stdout } = await run(
+      fx.overlay,
+      'mknod /disk b 7 0 && echo made; head -c 1 /disk >/dev/null 2>&1 || echo unreadable',
+    );
     assert.match(stdout, /unreadable\n$/);
   });
 
   test('/dev/null and friends stay usable', async () => {
-    const { result } = await run(fx.overlay, 'echo x > /dev/null && head -c 1 /dev/urandom >/dev/null && head -c 1 /dev/zero >/dev/null');
+    const { result } = await run(
+      fx.overlay,
+      'echo x > /dev/null && head -c 1 /dev/urandom >/dev/null && head -c 1 /dev/zero >/dev/null',
+    );
     assert.deepEqual(result, { exitCode: 0, signal: null });
   });
 });

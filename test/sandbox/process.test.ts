@@ -29,19 +29,35 @@ describe('container process', { skip: skipUnlessRoot }, () => {
 
   test('PID 1 is tcbuild-init and only the container processes are visible', async () => {
     const { stdout } = await run(fx.overlay, 'ps -o pid,comm; echo /proc/[0-9]*');
-    const lines = stdout.trim().split('\n').map((line) => line.trim().split(/\s+/));
-    assert.deepEqual(lines, [['PID', 'COMMAND'], ['1', 'tcbuild-init'], ['2', 'sh'], ['3', 'ps'], ['/proc/1', '/proc/2']]);
+    const lines = stdout
+      .trim()
+      .split('\n')
+      .map((line) => line.trim().split(/\s+/));
+    assert.deepEqual(lines, [
+      ['PID', 'COMMAND'],
+      ['1', 'tcbuild-init'],
+      ['2', 'sh'],
+      ['3', 'ps'],
+      ['/proc/1', '/proc/2'],
+    ]);
   });
 
   test('the command line and environment of Node are not visible through /proc/1', async () => {
-    const { stdout } = await run(fx.overlay, 'tr -d "\\0" < /proc/1/cmdline; echo; tr -d "\\0" < /proc/1/environ | wc -c');
+    const { stdout } = await run(
+      fx.overlay,
+      'tr -d "\\0" < /proc/1/cmdline; echo; tr -d "\\0" < /proc/1/environ | wc -c',
+    );
     assert.equal(stdout, 'tcbuild-init\n0\n');
   });
 
   test('hostname is the one requested, also in /etc/hostname and /etc/hosts', async () => {
-    const { stdout } = await run(fx.overlay, 'hostname; cat /etc/hostname; grep -c "127.0.0.1.*localhost.*box-1" /etc/hosts', {
-      hostname: 'box-1',
-    });
+    const { stdout } = await run(
+      fx.overlay,
+      'hostname; cat /etc/hostname; grep -c "127.0.0.1.*localhost.*box-1" /etc/hosts',
+      {
+        hostname: 'box-1',
+      },
+    );
     assert.equal(stdout, 'box-1\nbox-1\n1\n');
   });
 
@@ -69,7 +85,10 @@ describe('container process', { skip: skipUnlessRoot }, () => {
   });
 
   test("network 'none' has only lo, and it is up", async () => {
-    const { stdout } = await run(fx.overlay, 'tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " "; cat /sys/class/net/lo/operstate');
+    const { stdout } = await run(
+      fx.overlay,
+      'tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " "; cat /sys/class/net/lo/operstate',
+    );
     const [interfaces, state] = [stdout.trim().split('\n').slice(0, -1), stdout.trim().split('\n').at(-1)];
     assert.deepEqual(interfaces, ['lo']);
     assert.equal(state, 'unknown'); // loopback reports "unknown" when up, "down" when not
@@ -94,7 +113,10 @@ describe('container process', { skip: skipUnlessRoot }, () => {
   });
 
   test('init forwards SIGTERM to the workload', async () => {
-    const { result, stdout } = await run(fx.overlay, 'trap "echo got TERM; exit 7" TERM; kill -TERM 1; sleep 10 & wait');
+    const { result, stdout } = await run(
+      fx.overlay,
+      'trap "echo got TERM; exit 7" TERM; kill -TERM 1; sleep 10 & wait',
+    );
     assert.equal(stdout, 'got TERM\n');
     assert.deepEqual(result, { exitCode: 7, signal: null });
   });

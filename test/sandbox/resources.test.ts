@@ -16,7 +16,11 @@ import { busyboxOverlayPerTest, skipUnlessRoot } from './rootfs.js';
 /** Every cgroup directory of a sandbox of process `pid`, on any hierarchy (the unified one of hybrid mode too). */
 function sandboxCgroups(pid = process.pid): string[] {
   const h = cgroupHierarchy();
-  const parents = !h ? [] : h.version === 2 ? [h.parent] : [...Object.values(h.parents), ...(h.unified ? [h.unified] : [])];
+  const parents = !h
+    ? []
+    : h.version === 2
+      ? [h.parent]
+      : [...Object.values(h.parents), ...(h.unified ? [h.unified] : [])];
   return parents.flatMap((p) =>
     readdirSync(p, { withFileTypes: true })
       .filter((e) => e.isDirectory() && e.name.startsWith(`${pid}-`))
@@ -59,7 +63,11 @@ describe('container resources and lifecycle', { skip: skipUnlessRoot }, () => {
 
   test('a fork bomb under pidsLimit 64 ends without hurting the host', async () => {
     // `read -t` is a shell builtin: it needs no fork while the bomb holds every pid.
-    const { result, stderr } = await run(fx.overlay, 'bomb() { bomb | bomb & }; bomb; read -t 1 x < /dev/zero; exit 0', { pidsLimit: 64 });
+    const { result, stderr } = await run(
+      fx.overlay,
+      'bomb() { bomb | bomb & }; bomb; read -t 1 x < /dev/zero; exit 0',
+      { pidsLimit: 64 },
+    );
     // Whether the shell itself gets to fork again is a race: it exits 0, or 2 on "can't fork".
     assert.equal(result.signal, null);
     assert.match(stderr, /can't fork|Resource temporarily unavailable/);
@@ -67,7 +75,11 @@ describe('container resources and lifecycle', { skip: skipUnlessRoot }, () => {
   });
 
   test('cpus, memory and pids limits are written to the cgroup', async () => {
-    const { stdout } = await run(fx.overlay, 'cat /proc/self/cgroup | grep -c ":/$"', { cpus: 0.5, memory: 32 * 2 ** 20, pidsLimit: 99 });
+    const { stdout } = await run(fx.overlay, 'cat /proc/self/cgroup | grep -c ":/$"', {
+      cpus: 0.5,
+      memory: 32 * 2 ** 20,
+      pidsLimit: 99,
+    });
     assert.ok(Number(stdout) >= 1, 'the cgroup namespace is rooted at the sandbox cgroup');
     const h = cgroupHierarchy()!;
     if (h.version === 1) {
@@ -90,7 +102,10 @@ describe('container resources and lifecycle', { skip: skipUnlessRoot }, () => {
 
   test('ulimits and extra /etc/hosts entries are applied', async () => {
     const { stdout } = await run(fx.overlay, 'ulimit -n; ulimit -u; grep 10.0.0.5 /etc/hosts', {
-      ulimits: [{ name: 'nofile', soft: 2048, hard: 4096 }, { name: 'nproc', soft: 300, hard: 300 }],
+      ulimits: [
+        { name: 'nofile', soft: 2048, hard: 4096 },
+        { name: 'nproc', soft: 300, hard: 300 },
+      ],
       addHosts: ['db:10.0.0.5'],
     });
     assert.equal(stdout, '2048\n300\n10.0.0.5\tdb\n');
@@ -110,7 +125,9 @@ describe('container resources and lifecycle', { skip: skipUnlessRoot }, () => {
     return child;
   };
   const exitOf = (child: ReturnType<typeof spawn>) =>
-    new Promise<{ code: number | null; signal: string | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+    new Promise<{ code: number | null; signal: string | null }>((resolve) =>
+      child.on('exit', (code, signal) => resolve({ code, signal })),
+    );
 
   test('SIGTERM of tcbuild kills its sandboxes and cleans up before it exits', async () => {
     const child = await startChild('echo started; sleep 100');

@@ -57,7 +57,12 @@ export async function makeOverlay(lower: string): Promise<Overlay> {
     upper,
     mountpoint,
     rootfs: [
-      { type: 'overlay', source: 'overlay', destination: '/', options: [`lowerdir=${lower}`, `upperdir=${upper}`, `workdir=${work}`] },
+      {
+        type: 'overlay',
+        source: 'overlay',
+        destination: '/',
+        options: [`lowerdir=${lower}`, `upperdir=${upper}`, `workdir=${work}`],
+      },
     ],
     remove: () => rm(dir, { recursive: true, force: true }),
   };

@@ -80,9 +80,18 @@ export const SECCOMP_PROBE: Readonly<Record<string, Expectation>> = {
  * itself must still fail when refused.
  */
 export function assertSeccompProbe(stdout: string, how: { arch: ProbeArch; emulated: boolean }): void {
-  const printed = new Map(stdout.trim().split('\n').map((line) => line.split(' ') as [string, string]));
+  const printed = new Map(
+    stdout
+      .trim()
+      .split('\n')
+      .map((line) => line.split(' ') as [string, string]),
+  );
   const expected = Object.entries(SECCOMP_PROBE).filter(([, e]) => how.arch === 'x64' || !e.x64Only);
-  assert.deepEqual([...printed.keys()], expected.map(([name]) => name), 'the probe printed one line per call');
+  assert.deepEqual(
+    [...printed.keys()],
+    expected.map(([name]) => name),
+    'the probe printed one line per call',
+  );
   for (const [name, e] of expected) {
     const got = printed.get(name)!;
     const what = `${name}: ${got}${how.emulated ? ' (emulated)' : ''}`;

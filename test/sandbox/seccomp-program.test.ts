@@ -39,7 +39,9 @@ function interpret(program: Buffer, call: Call): { outcome: Outcome; steps: numb
   const data = Buffer.alloc(64);
   data.writeUInt32LE(call.nr >>> 0, 0);
   data.writeUInt32LE(call.arch >>> 0, 4);
-  (call.args ?? []).forEach((arg, i) => data.writeBigUInt64LE(BigInt.asUintN(64, arg), 16 + 8 * i));
+  (call.args ?? []).forEach((arg, i) => {
+    data.writeBigUInt64LE(BigInt.asUintN(64, arg), 16 + 8 * i);
+  });
   const count = program.length / 8;
   assert.ok(Number.isInteger(count) && count > 0 && count <= 4096, `program of ${program.length} bytes`);
   let a = 0;
@@ -108,32 +110,130 @@ describe('the seccomp program', () => {
 
       test('allows what builds run: glibc, Go, git, gcc, npm, python', () => {
         for (const name of [
-          'read', 'write', 'openat', 'openat2', 'statx', 'newfstatat', 'faccessat2', 'close_range', 'rseq', 'futex',
-          'futex_waitv', 'epoll_pwait2', 'pidfd_open', 'pidfd_send_signal', 'copy_file_range', 'landlock_create_ruleset',
-          'memfd_create', 'memfd_secret', 'mseal', 'getrandom', 'execve', 'execveat', 'wait4', 'chroot', 'seccomp',
-          'ptrace', 'process_vm_readv', 'name_to_handle_at', 'fchmodat2', 'cachestat', 'set_robust_list', 'membarrier',
-          'mknodat', 'sched_setaffinity', 'prctl', 'capset', 'setresuid', 'setgroups', 'vmsplice', 'io_setup', 'io_submit',
+          'read',
+          'write',
+          'openat',
+          'openat2',
+          'statx',
+          'newfstatat',
+          'faccessat2',
+          'close_range',
+          'rseq',
+          'futex',
+          'futex_waitv',
+          'epoll_pwait2',
+          'pidfd_open',
+          'pidfd_send_signal',
+          'copy_file_range',
+          'landlock_create_ruleset',
+          'memfd_create',
+          'memfd_secret',
+          'mseal',
+          'getrandom',
+          'execve',
+          'execveat',
+          'wait4',
+          'chroot',
+          'seccomp',
+          'ptrace',
+          'process_vm_readv',
+          'name_to_handle_at',
+          'fchmodat2',
+          'cachestat',
+          'set_robust_list',
+          'membarrier',
+          'mknodat',
+          'sched_setaffinity',
+          'prctl',
+          'capset',
+          'setresuid',
+          'setgroups',
+          'vmsplice',
+          'io_setup',
+          'io_submit',
         ]) {
           assert.equal(outcome(arch, name), 'allow', name);
         }
-        if (arch === 'x64') for (const name of ['arch_prctl', 'modify_ldt', 'fork', 'open', 'stat', 'uretprobe']) assert.equal(outcome(arch, name), 'allow', name);
+        if (arch === 'x64')
+          for (const name of ['arch_prctl', 'modify_ldt', 'fork', 'open', 'stat', 'uretprobe'])
+            assert.equal(outcome(arch, name), 'allow', name);
       });
 
       test("refuses with EPERM what Docker's profile does not allow a container with the default capabilities", () => {
         for (const name of [
-          'mount', 'umount2', 'pivot_root', 'unshare', 'setns', 'fsopen', 'fsmount', 'fsconfig', 'fspick', 'move_mount',
-          'open_tree', 'open_tree_attr', 'mount_setattr', 'keyctl', 'add_key', 'request_key', 'bpf', 'perf_event_open',
-          'userfaultfd', 'io_uring_setup', 'io_uring_enter', 'io_uring_register', 'kexec_load', 'kexec_file_load',
-          'init_module', 'finit_module', 'delete_module', 'reboot', 'swapon', 'swapoff', 'acct', 'quotactl',
-          'quotactl_fd', 'open_by_handle_at', 'kcmp', 'pidfd_getfd', 'process_madvise', 'settimeofday',
-          'clock_settime', 'sethostname', 'setdomainname', 'syslog', 'vhangup', 'mbind', 'set_mempolicy',
-          'get_mempolicy', 'set_mempolicy_home_node', 'migrate_pages', 'move_pages', 'lookup_dcookie', 'fanotify_init',
-          'nfsservctl', 'lsm_get_self_attr', 'lsm_set_self_attr', 'lsm_list_modules', 'file_getattr', 'file_setattr',
+          'mount',
+          'umount2',
+          'pivot_root',
+          'unshare',
+          'setns',
+          'fsopen',
+          'fsmount',
+          'fsconfig',
+          'fspick',
+          'move_mount',
+          'open_tree',
+          'open_tree_attr',
+          'mount_setattr',
+          'keyctl',
+          'add_key',
+          'request_key',
+          'bpf',
+          'perf_event_open',
+          'userfaultfd',
+          'io_uring_setup',
+          'io_uring_enter',
+          'io_uring_register',
+          'kexec_load',
+          'kexec_file_load',
+          'init_module',
+          'finit_module',
+          'delete_module',
+          'reboot',
+          'swapon',
+          'swapoff',
+          'acct',
+          'quotactl',
+          'quotactl_fd',
+          'open_by_handle_at',
+          'kcmp',
+          'pidfd_getfd',
+          'process_madvise',
+          'settimeofday',
+          'clock_settime',
+          'sethostname',
+          'setdomainname',
+          'syslog',
+          'vhangup',
+          'mbind',
+          'set_mempolicy',
+          'get_mempolicy',
+          'set_mempolicy_home_node',
+          'migrate_pages',
+          'move_pages',
+          'lookup_dcookie',
+          'fanotify_init',
+          'nfsservctl',
+          'lsm_get_self_attr',
+          'lsm_set_self_attr',
+          'lsm_list_modules',
+          'file_getattr',
+          'file_setattr',
         ]) {
           assert.equal(outcome(arch, name), `errno ${EPERM}`, name);
         }
         if (arch === 'x64') {
-          for (const name of ['iopl', 'ioperm', 'uselib', 'ustat', 'sysfs', '_sysctl', 'create_module', 'query_module', 'get_kernel_syms', 'uprobe']) {
+          for (const name of [
+            'iopl',
+            'ioperm',
+            'uselib',
+            'ustat',
+            'sysfs',
+            '_sysctl',
+            'create_module',
+            'query_module',
+            'get_kernel_syms',
+            'uprobe',
+          ]) {
             assert.equal(outcome(arch, name), `errno ${EPERM}`, name);
           }
         }
@@ -145,7 +245,8 @@ describe('the seccomp program', () => {
 
       test('refuses every number the table does not name with EPERM', () => {
         const known = new Set(Object.values(numbers));
-        for (let nr = 0; nr < 2048; nr++) if (!known.has(nr)) assert.equal(run(nr).outcome, `errno ${EPERM}`, String(nr));
+        for (let nr = 0; nr < 2048; nr++)
+          if (!known.has(nr)) assert.equal(run(nr).outcome, `errno ${EPERM}`, String(nr));
         for (const nr of [0x3fffffff, ...(arch === 'arm64' ? [0x40000000, 0x7fffffff, 0xffffffff] : [])]) {
           assert.equal(run(nr).outcome, `errno ${EPERM}`, `0x${nr.toString(16)}`);
         }
@@ -154,17 +255,26 @@ describe('the seccomp program', () => {
       test('refuses other ABIs with ENOSYS: i386 and arm (whatever the number), the other 64-bit architecture, x32', () => {
         const other = AUDIT_ARCH[arch === 'x64' ? 'arm64' : 'x64'];
         for (const auditArch of [AUDIT_ARCH_I386, AUDIT_ARCH_ARM, other, 0]) {
-          for (const nr of [0, 1, 3, numbers.getpid!, 102, 1000]) assert.equal(run(nr, [], auditArch).outcome, `errno ${ENOSYS}`);
+          for (const nr of [0, 1, 3, numbers.getpid!, 102, 1000])
+            assert.equal(run(nr, [], auditArch).outcome, `errno ${ENOSYS}`);
         }
         if (arch === 'x64') {
-          for (const nr of [0x40000000, 0x40000000 | numbers.read!, 0x40000000 | numbers.mount!, 0x40000200, 0x7fffffff, 0xffffffff]) {
+          for (const nr of [
+            0x40000000,
+            0x40000000 | numbers.read!,
+            0x40000000 | numbers.mount!,
+            0x40000200,
+            0x7fffffff,
+            0xffffffff,
+          ]) {
             assert.equal(run(nr).outcome, `errno ${ENOSYS}`, `x32 0x${nr.toString(16)}`);
           }
         }
       });
 
       test('socket: every family but AF_ALG (38) and AF_VSOCK (40), however the high word is set', () => {
-        for (const family of [0, 1, 2, 10, 16, 17, 37, 39, 41, 44, 45, 0xffffffff]) assert.equal(outcome(arch, 'socket', family, 1, 0), 'allow', String(family));
+        for (const family of [0, 1, 2, 10, 16, 17, 37, 39, 41, 44, 45, 0xffffffff])
+          assert.equal(outcome(arch, 'socket', family, 1, 0), 'allow', String(family));
         for (const family of [38, 40, 0x1_0000_0026n, 0x1_0000_0028n, 0xffff_ffff_0000_0026n, 0xffff_ffff_0000_0028n]) {
           assert.equal(outcome(arch, 'socket', family, 5, 0), `errno ${EPERM}`, `family 0x${family.toString(16)}`);
         }
@@ -172,7 +282,8 @@ describe('the seccomp program', () => {
       });
 
       test('personality: Linux, 32-bit, UNAME26 and the query; nothing else', () => {
-        for (const persona of [0, 8, 0x20000, 0x20008, 0xffffffff]) assert.equal(outcome(arch, 'personality', persona), 'allow', String(persona));
+        for (const persona of [0, 8, 0x20000, 0x20008, 0xffffffff])
+          assert.equal(outcome(arch, 'personality', persona), 'allow', String(persona));
         for (const persona of [0x0040000, 0x0800000, 0x0400000, 1, 0x20001, 0xfffffffe]) {
           assert.equal(outcome(arch, 'personality', persona), `errno ${EPERM}`, `0x${persona.toString(16)}`);
         }
@@ -181,7 +292,8 @@ describe('the seccomp program', () => {
       test('clone: threads and processes, never a namespace flag', () => {
         const SIGCHLD = 17;
         const pthread = 0x3d0f00; // CLONE_VM|FS|FILES|SIGHAND|THREAD|SYSVSEM|SETTLS|PARENT_SETTID|CHILD_CLEARTID
-        for (const flags of [SIGCHLD, pthread, 0x4111 /* vfork */, 0x1_0000_0011n]) assert.equal(outcome(arch, 'clone', flags), 'allow');
+        for (const flags of [SIGCHLD, pthread, 0x4111 /* vfork */, 0x1_0000_0011n])
+          assert.equal(outcome(arch, 'clone', flags), 'allow');
         const namespaces = [0x20000, 0x2000000, 0x4000000, 0x8000000, 0x10000000, 0x20000000, 0x40000000];
         for (const flag of [...namespaces, 0x7e020000, 0x10000000 | SIGCHLD, 0xffff_ffff_0002_0011n]) {
           assert.equal(outcome(arch, 'clone', flag), `errno ${EPERM}`, `flags 0x${flag.toString(16)}`);
@@ -212,7 +324,8 @@ describe('the seccomp program', () => {
 
   test("follows Docker's capability rules: with CAP_SYS_ADMIN, clone takes namespace flags and clone3 is allowed", () => {
     const program = compileSeccompProgram('x64', profileFor('x64', [...DEFAULT_CAPABILITIES, 'CAP_SYS_ADMIN']));
-    const call = (name: string, ...args: bigint[]) => interpret(program, { nr: SYSCALL_NUMBERS.x64[name]!, arch: AUDIT_ARCH.x64, args }).outcome;
+    const call = (name: string, ...args: bigint[]) =>
+      interpret(program, { nr: SYSCALL_NUMBERS.x64[name]!, arch: AUDIT_ARCH.x64, args }).outcome;
     assert.equal(call('clone', 0x10000000n), 'allow');
     assert.equal(call('clone3'), 'allow');
     assert.equal(call('mount'), 'allow');
@@ -232,7 +345,11 @@ describe('the seccomp program', () => {
       ...Object.keys(FIRST_ARGUMENT_RULES),
       ...Object.keys(ERRNO_SYSCALLS),
     ];
-    for (const name of names) assert.ok(ARCHES.some((arch) => name in SYSCALL_NUMBERS[arch]), name);
+    for (const name of names)
+      assert.ok(
+        ARCHES.some((arch) => name in SYSCALL_NUMBERS[arch]),
+        name,
+      );
     for (const arch of ARCHES) {
       const values = Object.values(SYSCALL_NUMBERS[arch]);
       assert.equal(new Set(values).size, values.length, arch);

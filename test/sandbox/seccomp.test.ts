@@ -32,7 +32,9 @@ describe('the seccomp filter in the sandbox', { skip: skipUnlessRoot }, () => {
     assert.match(stderr, /unshare\(0x40000000\): Operation not permitted/);
   });
 
-  test(`an emulated ${FOREIGN_ARCH} program meets the host's filter where qemu passes its calls on`, { skip: noForeignProbes }, async () => {
+  test(`an emulated ${FOREIGN_ARCH} program meets the host's filter where qemu passes its calls on`, {
+    skip: noForeignProbes,
+  }, async () => {
     await installEmulators();
     compileProbe('syscalls', join(fx.lower, 'bin', 'syscalls-foreign'), FOREIGN_ARCH);
     const { stdout, stderr, result } = await run(fx.overlay, 'syscalls-foreign');

@@ -22,7 +22,9 @@ describe('container stdio', { skip: skipUnlessRoot }, () => {
   const fx = busyboxOverlayPerTest();
 
   test('stdin is fed from the stream, and its end is EOF', async () => {
-    const { result, stdout } = await run(fx.overlay, 'cat; echo done; readlink /proc/self/fd/0', { stdin: Readable.from(['hel', 'lo\n']) });
+    const { result, stdout } = await run(fx.overlay, 'cat; echo done; readlink /proc/self/fd/0', {
+      stdin: Readable.from(['hel', 'lo\n']),
+    });
     assert.deepEqual(result, { exitCode: 0, signal: null });
     assert.match(stdout, /^hello\ndone\npipe:\[\d+\]\n$/);
   });
@@ -34,8 +36,13 @@ describe('container stdio', { skip: skipUnlessRoot }, () => {
 
   test('tty gives a terminal of the requested size as stdin, stdout and stderr, owned by the user', async () => {
     const user = resolveUser('app', PASSWD, GROUP);
-    const script = 'tty; test -t 0 && test -t 1 && test -t 2 && echo all three; stty size; stat -c "%u %g" /dev/pts/0; echo err >&2';
-    const { result, stdout, stderr } = await run(fx.overlay, script, { tty: true, consoleSize: { rows: 30, columns: 100 }, user });
+    const script =
+      'tty; test -t 0 && test -t 1 && test -t 2 && echo all three; stty size; stat -c "%u %g" /dev/pts/0; echo err >&2';
+    const { result, stdout, stderr } = await run(fx.overlay, script, {
+      tty: true,
+      consoleSize: { rows: 30, columns: 100 },
+      user,
+    });
     assert.deepEqual(result, { exitCode: 0, signal: null });
     assert.equal(stdout, '/dev/pts/0\r\nall three\r\n30 100\r\n1000 5\r\nerr\r\n');
     assert.equal(stderr, '');
@@ -44,7 +51,11 @@ describe('container stdio', { skip: skipUnlessRoot }, () => {
   test('tty: stdin is typed into the terminal, which is the controlling one', async () => {
     const stdin = new PassThrough();
     stdin.end('hello\n');
-    const { result, stdout } = await run(fx.overlay, 'read line; echo "got $line"; (: < /dev/tty) 2>/dev/null && echo controlling', { tty: true, stdin });
+    const { result, stdout } = await run(
+      fx.overlay,
+      'read line; echo "got $line"; (: < /dev/tty) 2>/dev/null && echo controlling',
+      { tty: true, stdin },
+    );
     assert.deepEqual(result, { exitCode: 0, signal: null });
     assert.equal(stdout, 'hello\r\ngot hello\r\ncontrolling\r\n'); // the terminal echoes what is typed
   });

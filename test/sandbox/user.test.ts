@@ -19,12 +19,22 @@ describe('resolveUser', () => {
   });
 
   test('a name takes uid and gid from /etc/passwd and groups from /etc/group membership', () => {
-    assert.deepEqual(resolveUser('app', PASSWD, GROUP), { uid: 1000, gid: 1000, additionalGids: [10, 50], home: '/home/app' });
+    assert.deepEqual(resolveUser('app', PASSWD, GROUP), {
+      uid: 1000,
+      gid: 1000,
+      additionalGids: [10, 50],
+      home: '/home/app',
+    });
     assert.deepEqual(resolveUser('svc', PASSWD, GROUP), { uid: 1001, gid: 50, additionalGids: [29], home: '/srv' });
   });
 
   test('a numeric uid with an entry is that entry', () => {
-    assert.deepEqual(resolveUser('1000', PASSWD, GROUP), { uid: 1000, gid: 1000, additionalGids: [10, 50], home: '/home/app' });
+    assert.deepEqual(resolveUser('1000', PASSWD, GROUP), {
+      uid: 1000,
+      gid: 1000,
+      additionalGids: [10, 50],
+      home: '/home/app',
+    });
   });
 
   test('a numeric uid without an entry needs none, and gets gid 0 and home / (GetExecUser defaults)', () => {
@@ -33,9 +43,24 @@ describe('resolveUser', () => {
   });
 
   test('an explicit group replaces the gid and drops supplementary groups', () => {
-    assert.deepEqual(resolveUser('app:staff', PASSWD, GROUP), { uid: 1000, gid: 50, additionalGids: [], home: '/home/app' });
-    assert.deepEqual(resolveUser('app:77', PASSWD, GROUP), { uid: 1000, gid: 77, additionalGids: [], home: '/home/app' });
-    assert.deepEqual(resolveUser('1000:10', PASSWD, GROUP), { uid: 1000, gid: 10, additionalGids: [], home: '/home/app' });
+    assert.deepEqual(resolveUser('app:staff', PASSWD, GROUP), {
+      uid: 1000,
+      gid: 50,
+      additionalGids: [],
+      home: '/home/app',
+    });
+    assert.deepEqual(resolveUser('app:77', PASSWD, GROUP), {
+      uid: 1000,
+      gid: 77,
+      additionalGids: [],
+      home: '/home/app',
+    });
+    assert.deepEqual(resolveUser('1000:10', PASSWD, GROUP), {
+      uid: 1000,
+      gid: 10,
+      additionalGids: [],
+      home: '/home/app',
+    });
     assert.deepEqual(resolveUser('5000:6000', null, null), { uid: 5000, gid: 6000, additionalGids: [], home: '/' });
   });
 
@@ -71,7 +96,7 @@ describe('resolveFileOwner (BuildKit file operations: WORKDIR, COPY --chown)', (
   test('a name takes its entry; a number is uid and gid; a group replaces the gid', () => {
     assert.deepEqual(resolveFileOwner('svc', PASSWD, GROUP), { uid: 1001, gid: 50 });
     assert.deepEqual(resolveFileOwner('1000', PASSWD, GROUP), { uid: 1000, gid: 1000 });
-    assert.deepEqual(resolveFileOwner('1001', PASSWD, GROUP), { uid: 1001, gid: 1001 }, 'not the entry\'s gid');
+    assert.deepEqual(resolveFileOwner('1001', PASSWD, GROUP), { uid: 1001, gid: 1001 }, "not the entry's gid");
     assert.deepEqual(resolveFileOwner('app:audio', PASSWD, GROUP), { uid: 1000, gid: 29 });
     assert.deepEqual(resolveFileOwner('4242:77', null, null), { uid: 4242, gid: 77 });
   });

@@ -6,7 +6,13 @@ import { describe, test } from 'node:test';
 import { InvalidInputError } from '../../src/errors.js';
 import { applyLayer } from '../../src/snapshot/index.js';
 import { fsOps } from '../../src/snapshot/native.js';
-import { END_OF_ARCHIVE, encodeEntryHeader, paddingFor, tarEntry, type TarEntry } from '../../src/snapshot/tar-format.js';
+import {
+  END_OF_ARCHIVE,
+  encodeEntryHeader,
+  paddingFor,
+  tarEntry,
+  type TarEntry,
+} from '../../src/snapshot/tar-format.js';
 import { needsRoot, withTempDir } from './helpers.js';
 
 type Item = Partial<TarEntry> & Pick<TarEntry, 'name' | 'type'> & { data?: string };
@@ -47,34 +53,53 @@ async function assertRefused(items: Item[] | ((outside: string) => Item[]), reas
 
 describe('applyLayer refuses archives that reach outside the target', { skip: needsRoot }, () => {
   test("'..' in a name", () => assertRefused([{ name: '../outside/pwn', type: 'file', data: 'x' }], /contains '\.\.'/));
-  test("'..' hidden in the middle", () => assertRefused([{ name: 'a/../../outside/pwn', type: 'file', data: 'x' }], /contains '\.\.'/));
-  test('an absolute name', () => assertRefused((outside) => [{ name: `${outside}/pwn`, type: 'file', data: 'x' }], /is absolute/));
+  test("'..' hidden in the middle", () =>
+    assertRefused([{ name: 'a/../../outside/pwn', type: 'file', data: 'x' }], /contains '\.\.'/));
+  test('an absolute name', () =>
+    assertRefused((outside) => [{ name: `${outside}/pwn`, type: 'file', data: 'x' }], /is absolute/));
 
   test('a file written through a symlink the archive made (absolute target)', () =>
-    assertRefused((outside) => [
-      { name: 'evil', type: 'symlink', linkname: outside },
-      { name: 'evil/pwn', type: 'file', data: 'x' },
-    ], /"evil" passes through a symlink/));
+    assertRefused(
+      (outside) => [
+        { name: 'evil', type: 'symlink', linkname: outside },
+        { name: 'evil/pwn', type: 'file', data: 'x' },
+      ],
+      /"evil" passes through a symlink/,
+    ));
 
   test('a file written through a symlink the archive made (relative target)', () =>
-    assertRefused([
-      { name: 'evil', type: 'symlink', linkname: '../outside' },
-      { name: 'evil/pwn', type: 'file', data: 'x' },
-    ], /passes through a symlink/));
+    assertRefused(
+      [
+        { name: 'evil', type: 'symlink', linkname: '../outside' },
+        { name: 'evil/pwn', type: 'file', data: 'x' },
+      ],
+      /passes through a symlink/,
+    ));
 
   test('a directory created through a symlink', () =>
-    assertRefused([
-      { name: 'evil', type: 'symlink', linkname: '../outside' },
-      { name: 'evil/sub/', type: 'dir', mode: 0o755 },
-    ], /passes through a symlink/));
+    assertRefused(
+      [
+        { name: 'evil', type: 'symlink', linkname: '../outside' },
+        { name: 'evil/sub/', type: 'dir', mode: 0o755 },
+      ],
+      /passes through a symlink/,
+    ));
 
-  test('a hard link to /etc/passwd', () => assertRefused([{ name: 'passwd', type: 'hardlink', linkname: '/etc/passwd' }], /hard link target "\/etc\/passwd" is absolute/));
-  test("a hard link up through '..'", () => assertRefused([{ name: 'passwd', type: 'hardlink', linkname: '../../../../etc/passwd' }], /contains '\.\.'/));
+  test('a hard link to /etc/passwd', () =>
+    assertRefused(
+      [{ name: 'passwd', type: 'hardlink', linkname: '/etc/passwd' }],
+      /hard link target "\/etc\/passwd" is absolute/,
+    ));
+  test("a hard link up through '..'", () =>
+    assertRefused([{ name: 'passwd', type: 'hardlink', linkname: '../../../../etc/passwd' }], /contains '\.\.'/));
   test('a hard link through a symlink', () =>
-    assertRefused([
-      { name: 'etc', type: 'symlink', linkname: '/etc' },
-      { name: 'passwd', type: 'hardlink', linkname: 'etc/passwd' },
-    ], /passes through a symlink/));
+    assertRefused(
+      [
+        { name: 'etc', type: 'symlink', linkname: '/etc' },
+        { name: 'passwd', type: 'hardlink', linkname: 'etc/passwd' },
+      ],
+      /passes through a symlink/,
+    ));
 
   test('whiteouts that name no file of their directory', async () => {
     await assertRefused([{ name: '.wh...', type: 'file' }], /not a valid whiteout/);
@@ -83,10 +108,13 @@ describe('applyLayer refuses archives that reach outside the target', { skip: ne
   });
 
   test('a whiteout through a symlink', () =>
-    assertRefused([
-      { name: 'evil', type: 'symlink', linkname: '../outside' },
-      { name: 'evil/.wh.x', type: 'file' },
-    ], /passes through a symlink/));
+    assertRefused(
+      [
+        { name: 'evil', type: 'symlink', linkname: '../outside' },
+        { name: 'evil/.wh.x', type: 'file' },
+      ],
+      /passes through a symlink/,
+    ));
 
   test('a truncated archive', () =>
     withTempDir(async (dir) => {
@@ -106,19 +134,25 @@ describe('applyLayer on benign archives', { skip: needsRoot }, () => {
   test('symlinks may point anywhere; they are created, never followed', () =>
     withTempDir(async (dir) => {
       await applyLayer(
-        Readable.from([tarOf([
-          { name: 'abs', type: 'symlink', linkname: '/etc/passwd' },
-          { name: 'up', type: 'symlink', linkname: '../../..' },
-        ])]),
+        Readable.from([
+          tarOf([
+            { name: 'abs', type: 'symlink', linkname: '/etc/passwd' },
+            { name: 'up', type: 'symlink', linkname: '../../..' },
+          ]),
+        ]),
         'none',
         dir,
       );
       await applyLayer(Readable.from([tarOf([{ name: 'up', type: 'file', data: 'replaced' }])]), 'none', dir);
       assert.deepEqual((await readdir(dir)).sort(), ['abs', 'up']);
-      assert.equal((await stat(join(dir, 'up'))).size, 8, 'a later entry replaces the symlink instead of writing through it');
+      assert.equal(
+        (await stat(join(dir, 'up'))).size,
+        8,
+        'a later entry replaces the symlink instead of writing through it',
+      );
     }));
 
-  test('only file capabilities and user.* xattrs are restored (not overlay\'s, trusted.*, security.selinux); missing parents are created', () =>
+  test("only file capabilities and user.* xattrs are restored (not overlay's, trusted.*, security.selinux); missing parents are created", () =>
     withTempDir(async (dir) => {
       const capability = Buffer.from('0100000200200000000000000000000000000000', 'hex');
       const xattrs = new Map([
@@ -129,10 +163,18 @@ describe('applyLayer on benign archives', { skip: needsRoot }, () => {
         ['security.capability', capability],
         ['user.keep', Buffer.from('v')],
       ]);
-      await applyLayer(Readable.from([tarOf([{ name: 'a/b/c', type: 'file', data: 'x', uid: 1, gid: 1, xattrs }])]), 'none', dir);
+      await applyLayer(
+        Readable.from([tarOf([{ name: 'a/b/c', type: 'file', data: 'x', uid: 1, gid: 1, xattrs }])]),
+        'none',
+        dir,
+      );
       const path = join(dir, 'a/b/c');
       assert.deepEqual(fsOps().llistxattr(path).sort(), ['security.capability', 'user.keep']);
-      assert.deepEqual(fsOps().lgetxattr(path, 'security.capability'), capability, 'set after the owner, which clears it');
+      assert.deepEqual(
+        fsOps().lgetxattr(path, 'security.capability'),
+        capability,
+        'set after the owner, which clears it',
+      );
       assert.equal((await stat(join(dir, 'a/b'))).mode & 0o777, 0o755);
     }));
 
@@ -140,10 +182,12 @@ describe('applyLayer on benign archives', { skip: needsRoot }, () => {
     withTempDir(async (dir) => {
       await writeFile(join(dir, 'marker'), '');
       await applyLayer(
-        Readable.from([tarOf([
-          { name: 'd/', type: 'dir', mode: 0o755 },
-          { name: 'd/inner', type: 'file', data: 'x' },
-        ])]),
+        Readable.from([
+          tarOf([
+            { name: 'd/', type: 'dir', mode: 0o755 },
+            { name: 'd/inner', type: 'file', data: 'x' },
+          ]),
+        ]),
         'none',
         dir,
       );

@@ -17,11 +17,26 @@ describe('tcbuild build --compression and --snapshotter', { skip: NEEDS_ROOT }, 
   };
 
   it('--compression zstd makes a zstd layer that a zstd build can start FROM', async () => {
-    const r = await tcbuild(['build', '--compression', 'zstd', '--compression-level', '19', '-t', 'z:1', store.context], env());
+    const r = await tcbuild(
+      ['build', '--compression', 'zstd', '--compression-level', '19', '-t', 'z:1', store.context],
+      env(),
+    );
     assert.equal(r.code, 0, r.stderr);
     assert.equal((await layersOf('z:1')).at(-1)?.mediaType, 'application/vnd.oci.image.layer.v1.tar+zstd');
     await writeFile(join(store.context, 'Dockerfile.on-zstd'), 'FROM z:1\nRUN cat /hello\n');
-    const on = await tcbuild(['build', '--snapshotter', 'native', '--progress', 'plain', '-f', join(store.context, 'Dockerfile.on-zstd'), store.context], env());
+    const on = await tcbuild(
+      [
+        'build',
+        '--snapshotter',
+        'native',
+        '--progress',
+        'plain',
+        '-f',
+        join(store.context, 'Dockerfile.on-zstd'),
+        store.context,
+      ],
+      env(),
+    );
     assert.equal(on.code, 0, on.stderr);
     assert.match(on.stderr, /hello/);
   });

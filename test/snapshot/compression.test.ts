@@ -21,13 +21,25 @@ function sample(size: number): Buffer {
   return data;
 }
 
-async function through(compression: 'gzip' | 'zstd', direction: 'compress' | 'decompress', data: Buffer, chunk = 64 * 1024, level?: number): Promise<Buffer> {
-  return transformed(direction === 'compress' ? createCompressor(compression, level)! : createDecompressor(compression)!, data, chunk);
+async function through(
+  compression: 'gzip' | 'zstd',
+  direction: 'compress' | 'decompress',
+  data: Buffer,
+  chunk = 64 * 1024,
+  level?: number,
+): Promise<Buffer> {
+  return transformed(
+    direction === 'compress' ? createCompressor(compression, level)! : createDecompressor(compression)!,
+    data,
+    chunk,
+  );
 }
 
 /** `data` through `transform`, fed in pieces of `chunk` bytes. */
 async function transformed(transform: Transform, data: Buffer, chunk = 64 * 1024): Promise<Buffer> {
-  const chunks = Array.from({ length: Math.ceil(data.length / chunk) }, (_, i) => data.subarray(i * chunk, (i + 1) * chunk));
+  const chunks = Array.from({ length: Math.ceil(data.length / chunk) }, (_, i) =>
+    data.subarray(i * chunk, (i + 1) * chunk),
+  );
   const [out] = await Promise.all([buffer(transform), pipeline(Readable.from(chunks), transform)]);
   return out;
 }
@@ -38,11 +50,13 @@ function sequentialReference(data: Buffer, level: number): Buffer {
   for (let start = 0; ; start += GZIP_BLOCK_SIZE) {
     const last = start + GZIP_BLOCK_SIZE >= data.length;
     const dictionary = start === 0 ? undefined : data.subarray(start - 32 * 1024, start);
-    parts.push(deflateRawSync(data.subarray(start, start + GZIP_BLOCK_SIZE), {
-      level,
-      finishFlush: last ? constants.Z_FINISH : constants.Z_SYNC_FLUSH,
-      ...(dictionary ? { dictionary } : {}),
-    }));
+    parts.push(
+      deflateRawSync(data.subarray(start, start + GZIP_BLOCK_SIZE), {
+        level,
+        finishFlush: last ? constants.Z_FINISH : constants.Z_SYNC_FLUSH,
+        ...(dictionary ? { dictionary } : {}),
+      }),
+    );
     if (last) return Buffer.concat(parts);
   }
 }
@@ -60,7 +74,9 @@ describe('block-parallel gzip', () => {
 
   test('the bytes do not depend on how the input is chunked', async () => {
     const data = sample(3 * GZIP_BLOCK_SIZE + 777);
-    const [a, b, c] = await Promise.all([1000, 64 * 1024, data.length].map((chunk) => through('gzip', 'compress', data, chunk)));
+    const [a, b, c] = await Promise.all(
+      [1000, 64 * 1024, data.length].map((chunk) => through('gzip', 'compress', data, chunk)),
+    );
     assert.deepEqual(a, b);
     assert.deepEqual(b, c);
   });
@@ -148,7 +164,10 @@ describe('bzip2 and xz decompression (ADD of local archives)', () => {
         const data = sample(3 * 1024 * 1024 + 3);
         const compressed = await compressedByCli(format, dir, data);
         assert.deepEqual(await transformed(createDecompressor(format)!, compressed, 1000), data);
-        assert.deepEqual(await transformed(createDecompressor(format)!, Buffer.concat([compressed, compressed])), Buffer.concat([data, data]));
+        assert.deepEqual(
+          await transformed(createDecompressor(format)!, Buffer.concat([compressed, compressed])),
+          Buffer.concat([data, data]),
+        );
       }));
 
     test(`${format}: a small input that expands to a lot comes out in bounded pieces`, () =>
@@ -164,8 +183,14 @@ describe('bzip2 and xz decompression (ADD of local archives)', () => {
     test(`${format}: truncated and corrupt streams are refused`, () =>
       withTempDir(async (dir) => {
         const compressed = await compressedByCli(format, dir, sample(1024 * 1024));
-        await assert.rejects(transformed(createDecompressor(format)!, compressed.subarray(0, compressed.length - 10)), InvalidInputError);
-        await assert.rejects(transformed(createDecompressor(format)!, Buffer.from(`definitely not ${format}`)), InvalidInputError);
+        await assert.rejects(
+          transformed(createDecompressor(format)!, compressed.subarray(0, compressed.length - 10)),
+          InvalidInputError,
+        );
+        await assert.rejects(
+          transformed(createDecompressor(format)!, Buffer.from(`definitely not ${format}`)),
+          InvalidInputError,
+        );
       }));
   }
 
@@ -196,12 +221,19 @@ describe('bzip2 and xz decompression (ADD of local archives)', () => {
       const data = Buffer.concat([sample(64 * 1024), Buffer.from('end')]);
       const compressed = await compressedByCli('xz', dir, data);
       assert.deepEqual(await transformed(createDecompressor('xz')!, withDictionaryCode(compressed, 28)), data); // 64 MiB
-      for (const code of [33, 37, 40]) { // 384 MiB, 1.5 GiB, 4 GiB
-        await assert.rejects(transformed(createDecompressor('xz')!, withDictionaryCode(compressed, code)), (err: Error) => {
-          assert.ok(err instanceof InvalidInputError, `${err.constructor.name}: ${err.message}`);
-          assert.match(err.message, /^not a valid xz stream: xz: it needs more than 256 MiB of memory to decompress \(xz -9 needs 65 MiB\), more than tcbuild allows$/);
-          return true;
-        });
+      for (const code of [33, 37, 40]) {
+        // 384 MiB, 1.5 GiB, 4 GiB
+        await assert.rejects(
+          transformed(createDecompressor('xz')!, withDictionaryCode(compressed, code)),
+          (err: Error) => {
+            assert.ok(err instanceof InvalidInputError, `${err.constructor.name}: ${err.message}`);
+            assert.match(
+              err.message,
+              /^not a valid xz stream: xz: it needs more than 256 MiB of memory to decompress \(xz -9 needs 65 MiB\), more than tcbuild allows$/,
+            );
+            return true;
+          },
+        );
       }
       // ADD of such a file does not unpack it (it is copied as it is, as any file that does not decompress).
       const file = join(dir, 'huge-dictionary.tar.xz');

@@ -6,7 +6,8 @@ import { promisify } from 'node:util';
 import type { Mount } from '../../src/snapshot/index.js';
 
 /** Why tests that need root (mounts, chown, mknod, trusted.* xattrs) are skipped, or false. */
-export const needsRoot: string | false = process.getuid?.() === 0 ? false : 'needs root (mounts, mknod, chown, trusted.* xattrs)';
+export const needsRoot: string | false =
+  process.getuid?.() === 0 ? false : 'needs root (mounts, mknod, chown, trusted.* xattrs)';
 
 export const run = promisify(execFile);
 
@@ -43,7 +44,9 @@ export async function inMountNamespace(mounts: Mount[], target: string, script: 
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`mount namespace script failed (${code}): ${stderr}`))));
+    child.on('close', (code) =>
+      code === 0 ? resolve(stdout) : reject(new Error(`mount namespace script failed (${code}): ${stderr}`)),
+    );
   });
 }
 

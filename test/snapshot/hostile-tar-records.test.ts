@@ -29,7 +29,11 @@ function base256Checksum(): Buffer {
 
 /** A metadata record of `type` whose data is `data`, padded. */
 function record(type: string, data: Buffer): Buffer {
-  return Buffer.concat([claimingTarHeader('././@PaxHeader', type, data.length), data, Buffer.alloc(paddingFor(data.length))]);
+  return Buffer.concat([
+    claimingTarHeader('././@PaxHeader', type, data.length),
+    data,
+    Buffer.alloc(paddingFor(data.length)),
+  ]);
 }
 
 /** One PAX record "<len> key=value\n". */
@@ -42,10 +46,22 @@ function paxRecord(key: string, value: string): string {
 
 /** A PAX header of `count` records: `xattrs` user.* xattrs, the rest comments. */
 const manyRecords = (count: number, xattrs = 0) =>
-  record('x', Buffer.from(Array.from({ length: count }, (_, i) => (i < xattrs ? paxRecord(`SCHILY.xattr.user.a${i}`, 'v') : paxRecord('comment', String(i)))).join('')));
+  record(
+    'x',
+    Buffer.from(
+      Array.from({ length: count }, (_, i) =>
+        i < xattrs ? paxRecord(`SCHILY.xattr.user.a${i}`, 'v') : paxRecord('comment', String(i)),
+      ).join(''),
+    ),
+  );
 /** A PAX header just under 1 MiB, of one comment record (ignored by readers). */
 const bigPax = () => record('x', Buffer.from(paxRecord('comment', 'c'.repeat(MiB - 64))));
-const fileEntry = Buffer.concat([encodeEntryHeader(tarEntry({ name: 'f', type: 'file', size: 1 })), Buffer.from('x'), Buffer.alloc(511), END_OF_ARCHIVE]);
+const fileEntry = Buffer.concat([
+  encodeEntryHeader(tarEntry({ name: 'f', type: 'file', size: 1 })),
+  Buffer.from('x'),
+  Buffer.alloc(511),
+  END_OF_ARCHIVE,
+]);
 
 /** `head`, then zeros without end (as a hostile registry streams), counting the bytes taken. */
 function endless(head: Buffer): { stream: Readable; taken: () => number } {
@@ -65,7 +81,11 @@ function endless(head: Buffer): { stream: Readable; taken: () => number } {
 }
 
 function layerOf(stream: Readable, name: string): Layer {
-  return { descriptor: { mediaType: MediaType.ociLayer, digest: sha256(name), size: 0 }, diffId: sha256(`diff ${name}`), open: async () => stream };
+  return {
+    descriptor: { mediaType: MediaType.ociLayer, digest: sha256(name), size: 0 },
+    diffId: sha256(`diff ${name}`),
+    open: async () => stream,
+  };
 }
 
 const refused = (pattern: RegExp) => (err: Error) => {
@@ -83,7 +103,11 @@ describe('PAX headers and GNU long names from hostile layers and archives are bo
         const layer = layerOf(source.stream, type);
         await assert.rejects(
           unpackImageLayers(snapshotter, snapshotter, [layer], 'registry.example/app:1'),
-          refused(new RegExp(`^cannot unpack layer ${layer.descriptor.digest} of registry\\.example/app:1: a (PAX header|GNU long name|GNU long link name) is 1073741824 bytes, more than 1 MiB, the most tcbuild accepts for one`)),
+          refused(
+            new RegExp(
+              `^cannot unpack layer ${layer.descriptor.digest} of registry\\.example/app:1: a (PAX header|GNU long name|GNU long link name) is 1073741824 bytes, more than 1 MiB, the most tcbuild accepts for one`,
+            ),
+          ),
         );
         assert.ok(source.taken() < 8 * MiB, `${type}: the reader took ${source.taken()} bytes`);
       }
@@ -94,9 +118,15 @@ describe('PAX headers and GNU long names from hostile layers and archives are bo
     await withTempDir(async (dir) => {
       const spellings: [string, Buffer][] = [
         ['PAX headers', Buffer.concat([bigPax(), bigPax()])],
-        ['long names', Buffer.concat([record('L', Buffer.alloc(700 * KiB, 0x61)), record('L', Buffer.alloc(700 * KiB, 0x62))])],
+        [
+          'long names',
+          Buffer.concat([record('L', Buffer.alloc(700 * KiB, 0x61)), record('L', Buffer.alloc(700 * KiB, 0x62))]),
+        ],
         ['a long name and a PAX header', Buffer.concat([record('L', Buffer.alloc(600 * KiB, 0x61)), bigPax()])],
-        ['global PAX headers', Buffer.concat([record('g', Buffer.alloc(600 * KiB, 0x20)), record('g', Buffer.alloc(600 * KiB, 0x20))])],
+        [
+          'global PAX headers',
+          Buffer.concat([record('g', Buffer.alloc(600 * KiB, 0x20)), record('g', Buffer.alloc(600 * KiB, 0x20))]),
+        ],
       ];
       for (const [what, head] of spellings) {
         const source = endless(head);
@@ -104,7 +134,9 @@ describe('PAX headers and GNU long names from hostile layers and archives are bo
         const snapshotter = new NativeSnapshotter(join(dir, what.replace(/ /g, '-')));
         await assert.rejects(
           unpackImageLayers(snapshotter, snapshotter, [layer], 'app'),
-          refused(/: the PAX headers and long names before one entry add up to more than 1 MiB, the most tcbuild accepts/),
+          refused(
+            /: the PAX headers and long names before one entry add up to more than 1 MiB, the most tcbuild accepts/,
+          ),
           what,
         );
         assert.ok(source.taken() < head.length + 8 * MiB, `${what}: the reader took ${source.taken()} bytes`);
@@ -116,7 +148,10 @@ describe('PAX headers and GNU long names from hostile layers and archives are bo
     await withTempDir(async (dir) => {
       const tooMany = layerOf(Readable.from([Buffer.concat([manyRecords(600), manyRecords(600), fileEntry])]), 'many');
       const snapshotter = new NativeSnapshotter(join(dir, 'a'));
-      await assert.rejects(unpackImageLayers(snapshotter, snapshotter, [tooMany], 'app'), refused(/the PAX headers before one entry hold more than 1024 records/));
+      await assert.rejects(
+        unpackImageLayers(snapshotter, snapshotter, [tooMany], 'app'),
+        refused(/the PAX headers before one entry hold more than 1024 records/),
+      );
       const archive = join(dir, 'xattrs.tar');
       await writeFile(archive, Buffer.concat([manyRecords(1000, 20), fileEntry]));
       const out = join(dir, 'out');
@@ -132,7 +167,14 @@ describe('PAX headers and GNU long names from hostile layers and archives are bo
       await writeFile(archive, Buffer.concat([bigPax(), bigPax(), fileEntry]));
       const out = join(dir, 'out');
       await mkdir(out);
-      await assert.rejects(unpackArchive(archive, out), refused(new RegExp(`^cannot unpack ${archive.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: the PAX headers and long names before one entry add up to more than 1 MiB`)));
+      await assert.rejects(
+        unpackArchive(archive, out),
+        refused(
+          new RegExp(
+            `^cannot unpack ${archive.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: the PAX headers and long names before one entry add up to more than 1 MiB`,
+          ),
+        ),
+      );
       assert.deepEqual(await readdir(out), []);
     });
   });
@@ -141,12 +183,34 @@ describe('PAX headers and GNU long names from hostile layers and archives are bo
     await withTempDir(async (dir) => {
       const archive = join(dir, 'image.tar');
       const cases: [Buffer, RegExp][] = [
-        [Buffer.concat([bigPax(), bigPax(), fileEntry]), /before one entry of docker-archive:.*image\.tar add up to more than 1 MiB/],
-        [Buffer.concat([manyRecords(1100), fileEntry]), /before one entry of docker-archive:.*image\.tar hold more than 1024 records/],
-        [Buffer.concat([record('x', Buffer.from(paxRecord('size', '-1536'))), claimingTarHeader('manifest.json', '0', 0), END_OF_ARCHIVE]), /docker-archive:.*image\.tar is not a valid tar archive: an entry's size is not a byte count/],
+        [
+          Buffer.concat([bigPax(), bigPax(), fileEntry]),
+          /before one entry of docker-archive:.*image\.tar add up to more than 1 MiB/,
+        ],
+        [
+          Buffer.concat([manyRecords(1100), fileEntry]),
+          /before one entry of docker-archive:.*image\.tar hold more than 1024 records/,
+        ],
+        [
+          Buffer.concat([
+            record('x', Buffer.from(paxRecord('size', '-1536'))),
+            claimingTarHeader('manifest.json', '0', 0),
+            END_OF_ARCHIVE,
+          ]),
+          /docker-archive:.*image\.tar is not a valid tar archive: an entry's size is not a byte count/,
+        ],
         // Found by the image-archive fuzz target: a checksum in base-256 made the index's own header parser throw a RangeError.
-        [Buffer.concat([base256Checksum(), END_OF_ARCHIVE]), /docker-archive:.*image\.tar is not a tar archive \(or is compressed\): not a valid tar archive: a header checksum does not match/],
-        [Buffer.concat([...Array<Buffer>(MAX_ARCHIVE_ENTRIES + 1).fill(claimingTarHeader('d/', '5', 0)), END_OF_ARCHIVE]), /docker-archive:.*image\.tar has more than 100000 entries, more than tcbuild reads/],
+        [
+          Buffer.concat([base256Checksum(), END_OF_ARCHIVE]),
+          /docker-archive:.*image\.tar is not a tar archive \(or is compressed\): not a valid tar archive: a header checksum does not match/,
+        ],
+        [
+          Buffer.concat([
+            ...Array<Buffer>(MAX_ARCHIVE_ENTRIES + 1).fill(claimingTarHeader('d/', '5', 0)),
+            END_OF_ARCHIVE,
+          ]),
+          /docker-archive:.*image\.tar has more than 100000 entries, more than tcbuild reads/,
+        ],
       ];
       for (const [bytes, pattern] of cases) {
         await writeFile(archive, bytes);

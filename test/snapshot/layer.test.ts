@@ -21,7 +21,16 @@ async function makeRichTree(root: string): Promise<void> {
     await chown(join(root, path), uid, gid);
     await chmod(join(root, path), mode);
   };
-  for (const d of ['bin', 'dev', 'run', 'usr/lib', 'home/user', 'tmp', 'shared', `deep/${'d'.repeat(90)}/${'e'.repeat(90)}`]) {
+  for (const d of [
+    'bin',
+    'dev',
+    'run',
+    'usr/lib',
+    'home/user',
+    'tmp',
+    'shared',
+    `deep/${'d'.repeat(90)}/${'e'.repeat(90)}`,
+  ]) {
     await mkdir(join(root, d), { recursive: true });
   }
   await file('bin/tool', '#!/bin/sh\n', 0o4755);
@@ -64,7 +73,11 @@ async function setAllTimes(root: string, seconds: number): Promise<void> {
   for (const path of paths.reverse()) await lutimes(join(root, path), seconds + 0.25, seconds + 0.25);
 }
 
-async function entriesOf(store: ContentStore, digest: `sha256:${string}`, gzip: boolean): Promise<Array<{ name: string; mtime: number }>> {
+async function entriesOf(
+  store: ContentStore,
+  digest: `sha256:${string}`,
+  gzip: boolean,
+): Promise<Array<{ name: string; mtime: number }>> {
   const { createGunzip } = await import('node:zlib');
   const raw = await store.read(digest);
   const source = gzip ? raw.pipe(createGunzip()) : raw;
@@ -105,7 +118,8 @@ describe('writeLayer → applyLayer', { skip: needsRoot }, () => {
       assert.equal(layer.descriptor.mediaType, MediaType.ociLayer);
       assert.equal(layer.descriptor.digest, layer.diffId);
       const listing = await tarListing(store.path(layer.descriptor.digest), false);
-      const line = (suffix: string) => listing.find((l) => l.endsWith(suffix)) ?? assert.fail(`no entry ending ${suffix} in\n${listing.join('\n')}`);
+      const line = (suffix: string) =>
+        listing.find((l) => l.endsWith(suffix)) ?? assert.fail(`no entry ending ${suffix} in\n${listing.join('\n')}`);
       assert.match(line(' bin/tool'), /^-rwsr-xr-x 0\/0/);
       assert.match(line(' hard1 link to bin/hard2'), /^h/, 'the first path in archive order holds the data');
       assert.match(line(' dev/null'), /^crw-rw-rw- 0\/0 +1,3 /);
@@ -116,7 +130,14 @@ describe('writeLayer → applyLayer', { skip: needsRoot }, () => {
 
       const extracted = join(dir, 'gnu');
       await mkdir(extracted);
-      await run('tar', ['--xattrs', '--xattrs-include=*', '-xpf', store.path(layer.descriptor.digest), '-C', extracted]);
+      await run('tar', [
+        '--xattrs',
+        '--xattrs-include=*',
+        '-xpf',
+        store.path(layer.descriptor.digest),
+        '-C',
+        extracted,
+      ]);
       const { stdout } = await run('getcap', [join(extracted, 'bin/tool')]);
       assert.match(stdout, /cap_net_bind_service=ep/);
     }));
@@ -170,7 +191,10 @@ describe('writeLayer → applyLayer', { skip: needsRoot }, () => {
       const layer = await writeLayer(src, store, { compression: 'none' });
       const names = (await entriesOf(store, layer.descriptor.digest, false)).map((e) => e.name);
       assert.deepEqual(names, ['B/', 'Z', 'a-b', 'a.txt', 'a/', 'a/b/', 'a/b/c', 'a/z', 'é']);
-      assert.deepEqual(names, [...names].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y))));
+      assert.deepEqual(
+        names,
+        [...names].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y))),
+      );
     }));
 
   test('an empty directory gives an empty layer', () =>
@@ -205,7 +229,10 @@ describe('writeLayer → applyLayer', { skip: needsRoot }, () => {
       assert.match(tree.find((l) => l.startsWith('etc/motd '))!, /^etc\/motd 20000 0:0 .* rdev=0/);
       assert.match(tree.find((l) => l.startsWith('app '))!, /trusted\.overlay\.opaque=79(\s|$)/);
       assert.doesNotMatch(tree.join('\n'), /impure/, 'other overlay xattrs are not carried');
-      assert.equal((await writeLayer(lower, store, { compression: 'gzip' })).descriptor.digest, layer.descriptor.digest);
+      assert.equal(
+        (await writeLayer(lower, store, { compression: 'gzip' })).descriptor.digest,
+        layer.descriptor.digest,
+      );
     }));
 
   test('uncompressed layers apply too, and the diffID covers bytes after the end-of-archive blocks', () =>

@@ -27,12 +27,21 @@ test('native and overlay give the same layer for the same change', { skip: needs
     await mkdir(target);
     const layerOf = async (sn: Snapshotter): Promise<string> => {
       await commitFiles(sn, 'base', undefined, {
-        'etc/motd': 'hi', 'etc/issue': 'x', 'etc/keep': 'k', 'app/old.js': 'o', 'app/lib/x.js': 'x', 'bin/tool': '#!', data: 'file',
+        'etc/motd': 'hi',
+        'etc/issue': 'x',
+        'etc/keep': 'k',
+        'app/old.js': 'o',
+        'app/lib/x.js': 'x',
+        'bin/tool': '#!',
+        data: 'file',
       });
       await inMountNamespace(await sn.prepare('work', 'base'), target, CHANGE.replaceAll('$T', target));
       return (await sn.writeLayer('work', store, { compression: 'none', sourceDateEpoch: 1 })).descriptor.digest;
     };
-    assert.equal(await layerOf(new NativeSnapshotter(join(dir, 'native'))), await layerOf(new OverlaySnapshotter(join(dir, 'overlay'))));
+    assert.equal(
+      await layerOf(new NativeSnapshotter(join(dir, 'native'))),
+      await layerOf(new OverlaySnapshotter(join(dir, 'overlay'))),
+    );
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -8,7 +8,11 @@ snapshotterSuite('overlay', (root) => new OverlaySnapshotter(root));
 
 test('overlay mounts use absolute paths while they fit in a page, then paths relative to cwd', () => {
   const base = `/var/lib/tcbuild/${'x'.repeat(40)}/snapshots`;
-  const short = overlayMount({ base, lowers: ['aaaaaaaa/fs', 'bbbbbbbb/fs'], upper: { upper: 'cccccccc/fs', work: 'cccccccc/work' } });
+  const short = overlayMount({
+    base,
+    lowers: ['aaaaaaaa/fs', 'bbbbbbbb/fs'],
+    upper: { upper: 'cccccccc/fs', work: 'cccccccc/work' },
+  });
   assert.equal(short.cwd, undefined);
   assert.ok(short.options.includes(`lowerdir=${base}/aaaaaaaa/fs:${base}/bbbbbbbb/fs`));
   assert.ok(short.options.includes(`upperdir=${base}/cccccccc/fs`));

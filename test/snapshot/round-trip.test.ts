@@ -25,36 +25,50 @@ const STEPS = [
    touch -d @1500000000 $T/etc/new; chmod u-s $T/bin/tool`,
 ];
 
-test('a snapshot chain exported as layers and applied to an empty root — by tcbuild and by umoci — gives the same tree', { skip: needsRoot }, () =>
-  withTempDir(async (dir) => {
-    const sn = new OverlaySnapshotter(join(dir, 'snapshots'));
-    const layout = new OciLayout(join(dir, 'layout'));
-    await layout.init();
-    const target = join(dir, 'mnt');
-    await mkdir(target);
+test(
+  'a snapshot chain exported as layers and applied to an empty root — by tcbuild and by umoci — gives the same tree',
+  { skip: needsRoot },
+  () =>
+    withTempDir(async (dir) => {
+      const sn = new OverlaySnapshotter(join(dir, 'snapshots'));
+      const layout = new OciLayout(join(dir, 'layout'));
+      await layout.init();
+      const target = join(dir, 'mnt');
+      await mkdir(target);
 
-    const layers: WrittenLayer[] = [];
-    let parent: string | undefined;
-    for (const [i, script] of STEPS.entries()) {
-      await inMountNamespace(await sn.prepare(`step${i}`, parent), target, script.replaceAll('$T', target));
-      layers.push(await sn.writeLayer(`step${i}`, layout.blobs, { compression: 'gzip' }));
-      await sn.commit(`layer${i}`, `step${i}`);
-      parent = `layer${i}`;
-    }
-    const expected = join(dir, 'expected');
-    await mkdir(expected);
-    await inMountNamespace(await sn.view('final', parent), target, `cp -a ${target}/. ${expected}/`);
+      const layers: WrittenLayer[] = [];
+      let parent: string | undefined;
+      for (const [i, script] of STEPS.entries()) {
+        await inMountNamespace(await sn.prepare(`step${i}`, parent), target, script.replaceAll('$T', target));
+        layers.push(await sn.writeLayer(`step${i}`, layout.blobs, { compression: 'gzip' }));
+        await sn.commit(`layer${i}`, `step${i}`);
+        parent = `layer${i}`;
+      }
+      const expected = join(dir, 'expected');
+      await mkdir(expected);
+      await inMountNamespace(await sn.view('final', parent), target, `cp -a ${target}/. ${expected}/`);
 
-    const applied = join(dir, 'applied');
-    await mkdir(applied);
-    for (const layer of layers) await applyLayer(await layout.blobs.read(layer.descriptor.digest), 'gzip', applied, { whiteouts: 'delete' });
-    const tree = await describeTree(expected);
-    assert.deepEqual(await describeTree(applied), tree);
+      const applied = join(dir, 'applied');
+      await mkdir(applied);
+      for (const layer of layers)
+        await applyLayer(await layout.blobs.read(layer.descriptor.digest), 'gzip', applied, { whiteouts: 'delete' });
+      const tree = await describeTree(expected);
+      assert.deepEqual(await describeTree(applied), tree);
 
-    const config = { architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) } } as ImageConfig;
-    const { manifest } = await writeImage(layout, config, layers.map((l) => ({ descriptor: l.descriptor, diffId: l.diffId })));
-    await layout.tag('localhost/round-trip:1', manifest, '1');
-    await run('umoci', ['unpack', '--image', `${layout.root}:1`, join(dir, 'bundle')]);
-    const umoci = await describeTree(join(dir, 'bundle', 'rootfs'));
-    assert.deepEqual(umoci, tree);
-  }));
+      const config = {
+        architecture: 'amd64',
+        os: 'linux',
+        config: {},
+        rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) },
+      } as ImageConfig;
+      const { manifest } = await writeImage(
+        layout,
+        config,
+        layers.map((l) => ({ descriptor: l.descriptor, diffId: l.diffId })),
+      );
+      await layout.tag('localhost/round-trip:1', manifest, '1');
+      await run('umoci', ['unpack', '--image', `${layout.root}:1`, join(dir, 'bundle')]);
+      const umoci = await describeTree(join(dir, 'bundle', 'rootfs'));
+      assert.deepEqual(umoci, tree);
+    }),
+);

@@ -7,11 +7,22 @@ import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { ContentStore } from '../../src/content/store.js';
 import { AlreadyExistsError, InvalidInputError, NotFoundError } from '../../src/errors.js';
-import { LayeredView, MOUNT_DATA_LIMIT, mountDataSize, writeLayer, type Snapshotter } from '../../src/snapshot/index.js';
+import {
+  LayeredView,
+  MOUNT_DATA_LIMIT,
+  mountDataSize,
+  writeLayer,
+  type Snapshotter,
+} from '../../src/snapshot/index.js';
 import { inMountNamespace, needsRoot, run } from './helpers.js';
 
 /** Writes `files` into a new snapshot on `parent` and commits it as `name` (no mount needed). */
-export async function commitFiles(sn: Snapshotter, name: string, parent: string | undefined, files: Record<string, string>): Promise<void> {
+export async function commitFiles(
+  sn: Snapshotter,
+  name: string,
+  parent: string | undefined,
+  files: Record<string, string>,
+): Promise<void> {
   const key = `${name}-active`;
   await sn.prepare(key, parent);
   for (const [path, content] of Object.entries(files)) {
@@ -73,11 +84,19 @@ export function snapshotterSuite(name: string, create: (root: string) => Snapsho
       await commitFiles(sn, 'l1', undefined, { 'a.txt': 'one', 'shared.txt': 'from l1' });
       await commitFiles(sn, 'l2', 'l1', { 'b.txt': 'two', 'shared.txt': 'from l2' });
       const mounts = await sn.prepare('work', 'l2');
-      const out = await inMountNamespace(mounts, target, `cat ${target}/a.txt ${target}/b.txt ${target}/shared.txt; echo new > ${target}/c.txt; echo changed > ${target}/a.txt`);
+      const out = await inMountNamespace(
+        mounts,
+        target,
+        `cat ${target}/a.txt ${target}/b.txt ${target}/shared.txt; echo new > ${target}/c.txt; echo changed > ${target}/a.txt`,
+      );
       assert.equal(out, 'onetwofrom l2');
       assert.deepEqual(await layerNames(sn, 'work', store), ['a.txt', 'c.txt']);
       assert.equal(new LayeredView(sn.layerDirs('work')).readFile('/a.txt')?.toString(), 'changed\n');
-      assert.equal(new LayeredView(sn.layerDirs('l2')).readFile('/a.txt')?.toString(), 'one', 'the parent is untouched');
+      assert.equal(
+        new LayeredView(sn.layerDirs('l2')).readFile('/a.txt')?.toString(),
+        'one',
+        'the parent is untouched',
+      );
     });
 
     test('deleting a lower file in the mount gives a .wh. entry in the layer', async () => {
@@ -90,16 +109,27 @@ export function snapshotterSuite(name: string, create: (root: string) => Snapsho
     test('replacing a directory (rm -rf + mkdir) gives an opaque whiteout', async () => {
       await commitFiles(sn, 'base', undefined, { 'app/old.js': 'old', 'app/lib/x.js': 'x' });
       const mounts = await sn.prepare('work', 'base');
-      await inMountNamespace(mounts, target, `rm -rf ${target}/app && mkdir ${target}/app && echo n > ${target}/app/new.js`);
+      await inMountNamespace(
+        mounts,
+        target,
+        `rm -rf ${target}/app && mkdir ${target}/app && echo n > ${target}/app/new.js`,
+      );
       assert.deepEqual(await layerNames(sn, 'work', store), ['app/', 'app/.wh..wh..opq', 'app/new.js']);
     });
 
     test('a view is read-only and shows the whole chain', async () => {
-      await commitFiles(sn, 'l1', undefined, { 'a': '1' });
-      await commitFiles(sn, 'l2', 'l1', { 'b': '2' });
-      for (const [key, parent, expected] of [['v1', 'l1', '1'], ['v2', 'l2', '12']] as const) {
+      await commitFiles(sn, 'l1', undefined, { a: '1' });
+      await commitFiles(sn, 'l2', 'l1', { b: '2' });
+      for (const [key, parent, expected] of [
+        ['v1', 'l1', '1'],
+        ['v2', 'l2', '12'],
+      ] as const) {
         const mounts = await sn.view(key, parent);
-        const out = await inMountNamespace(mounts, target, `cat ${target}/a ${parent === 'l2' ? `${target}/b` : ''}; if touch ${target}/x 2>/dev/null; then echo WRITABLE; fi`);
+        const out = await inMountNamespace(
+          mounts,
+          target,
+          `cat ${target}/a ${parent === 'l2' ? `${target}/b` : ''}; if touch ${target}/x 2>/dev/null; then echo WRITABLE; fi`,
+        );
         assert.equal(out, expected);
         assert.equal((await sn.stat(key))?.kind, 'view');
       }
@@ -148,7 +178,7 @@ export function snapshotterSuite(name: string, create: (root: string) => Snapsho
       assert.deepEqual((await sn.list()).map((s) => s.name).sort(), ['base', 'kept', 'other', 'work']);
       await removeFiles();
       await assert.rejects(stat(droppedFiles), { code: 'ENOENT' });
-      assert.equal(await sn.recover(true), 0, 'the active snapshot\'s owner (this process) is alive');
+      assert.equal(await sn.recover(true), 0, "the active snapshot's owner (this process) is alive");
       await mkdir(join(dir, 'snapshots', 'snapshots', 'leftover'));
       assert.equal(await sn.recover(false), 1, 'a directory with no record, alone on the root');
     });
@@ -183,14 +213,23 @@ export function snapshotterSuite(name: string, create: (root: string) => Snapsho
       await sn.applyLayerAsSnapshot('base', undefined, await store.read(base.descriptor.digest), 'gzip');
       await commitFiles(sn, 'unused', 'base', {});
       const mounts = await sn.prepare('work', 'base');
-      await inMountNamespace(mounts, target, `rm ${target}/etc/motd; rm -rf ${target}/app; mkdir ${target}/app; echo n > ${target}/app/new.js`);
+      await inMountNamespace(
+        mounts,
+        target,
+        `rm ${target}/etc/motd; rm -rf ${target}/app; mkdir ${target}/app; echo n > ${target}/app/new.js`,
+      );
       const change = await sn.writeLayer('work', store, { compression: 'zstd' });
-      await sn.applyLayerAsSnapshot('applied', 'base', await store.read(change.descriptor.digest), 'zstd', { expectedDiffId: change.diffId });
+      await sn.applyLayerAsSnapshot('applied', 'base', await store.read(change.descriptor.digest), 'zstd', {
+        expectedDiffId: change.diffId,
+      });
       const view = new LayeredView(sn.layerDirs('applied'));
       assert.deepEqual(view.readdir('/etc'), ['keep']);
       assert.deepEqual(view.readdir('/app'), ['new.js']);
       const out = await inMountNamespace(await sn.view('v', 'applied'), target, `ls ${target}/app ${target}/etc`);
-      assert.deepEqual(out.trim().split('\n').filter(Boolean), [`${target}/app:`, 'new.js', '', `${target}/etc:`, 'keep'].filter(Boolean));
+      assert.deepEqual(
+        out.trim().split('\n').filter(Boolean),
+        [`${target}/app:`, 'new.js', '', `${target}/etc:`, 'keep'].filter(Boolean),
+      );
     });
 
     test('applyLayerAsSnapshot unpacks a layer into a committed snapshot', async () => {
@@ -198,19 +237,28 @@ export function snapshotterSuite(name: string, create: (root: string) => Snapsho
       await mkdir(join(src, 'etc'), { recursive: true });
       await writeFile(join(src, 'etc/os-release'), 'ID=test\n');
       const layer = await writeLayer(src, store, { compression: 'gzip' });
-      const { diffId } = await sn.applyLayerAsSnapshot('base', undefined, await store.read(layer.descriptor.digest), 'gzip');
+      const { diffId } = await sn.applyLayerAsSnapshot(
+        'base',
+        undefined,
+        await store.read(layer.descriptor.digest),
+        'gzip',
+      );
       assert.equal(diffId, layer.diffId);
       assert.equal((await sn.stat('base'))?.kind, 'committed');
       assert.equal(await readFile(join(sn.layerDirs('base')[0]!, 'etc/os-release'), 'utf8'), 'ID=test\n');
 
       const before = (await readdir(join(dir, 'snapshots'), { recursive: true })).length;
       await assert.rejects(
-        sn.applyLayerAsSnapshot('other', 'base', await store.read(layer.descriptor.digest), 'gzip', { expectedDiffId: `sha256:${'0'.repeat(64)}` }),
+        sn.applyLayerAsSnapshot('other', 'base', await store.read(layer.descriptor.digest), 'gzip', {
+          expectedDiffId: `sha256:${'0'.repeat(64)}`,
+        }),
         InvalidInputError,
       );
       assert.equal(await sn.stat('other'), undefined);
       assert.equal((await readdir(join(dir, 'snapshots'), { recursive: true })).length, before, 'nothing left behind');
-      await assert.rejects(sn.applyLayerAsSnapshot('bad', undefined, Readable.from([Buffer.from('not a tar')]), 'none'));
+      await assert.rejects(
+        sn.applyLayerAsSnapshot('bad', undefined, Readable.from([Buffer.from('not a tar')]), 'none'),
+      );
     });
 
     test('concurrent prepares all land in the metadata', async () => {
@@ -226,7 +274,11 @@ export function snapshotterSuite(name: string, create: (root: string) => Snapsho
       }
       const mounts = await sn.prepare('work', parent);
       assert.equal(mounts.length, 1);
-      const out = await inMountNamespace(mounts, target, `ls ${target} | wc -l; cat ${target}/top; cat ${target}/layer0`);
+      const out = await inMountNamespace(
+        mounts,
+        target,
+        `ls ${target} | wc -l; cat ${target}/top; cat ${target}/layer0`,
+      );
       assert.deepEqual(out.trim().split('\n'), ['21', '19', '0']);
     });
 

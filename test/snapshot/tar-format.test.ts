@@ -1,11 +1,22 @@
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
-import { END_OF_ARCHIVE, encodeEntryHeader, paddingFor, tarEntry, type TarEntry } from '../../src/snapshot/tar-format.js';
+import {
+  END_OF_ARCHIVE,
+  encodeEntryHeader,
+  paddingFor,
+  tarEntry,
+  type TarEntry,
+} from '../../src/snapshot/tar-format.js';
 import { readTar } from '../../src/snapshot/tar-reader.js';
 
 async function roundTrip(entry: TarEntry, data = Buffer.alloc(0)): Promise<{ entry: TarEntry; data: Buffer }> {
-  const archive = Buffer.concat([encodeEntryHeader(entry), data, Buffer.alloc(paddingFor(data.length)), END_OF_ARCHIVE]);
+  const archive = Buffer.concat([
+    encodeEntryHeader(entry),
+    data,
+    Buffer.alloc(paddingFor(data.length)),
+    END_OF_ARCHIVE,
+  ]);
   // Deliver in awkward chunk sizes to exercise the reader's buffering.
   const chunks = [];
   for (let i = 0; i < archive.length; i += 333) chunks.push(archive.subarray(i, i + 333));
@@ -29,7 +40,10 @@ test('PAX carries what ustar cannot: long and non-ASCII names, big ids, binary x
     gid: 70_000,
     mtime: 1_700_000_000,
     size: 5,
-    xattrs: new Map([['security.capability', capability], ['user.bin', Buffer.from([0, 0xff, 0x0a, 0x3d])]]),
+    xattrs: new Map([
+      ['security.capability', capability],
+      ['user.bin', Buffer.from([0, 0xff, 0x0a, 0x3d])],
+    ]),
   });
   const { entry: read, data } = await roundTrip(entry, Buffer.from('hello'));
   assert.deepEqual(read, entry);
@@ -55,6 +69,14 @@ test('links, devices and negative mtimes survive', async () => {
 });
 
 test('the same entry always encodes to the same bytes', () => {
-  const entry = (): TarEntry => tarEntry({ name: 'x'.repeat(300), type: 'file', xattrs: new Map([['user.b', Buffer.from('2')], ['user.a', Buffer.from('1')]]) });
+  const entry = (): TarEntry =>
+    tarEntry({
+      name: 'x'.repeat(300),
+      type: 'file',
+      xattrs: new Map([
+        ['user.b', Buffer.from('2')],
+        ['user.a', Buffer.from('1')],
+      ]),
+    });
   assert.deepEqual(encodeEntryHeader(entry()), encodeEntryHeader(entry()));
 });

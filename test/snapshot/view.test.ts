@@ -27,14 +27,19 @@ describe('LayeredView', { skip: needsRoot }, () => {
       'etc/group': 'root:x:0:\n',
       'usr/lib/libc.so': 'libc',
       'usr/bin/sh': 'sh',
-      'gone': 'deleted above',
+      gone: 'deleted above',
       'app/old.js': 'old',
       'app/lib/x.js': 'x',
       'merged/bottom': 'b',
       'was-dir/inner': 'hidden by a file above',
     });
     await symlink('usr/bin', join(bottom, 'bin'));
-    await files(middle, { 'etc/passwd': 'root:x:0:0::/root:/bin/sh\napp:x:1000:1000::/app:/bin/sh\n', 'merged/middle': 'm', 'app/new.js': 'new', 'was-dir': 'now a file' });
+    await files(middle, {
+      'etc/passwd': 'root:x:0:0::/root:/bin/sh\napp:x:1000:1000::/app:/bin/sh\n',
+      'merged/middle': 'm',
+      'app/new.js': 'new',
+      'was-dir': 'now a file',
+    });
     await run('mknod', [join(middle, 'gone'), 'c', '0', '0']);
     fsOps().lsetxattr(join(middle, 'app'), 'trusted.overlay.opaque', Buffer.from('y'));
     await files(top, { 'merged/top': 't', 'app/top.js': 'top' });
@@ -56,7 +61,18 @@ describe('LayeredView', { skip: needsRoot }, () => {
 
   test('directories merge across layers', () => {
     assert.deepEqual(view.readdir('/merged'), ['bottom', 'middle', 'top']);
-    assert.deepEqual(view.readdir('/'), ['abs', 'app', 'bin', 'escape', 'etc', 'loop1', 'loop2', 'merged', 'usr', 'was-dir']);
+    assert.deepEqual(view.readdir('/'), [
+      'abs',
+      'app',
+      'bin',
+      'escape',
+      'etc',
+      'loop1',
+      'loop2',
+      'merged',
+      'usr',
+      'was-dir',
+    ]);
   });
 
   test('a whiteout hides the file below it', () => {
@@ -82,7 +98,11 @@ describe('LayeredView', { skip: needsRoot }, () => {
     assert.equal(view.resolve('/escape/libc.so', { followFinal: true }), '/usr/lib/libc.so');
     assert.equal(view.resolve('/abs/passwd', { followFinal: true }), '/etc/passwd');
     assert.equal(view.resolve('../../../etc/./passwd', { followFinal: true }), '/etc/passwd');
-    assert.equal(view.resolve('/bin/../etc', { followFinal: true }), '/usr/etc', "'..' applies after a symlink is followed");
+    assert.equal(
+      view.resolve('/bin/../etc', { followFinal: true }),
+      '/usr/etc',
+      "'..' applies after a symlink is followed",
+    );
     assert.equal(view.resolve('/nope/deeper', { followFinal: true }), '/nope/deeper');
     assert.equal(view.readFile('/escape/libc.so')!.toString(), 'libc');
     assert.ok(view.lstat('/bin')!.isSymbolicLink());

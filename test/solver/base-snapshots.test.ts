@@ -22,7 +22,10 @@ test('base snapshots are named by the OCI chain ID of the layers up to them', ()
   const [a, b, c] = [digest('a'), digest('b'), digest('c')];
   const ab = digest(`${a} ${b}`);
   const abc = digest(`${ab} ${c}`);
-  assert.deepEqual(baseSnapshotNames([a, b, c]), [a, ab, abc].map((d) => `layer-${d.slice('sha256:'.length)}`));
+  assert.deepEqual(
+    baseSnapshotNames([a, b, c]),
+    [a, ab, abc].map((d) => `layer-${d.slice('sha256:'.length)}`),
+  );
   assert.deepEqual(baseSnapshotNames([]), []);
 });
 
@@ -46,13 +49,22 @@ describe('prune and the snapshots of base images', () => {
       await rm(tree, { recursive: true });
     }
     const diffIds = layers.map((l) => l.diffId);
-    const config = { architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: diffIds } } as ImageConfig;
+    const config = {
+      architecture: 'amd64',
+      os: 'linux',
+      config: {},
+      rootfs: { type: 'layers', diff_ids: diffIds },
+    } as ImageConfig;
     const { manifest } = await writeImage(store.layout, config, layers);
     await store.layout.tag(ref, manifest, '1');
     return { manifest: manifest.digest, diffIds };
   }
 
-  const committed = async () => (await store.snapshotter.list()).filter((s) => s.kind === 'committed').map((s) => s.name).sort();
+  const committed = async () =>
+    (await store.snapshotter.list())
+      .filter((s) => s.kind === 'committed')
+      .map((s) => s.name)
+      .sort();
 
   test('prune keeps the snapshots a build unpacked a named image into, and removes an unused one', async () => {
     const ref = 'docker.io/library/base:1';

@@ -53,7 +53,8 @@ describe('--no-cache and --no-cache-filter', () => {
   afterEach(() => fx.remove());
 
   // FROM scratch AS base / RUN write /base / FROM base AS app / RUN write /app
-  const graph = () => run(run(SCRATCH, ['write', '/base', 'b'], 2, { stage: 'base' }), ['write', '/app', 'a'], 4, { stage: 'app' });
+  const graph = () =>
+    run(run(SCRATCH, ['write', '/base', 'b'], 2, { stage: 'base' }), ['write', '/app', 'a'], 4, { stage: 'app' });
 
   test('--no-cache runs every step again, with the same result', async () => {
     const first = await fx.solver().solve(graph());

@@ -39,13 +39,20 @@ describe('solver cache keys', () => {
       ['platform', { ...v, platform: ARM64 }],
       ['mounts', { ...v, mounts: [{ type: 'tmpfs', target: '/tmp', size: undefined }] }],
       ['input', { ...v, input: base('1') }],
-      ['input of the input', { ...v, input: run(run(SCRATCH, ['write', '/first', 'x'], 1), ['write', '/base', '0'], 2) }],
+      [
+        'input of the input',
+        { ...v, input: run(run(SCRATCH, ['write', '/first', 'x'], 1), ['write', '/base', '0'], 2) },
+      ],
     ];
     const keys = new Map<string, string>([['unchanged', (await fx.solver().solve(v)).cacheKey]]);
     for (const [what, vertex] of variants) {
       const runsBefore = fx.executor.runs.filter((args) => args[1] === '/out').length;
       keys.set(what, (await fx.solver().solve(vertex)).cacheKey);
-      assert.equal(fx.executor.runs.filter((args) => args[1] === '/out').length, runsBefore + 1, `a new ${what} ran the step`);
+      assert.equal(
+        fx.executor.runs.filter((args) => args[1] === '/out').length,
+        runsBefore + 1,
+        `a new ${what} ran the step`,
+      );
     }
     assert.equal(new Set(keys.values()).size, keys.size, `keys: ${JSON.stringify([...keys], null, 1)}`);
   });
@@ -73,7 +80,10 @@ describe('solver cache keys', () => {
     afterEach(() => rm(dir, { recursive: true, force: true }));
 
     // RUN --mount=type=bind,source=src,target=/src write /out built
-    const build = () => run(SCRATCH, ['write', '/out', 'built'], 2, { mounts: [{ type: 'bind', target: '/src', source: context, path: '/src', readwrite: false }] });
+    const build = () =>
+      run(SCRATCH, ['write', '/out', 'built'], 2, {
+        mounts: [{ type: 'bind', target: '/src', source: context, path: '/src', readwrite: false }],
+      });
 
     test('its contents: an edited file runs the step again, an untouched context or another file does not', async () => {
       const first = await fx.solver().solve(build());
@@ -89,18 +99,24 @@ describe('solver cache keys', () => {
     test('and so part of the key of every step after it, and of a COPY --from the stage that read it', async () => {
       const after = () => run(build(), ['write', '/after', 'x'], 3);
       const copied = () => copy(SCRATCH, build(), '/', 5);
-      const keys = async () => [(await fx.solver().solve(after())).cacheKey, (await fx.solver().solve(copied())).cacheKey];
+      const keys = async () => [
+        (await fx.solver().solve(after())).cacheKey,
+        (await fx.solver().solve(copied())).cacheKey,
+      ];
       const first = await keys();
       await writeFile(join(dir, 'src', 'main.c'), 'int main(void) { return 0; }');
       const edited = await keys();
       assert.notEqual(edited[0], first[0]);
       assert.notEqual(edited[1], first[1]);
-      assert.deepEqual(fx.steps('step-start').filter((name) => !name.includes('/out')), [
-        '[Dockerfile:3] RUN write /after x',
-        '[Dockerfile:5] COPY / /',
-        '[Dockerfile:3] RUN write /after x',
-        '[Dockerfile:5] COPY / /',
-      ]);
+      assert.deepEqual(
+        fx.steps('step-start').filter((name) => !name.includes('/out')),
+        [
+          '[Dockerfile:3] RUN write /after x',
+          '[Dockerfile:5] COPY / /',
+          '[Dockerfile:3] RUN write /after x',
+          '[Dockerfile:5] COPY / /',
+        ],
+      );
     });
 
     test('its file modes and names, not only contents', async () => {

@@ -8,7 +8,14 @@ import type { Digest } from '../../src/image/digest.js';
 import type { Platform } from '../../src/image/types.js';
 import type { ProgressEvent } from '../../src/progress/progress.js';
 import type { ContainerRequest, ContainerResult } from '../../src/sandbox/index.js';
-import { applyLayer, LayeredView, writeLayer, type Mount, type SnapshotInfo, type WriteLayerOptions } from '../../src/snapshot/index.js';
+import {
+  applyLayer,
+  LayeredView,
+  writeLayer,
+  type Mount,
+  type SnapshotInfo,
+  type WriteLayerOptions,
+} from '../../src/snapshot/index.js';
 import type { Executor } from '../../src/solver/executor.js';
 import type { LayerDiffer, StepSnapshotter } from '../../src/solver/snapshots.js';
 import { Solver, type Solved, type SolverOptions } from '../../src/solver/solver.js';
@@ -26,7 +33,12 @@ export class DirSnapshotter implements StepSnapshotter, LayerDiffer {
   async prepare(key: string, parent?: string): Promise<Mount[]> {
     if (this.records.has(key)) throw new Error(`fake snapshotter: ${key} exists`);
     await mkdir(this.upperDir(key), { recursive: true });
-    this.records.set(key, { name: key, kind: 'active', ...(parent ? { parent } : {}), created: new Date().toISOString() });
+    this.records.set(key, {
+      name: key,
+      kind: 'active',
+      ...(parent ? { parent } : {}),
+      created: new Date().toISOString(),
+    });
     return [{ type: 'bind', source: this.upperDir(key), destination: '/', options: ['rbind'] }];
   }
 
@@ -39,7 +51,8 @@ export class DirSnapshotter implements StepSnapshotter, LayerDiffer {
   }
 
   async remove(key: string): Promise<void> {
-    if ([...this.records.values()].some((r) => r.parent === key)) throw new Error(`fake snapshotter: ${key} has children`);
+    if ([...this.records.values()].some((r) => r.parent === key))
+      throw new Error(`fake snapshotter: ${key} has children`);
     this.records.delete(key);
     await rm(this.upperDir(key), { recursive: true, force: true });
   }
@@ -59,7 +72,8 @@ export class DirSnapshotter implements StepSnapshotter, LayerDiffer {
 
   layerDirs(key: string): string[] {
     const dirs: string[] = [];
-    for (let name: string | undefined = key; name !== undefined; name = this.records.get(name)?.parent) dirs.push(this.upperDir(name));
+    for (let name: string | undefined = key; name !== undefined; name = this.records.get(name)?.parent)
+      dirs.push(this.upperDir(name));
     return dirs;
   }
 
@@ -75,7 +89,12 @@ export class DirSnapshotter implements StepSnapshotter, LayerDiffer {
       await rm(this.upperDir(name), { recursive: true, force: true });
       throw new DigestMismatchError(`fake snapshotter: layer ${diffId}, expected ${options.expectedDiffId}`);
     }
-    this.records.set(name, { name, kind: 'committed', ...(parent ? { parent } : {}), created: new Date().toISOString() });
+    this.records.set(name, {
+      name,
+      kind: 'committed',
+      ...(parent ? { parent } : {}),
+      created: new Date().toISOString(),
+    });
     return { diffId };
   }
 }
@@ -170,7 +189,12 @@ function at(line: number, text: string, stage: string): StepDescription {
 }
 
 /** `RUN args` at Dockerfile:`line` of `stage`; fields of `rest` override the defaults. */
-export function run(input: Vertex, args: string[], line = 2, rest: Partial<ExecVertex> & { stage?: string } = {}): ExecVertex {
+export function run(
+  input: Vertex,
+  args: string[],
+  line = 2,
+  rest: Partial<ExecVertex> & { stage?: string } = {},
+): ExecVertex {
   const { stage = '0', ...fields } = rest;
   return {
     op: 'exec',

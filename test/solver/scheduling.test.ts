@@ -21,7 +21,11 @@ describe('solver scheduling', () => {
     };
     const solver = fx.solver();
     const [amd64, arm64] = await Promise.all([solver.solve(graphFor(AMD64)), solver.solve(graphFor(ARM64))]);
-    assert.deepEqual(fx.executor.runs.map((args) => args.slice(1).join(' ')).sort(), ['/target amd64', '/target arm64', '/tool built once']);
+    assert.deepEqual(fx.executor.runs.map((args) => args.slice(1).join(' ')).sort(), [
+      '/target amd64',
+      '/target arm64',
+      '/tool built once',
+    ]);
     assert.deepEqual(amd64.layers[0], arm64.layers[0], 'both images carry the one layer of the shared step');
     assert.equal(fx.read(amd64, '/target'), 'amd64');
     assert.equal(fx.read(arm64, '/target'), 'arm64');
@@ -31,10 +35,13 @@ describe('solver scheduling', () => {
   test('a failing step fails the build with its line, command and output; its dependants never run', async () => {
     const failing = run(run(SCRATCH, ['write', '/src/Makefile', 'all:'], 2), ['fail', 'make: *** [all] Error 1'], 3);
     const dependant = run(failing, ['write', '/never', 'x'], 4);
-    const err = await fx.solver().solve(dependant).then(
-      () => assert.fail('the build succeeded'),
-      (e: unknown) => e,
-    );
+    const err = await fx
+      .solver()
+      .solve(dependant)
+      .then(
+        () => assert.fail('the build succeeded'),
+        (e: unknown) => e,
+      );
     assert.ok(err instanceof DockerfileError, String(err));
     assert.equal(
       err.message,
@@ -42,13 +49,18 @@ describe('solver scheduling', () => {
         'last lines of its output:\n  make: *** [all] Error 1',
     );
     assert.deepEqual(fx.executor.runs.slice(1), [['fail', 'make: *** [all] Error 1']]);
-    assert.deepEqual(fx.snapshotter.all().filter((s) => s.kind === 'active'), [], 'the failed step left no active snapshot');
+    assert.deepEqual(
+      fx.snapshotter.all().filter((s) => s.kind === 'active'),
+      [],
+      'the failed step left no active snapshot',
+    );
   });
 
   test('a step the executor cannot start fails with that reason and its hint, at its line', async () => {
     const solver = fx.solver({
       executor: {
-        run: () => Promise.reject(new TcbuildError('cannot make the network namespace', { hint: 'install slirp4netns' })),
+        run: () =>
+          Promise.reject(new TcbuildError('cannot make the network namespace', { hint: 'install slirp4netns' })),
       },
     });
     await assert.rejects(solver.solve(run(SCRATCH, ['write', '/x', 'y'], 5)), (err: unknown) => {
@@ -61,7 +73,9 @@ describe('solver scheduling', () => {
 
   test('aborting the signal kills the running step and starts no further one', { timeout: 60_000 }, async () => {
     const abort = new AbortController();
-    const solving = fx.solver({ signal: abort.signal }).solve(run(run(SCRATCH, ['block'], 2), ['write', '/after', 'x'], 3));
+    const solving = fx
+      .solver({ signal: abort.signal })
+      .solve(run(run(SCRATCH, ['block'], 2), ['write', '/after', 'x'], 3));
     await fx.executor.blocking;
     abort.abort();
     await assert.rejects(solving, (err: unknown) => {
@@ -70,7 +84,11 @@ describe('solver scheduling', () => {
       return true;
     });
     assert.deepEqual(fx.executor.runs, [['block']]);
-    assert.deepEqual(fx.snapshotter.all().filter((s) => s.kind === 'active'), [], 'the killed step left no active snapshot');
+    assert.deepEqual(
+      fx.snapshotter.all().filter((s) => s.kind === 'active'),
+      [],
+      'the killed step left no active snapshot',
+    );
   });
 
   test('a signal aborted before the solve runs nothing, not even a cached step', async () => {

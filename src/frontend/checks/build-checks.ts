@@ -1,4 +1,4 @@
-import { InvalidInputError, TcbuildError } from '../../errors.js';
+import { InvalidInputError, type TcbuildError } from '../../errors.js';
 import type { CheckRule, RuleName } from './rules.js';
 
 /** One finding of a build check, located at a Dockerfile line. */
@@ -23,8 +23,18 @@ export interface CheckConfig {
 export const DEFAULT_CHECK_CONFIG: CheckConfig = { skip: new Set(), skipAll: false, error: false };
 
 const GO_BOOLEANS: Record<string, boolean> = {
-  1: true, t: true, T: true, TRUE: true, true: true, True: true,
-  0: false, f: false, F: false, FALSE: false, false: false, False: false,
+  1: true,
+  t: true,
+  T: true,
+  TRUE: true,
+  true: true,
+  True: true,
+  0: false,
+  f: false,
+  F: false,
+  FALSE: false,
+  false: false,
+  False: false,
 };
 
 /** Parses a check option string; `where` names its origin in errors (the directive's line, or the build-arg). */
@@ -77,7 +87,12 @@ export class BuildChecks {
     if (this.seen.has(key)) return;
     this.seen.add(key);
     const warning: BuildCheckWarning = {
-      rule: rule.name as RuleName, description: rule.description, url: rule.url, file: this.file, line, message,
+      rule: rule.name as RuleName,
+      description: rule.description,
+      url: rule.url,
+      file: this.file,
+      line,
+      message,
     };
     this.warnings.push(warning);
     this.onWarning(warning);

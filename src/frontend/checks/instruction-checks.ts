@@ -6,7 +6,16 @@ import type { BuildChecks } from './build-checks.js';
 import { RULES } from './rules.js';
 
 const SECRET_WORDS = [
-  'apikey', 'auth', 'credential', 'credentials', 'key', 'password', 'pword', 'passwd', 'secret', 'token',
+  'apikey',
+  'auth',
+  'credential',
+  'credentials',
+  'key',
+  'password',
+  'pword',
+  'passwd',
+  'secret',
+  'token',
 ];
 const NOT_SECRET_WORDS = ['public', 'file', 'version'];
 

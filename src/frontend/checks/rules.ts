@@ -74,8 +74,8 @@ export const RULES = {
   ),
   WorkdirRelativePath: rule(
     'WorkdirRelativePath',
-    'Relative workdir without an absolute workdir declared within the build can have unexpected results if the base '
-      + 'image changes',
+    'Relative workdir without an absolute workdir declared within the build can have unexpected results if the base ' +
+      'image changes',
     'workdir-relative-path',
     (workdir: string) =>
       `Relative workdir ${JSON.stringify(workdir)} can have unexpected results if the base image changes`,
@@ -92,8 +92,8 @@ export const RULES = {
     'Multiple instructions of the same type should not be used in the same stage',
     'multiple-instructions-disallowed',
     (instruction: string) =>
-      `Multiple ${instruction} instructions should not be used in the same stage because only the last one will be `
-      + 'used',
+      `Multiple ${instruction} instructions should not be used in the same stage because only the last one will be ` +
+      'used',
   ),
   LegacyKeyValueFormat: rule(
     'LegacyKeyValueFormat',
@@ -107,8 +107,8 @@ export const RULES = {
     'Base image platform does not match expected target platform',
     undefined,
     (image: string, expected: string, actual: string) =>
-      `Base image ${image} was pulled with platform ${JSON.stringify(actual)}, `
-      + `expected ${JSON.stringify(expected)} for current build`,
+      `Base image ${image} was pulled with platform ${JSON.stringify(actual)}, ` +
+      `expected ${JSON.stringify(expected)} for current build`,
   ),
   RedundantTargetPlatform: rule(
     'RedundantTargetPlatform',
@@ -151,8 +151,9 @@ export const RULES = {
   ),
   ExposeInvalidFormat: rule(
     'ExposeInvalidFormat',
-    'IP address and host-port mapping should not be used in EXPOSE instruction. This will become an error in a future '
-      + 'release',
+    'IP address and host-port mapping should not be used in EXPOSE instruction. This will become an error in a ' +
+      'future ' +
+      'release',
     'expose-invalid-format',
     (port: string) => `EXPOSE instruction should not define an IP address or host-port mapping, found '${port}'`,
   ),

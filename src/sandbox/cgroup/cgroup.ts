@@ -1,7 +1,17 @@
 // One sandbox's cgroup (a directory per v1 controller, or one v2 directory, or
 // both in hybrid mode): limits, device rules, OOM detection, kill of everything
 // in it, removal.
-import { closeSync, constants, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, writeFileSync, type Dirent } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmdirSync,
+  writeFileSync,
+  type Dirent,
+} from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -67,7 +77,10 @@ export class Cgroup {
     const parents: [string, string][] =
       hierarchy.version === 2
         ? [['', hierarchy.parent]]
-        : [...Object.entries(hierarchy.parents), ...(hierarchy.unified ? [['', hierarchy.unified] as [string, string]] : [])];
+        : [
+            ...Object.entries(hierarchy.parents),
+            ...(hierarchy.unified ? [['', hierarchy.unified] as [string, string]] : []),
+          ];
     for (const [controller, parent] of parents) {
       for (const entry of readdirOrEmpty(parent)) {
         if (!entry.isDirectory()) continue;
@@ -97,7 +110,10 @@ export class Cgroup {
     return match !== null && Number(match[1]) > 0;
   }
 
-  /** SIGKILLs every process in the cgroup: cgroup.kill of its v2 directory; else frozen first, so none can fork meanwhile. */
+  /**
+   * SIGKILLs every process in the cgroup: cgroup.kill of its v2 directory; else frozen first, so none can fork
+   * meanwhile.
+   */
   kill(): void {
     if (this.dirs.has('')) {
       try {
@@ -200,9 +216,13 @@ function v1DevicesWanted(): boolean {
   const value = process.env.TCBUILD_DEVICE_CGROUP ?? '';
   if (value === '') return true;
   if (value === 'v2') return false;
-  throw new InvalidInputError(`TCBUILD_DEVICE_CGROUP is "${value}": it takes "v2" (device access limited by the cgroup v2 device program alone) or nothing`, {
-    hint: 'unset TCBUILD_DEVICE_CGROUP, or set it to v2',
-  });
+  throw new InvalidInputError(
+    `TCBUILD_DEVICE_CGROUP is "${value}": it takes "v2" (device access limited by the cgroup v2 device program ` +
+      `alone) or nothing`,
+    {
+      hint: 'unset TCBUILD_DEVICE_CGROUP, or set it to v2',
+    },
+  );
 }
 
 interface DeviceProgramAddon {

@@ -54,7 +54,11 @@ function ruleBlock(rule: DeviceRule): Insn[] {
   const block = [insn(JMP_JNE_K, TYPE, 0, NEXT_RULE, DEV_TYPE[rule.type])];
   const access = [...rule.access].reduce((bits, a) => bits | ACCESS[a as keyof typeof ACCESS], 0);
   if (access !== (ACCESS.m | ACCESS.r | ACCESS.w)) {
-    block.push(insn(ALU32_MOV_X, R1, REQUESTED, 0, 0), insn(ALU32_AND_K, R1, 0, 0, access), insn(JMP_JNE_X, R1, REQUESTED, NEXT_RULE, 0));
+    block.push(
+      insn(ALU32_MOV_X, R1, REQUESTED, 0, 0),
+      insn(ALU32_AND_K, R1, 0, 0, access),
+      insn(JMP_JNE_X, R1, REQUESTED, NEXT_RULE, 0),
+    );
   }
   if (rule.major !== '*') block.push(insn(JMP_JNE_K, MAJOR, 0, NEXT_RULE, rule.major));
   if (rule.minor !== '*') block.push(insn(JMP_JNE_K, MINOR, 0, NEXT_RULE, rule.minor));
@@ -75,7 +79,10 @@ function program(rules: readonly DeviceRule[]): Insn[] {
   ];
 }
 
-/** struct bpf_insn: u8 code, u8 dst_reg:4 src_reg:4 (low nibble first), s16 off, s32 imm — host byte order, little-endian here. */
+/**
+ * struct bpf_insn: u8 code, u8 dst_reg:4 src_reg:4 (low nibble first), s16 off, s32 imm — host byte order,
+ * little-endian here.
+ */
 function encode(insns: Insn[]): Buffer {
   const bytes = Buffer.alloc(insns.length * 8);
   insns.forEach((i, n) => {
@@ -89,7 +96,9 @@ function encode(insns: Insn[]): Buffer {
 
 let compiled: Buffer | undefined;
 
-/** The eBPF program that allows what ALLOWED_DEVICES allows and denies every other device access; made once per process. */
+/**
+ * The eBPF program that allows what ALLOWED_DEVICES allows and denies every other device access; made once per process.
+ */
 export function deviceProgram(): Buffer {
   return (compiled ??= encode(program(ALLOWED_DEVICES)));
 }

@@ -35,7 +35,12 @@ function cgroupMounts(): CgroupMount[] {
       const fields = before?.split(' ') ?? [];
       const [type, , superOptions] = after?.split(' ') ?? [];
       if (type !== 'cgroup' && type !== 'cgroup2') return undefined;
-      return { type, root: unescape(fields[3]!), mountpoint: unescape(fields[4]!), controllers: (superOptions ?? '').split(',') };
+      return {
+        type,
+        root: unescape(fields[3]!),
+        mountpoint: unescape(fields[4]!),
+        controllers: (superOptions ?? '').split(','),
+      };
     })
     .filter((m): m is CgroupMount => m !== undefined);
 }
@@ -72,7 +77,8 @@ function readControllers(dir: string): string[] {
  */
 function enableV2Controllers(own: string, parent: string): void {
   const wanted = ['memory', 'pids', 'cpu'].filter((c) => readControllers(own).includes(c));
-  const enable = (dir: string) => writeFileSync(join(dir, 'cgroup.subtree_control'), wanted.map((c) => `+${c}`).join(' '));
+  const enable = (dir: string) =>
+    writeFileSync(join(dir, 'cgroup.subtree_control'), wanted.map((c) => `+${c}`).join(' '));
   try {
     enable(own);
   } catch (err) {
@@ -93,7 +99,10 @@ function detect(): Hierarchy | null {
   const v2Path = own.get('');
   let unified: string | undefined;
   if (v2 && v2Path !== undefined) {
-    const ownDir = join(v2.mountpoint, v2.root !== '/' && v2Path.startsWith(v2.root) ? v2Path.slice(v2.root.length) : v2Path);
+    const ownDir = join(
+      v2.mountpoint,
+      v2.root !== '/' && v2Path.startsWith(v2.root) ? v2Path.slice(v2.root.length) : v2Path,
+    );
     const available = readControllers(ownDir);
     const parent = dirOf(v2, v2Path);
     if (available.includes('memory') && available.includes('pids')) {

@@ -77,8 +77,10 @@ function rangesOf(arch: SeccompArch, verdicts: Map<number, Verdict>): Range[] {
 function leaf(action: Action): Insn[] {
   if (action === 'allow') return [ALLOW];
   if ('errno' in action) return [ret(RET_ERRNO | action.errno)];
-  if ('refuseFlags' in action) return [load(ARG0_LOW), { code: JSET_K, jt: 1, jf: 0, k: action.refuseFlags }, ALLOW, REFUSE];
-  const [values, onMatch, otherwise] = 'refuse' in action ? [action.refuse, REFUSE, ALLOW] : [action.allowOnly, ALLOW, REFUSE];
+  if ('refuseFlags' in action)
+    return [load(ARG0_LOW), { code: JSET_K, jt: 1, jf: 0, k: action.refuseFlags }, ALLOW, REFUSE];
+  const [values, onMatch, otherwise] =
+    'refuse' in action ? [action.refuse, REFUSE, ALLOW] : [action.allowOnly, ALLOW, REFUSE];
   const tests = values.map((k, i): Insn => ({ code: JEQ_K, jt: values.length - i, jf: 0, k: k >>> 0 }));
   return [load(ARG0_LOW), ...tests, otherwise, onMatch];
 }
@@ -93,7 +95,10 @@ function search(ranges: Range[]): Insn[] {
   const test: Insn[] =
     below.length <= MAX_SHORT_JUMP
       ? [{ code: JGE_K, jt: below.length, jf: 0, k }]
-      : [{ code: JGE_K, jt: 0, jf: 1, k }, { code: JA, jt: 0, jf: 0, k: below.length }];
+      : [
+          { code: JGE_K, jt: 0, jf: 1, k },
+          { code: JA, jt: 0, jf: 0, k: below.length },
+        ];
   return [...test, ...below, ...above];
 }
 
@@ -102,7 +107,8 @@ export function compileSeccompProgram(arch: SeccompArch, verdicts: Map<number, V
   // Another ABI (i386 on x86_64, arm on aarch64) numbers its calls differently: none of them pass.
   const abiCheck = [load(ARCH), { code: JEQ_K, jt: 1, jf: 0, k: AUDIT_ARCH[arch] }, ret(RET_ERRNO | ENOSYS)];
   const insns = [...abiCheck, load(NR), ...search(rangesOf(arch, verdicts))];
-  if (insns.length > MAX_INSNS) throw new Error(`the seccomp program has ${insns.length} instructions, more than the kernel's ${MAX_INSNS}`);
+  if (insns.length > MAX_INSNS)
+    throw new Error(`the seccomp program has ${insns.length} instructions, more than the kernel's ${MAX_INSNS}`);
   return encode(insns);
 }
 
