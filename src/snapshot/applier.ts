@@ -95,7 +95,7 @@ class LayerExtractor {
       return;
     }
     if (name.startsWith(WHITEOUT_PREFIX)) {
-      this.applyWhiteout(path, name);
+      this.applyWhiteout(path, name, entry.mtime);
       return;
     }
     const dirfd = this.root.openDir(path.slice(0, -1), true);
@@ -114,7 +114,7 @@ class LayerExtractor {
     this.seen.add(path);
   }
 
-  private applyWhiteout(path: string[], name: string): void {
+  private applyWhiteout(path: string[], name: string, mtime: number): void {
     const ops = fsOps();
     const parent = path.slice(0, -1);
     if (name === OPAQUE_WHITEOUT) {
@@ -132,7 +132,10 @@ class LayerExtractor {
     this.claim([...parent, hidden].join('/'));
     this.atParent([...parent, hidden], true, (dirfd, base) => {
       removeExisting(dirfd, base);
-      if (this.whiteouts === 'overlay') ops.mknodat(dirfd, base, ops.constants.S_IFCHR, 0, 0);
+      if (this.whiteouts !== 'overlay') return;
+      ops.mknodat(dirfd, base, ops.constants.S_IFCHR, 0, 0);
+      // The whiteout's time is the entry's, so the same layer comes out of this snapshot again.
+      setTimes(dirfd, base, mtime);
     });
   }
 

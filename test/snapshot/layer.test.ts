@@ -215,6 +215,7 @@ describe('writeLayer → applyLayer', { skip: needsRoot }, () => {
       await mkdir(join(upper, 'app'));
       await writeFile(join(upper, 'app/new.js'), 'n');
       await run('mknod', [join(upper, 'etc/motd'), 'c', '0', '0']);
+      await lutimes(join(upper, 'etc/motd'), 1_000_000_000, 1_000_000_000); // the whiteout's time must travel
       fsOps().lsetxattr(join(upper, 'app'), 'trusted.overlay.opaque', Buffer.from('y'));
       fsOps().lsetxattr(join(upper, 'app'), 'trusted.overlay.impure', Buffer.from('y'));
       const store = new ContentStore(join(dir, 'store'));
